@@ -1,0 +1,3 @@
+from tepat.cli import main
+
+main()

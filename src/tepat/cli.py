@@ -1,0 +1,21 @@
+"""The `tepat` console command: Django's management commands under one name.
+
+`tepat synth ...`, `tepat regions load`, `tepat migrate`, `tepat runserver` and so on.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tepat.config.settings")
+    from django.core.management import execute_from_command_line
+
+    args = list(sys.argv if argv is None else ["tepat", *argv])
+    execute_from_command_line(args)
+
+
+if __name__ == "__main__":
+    main()

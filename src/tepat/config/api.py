@@ -1,0 +1,37 @@
+"""The one JSON API (django-ninja); each app contributes a router from its api.py."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.security import SessionAuth
+
+from tepat.core.errors import TepatError
+
+api = NinjaAPI(
+    title="Tepat API",
+    version="0.1.0",
+    description=(
+        "Social registry, targeting and disbursement. Every read of personal data is scoped to "
+        "the caller's regions and audited. Errors share one shape: "
+        '{"code": ..., "message": ..., "field": ..., "row": ...}.'
+    ),
+    auth=SessionAuth(),
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(TepatError)
+def _tepat_error(request: HttpRequest, exc: TepatError) -> HttpResponse:
+    return api.create_response(request, exc.as_dict(), status=exc.http_status)
+
+
+def _register_routers() -> None:
+    from tepat.regions.api import router as regions_router
+    from tepat.registry.api import router as registry_router
+
+    api.add_router("/regions", regions_router)
+    api.add_router("/registry", registry_router)
+
+
+_register_routers()

@@ -1,0 +1,158 @@
+"""Django settings for Tepat. Everything comes from environment variables (see docs/operations.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from tepat.config.env import env_bool, env_int, env_list, env_str, secret_from_env_or_file
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(env_str("TEPAT_HOME", str(Path.cwd())))
+VAR_DIR = Path(env_str("TEPAT_VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("TEPAT_DEBUG", False)
+SECRET_KEY = secret_from_env_or_file("TEPAT_SECRET_KEY", VAR_DIR / "keys" / "secret_key")
+# Field encryption (AES-256-GCM) and blind-index (HMAC-SHA256) keys: base64 of 32 random bytes.
+# A key id before a colon ("k2:BASE64") allows rotation: new writes use TEPAT_FIELD_KEY, reads
+# also try TEPAT_FIELD_KEYS_OLD (comma-separated).
+FIELD_KEY = secret_from_env_or_file("TEPAT_FIELD_KEY", VAR_DIR / "keys" / "field_key")
+FIELD_KEYS_OLD = env_list("TEPAT_FIELD_KEYS_OLD", [])
+BLIND_INDEX_KEY = secret_from_env_or_file("TEPAT_BLIND_INDEX_KEY", VAR_DIR / "keys" / "blind_key")
+
+ALLOWED_HOSTS = env_list("TEPAT_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("TEPAT_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "tepat.core",
+    "tepat.accounts",
+    "tepat.regions",
+    "tepat.registry",
+    "tepat.synth",
+    "tepat.ledger",
+    "tepat.portal",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tepat.accounts.middleware.TwoFactorRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "tepat.config.urls"
+WSGI_APPLICATION = "tepat.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_default_sqlite = f"sqlite:///{VAR_DIR / 'tepat.sqlite3'}"
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("TEPAT_DATABASE_URL", _default_sqlite),
+        conn_max_age=env_int("TEPAT_DB_CONN_MAX_AGE", 60),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # WAL lets readers go on while one writer works; IMMEDIATE avoids upgrade deadlocks.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;",
+        "transaction_mode": "IMMEDIATE",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "registry:search"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+# Staff log-in: lock-out after this many failures in a row, for this many minutes.
+TEPAT_LOGIN_MAX_FAILURES = env_int("TEPAT_LOGIN_MAX_FAILURES", 5)
+TEPAT_LOGIN_LOCKOUT_MINUTES = env_int("TEPAT_LOGIN_LOCKOUT_MINUTES", 15)
+# TOTP is required for staff; the demo may relax it for a first look (never in production).
+TEPAT_REQUIRE_2FA = env_bool("TEPAT_REQUIRE_2FA", True)
+
+LANGUAGE_CODE = "id"
+LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+TIME_ZONE = "Asia/Jakarta"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("TEPAT_SESSION_SECONDS", 8 * 3600)
+SESSION_COOKIE_SECURE = env_bool("TEPAT_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+REDIS_URL = env_str("TEPAT_REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("TEPAT_LOG_LEVEL", "WARNING")},
+}

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from tepat.config.api import api
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("tepat.accounts.urls")),
+    path("registry/", include("tepat.registry.urls")),
+    path("regions/", include("tepat.regions.urls")),
+    path("ledger/", include("tepat.ledger.urls")),
+    path("", include("tepat.portal.urls")),
+]

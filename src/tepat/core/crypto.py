@@ -1,0 +1,85 @@
+"""Field encryption (AES-256-GCM) and blind indexes (HMAC-SHA256) for personal data.
+
+Ciphertexts are ``<key id>:<base64(nonce || ciphertext || tag)>``; the key id lets old keys keep
+decrypting after a rotation (see docs/operations.md). A blind index is a keyed hash of the
+normalised value, so an exact lookup (NIK, phone) needs no decryption and leaks nothing without
+the key. Different purposes use different derived keys so indexes cannot be joined across fields.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from functools import lru_cache
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+
+_NONCE_BYTES = 12
+
+
+def _decode_key(raw: str) -> tuple[str, bytes]:
+    key_id, _, material = raw.rpartition(":")
+    key_id = key_id or "k1"
+    try:
+        key = base64.urlsafe_b64decode(material + "=" * (-len(material) % 4))
+    except ValueError:
+        key = b""
+    if len(key) < 32:
+        # A passphrase-like value (e.g. a generated token): stretch it to 32 bytes.
+        key = hashlib.sha256(material.encode("utf-8")).digest()
+    return key_id, key[:32]
+
+
+@lru_cache(maxsize=8)
+def _keys(primary: str, old: tuple[str, ...]) -> tuple[tuple[str, AESGCM], dict[str, AESGCM]]:
+    pid, pkey = _decode_key(primary)
+    by_id = {pid: AESGCM(pkey)}
+    for raw in old:
+        kid, key = _decode_key(raw)
+        by_id.setdefault(kid, AESGCM(key))
+    return (pid, by_id[pid]), by_id
+
+
+def _current() -> tuple[tuple[str, AESGCM], dict[str, AESGCM]]:
+    return _keys(settings.FIELD_KEY, tuple(settings.FIELD_KEYS_OLD))
+
+
+def encrypt(plaintext: str, *, context: str = "") -> str:
+    """Encrypt a short string; `context` (e.g. "person.nik") is bound as associated data."""
+    (kid, aead), _ = _current()
+    nonce = os.urandom(_NONCE_BYTES)
+    ct = aead.encrypt(nonce, plaintext.encode("utf-8"), context.encode("utf-8"))
+    return f"{kid}:{base64.b64encode(nonce + ct).decode('ascii')}"
+
+
+def decrypt(token: str, *, context: str = "") -> str:
+    _, by_id = _current()
+    kid, _, body = token.partition(":")
+    aead = by_id.get(kid)
+    if aead is None:
+        raise ValueError(f"unknown field-encryption key id {kid!r}")
+    raw = base64.b64decode(body)
+    return aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode("utf-8")).decode(
+        "utf-8"
+    )
+
+
+@lru_cache(maxsize=32)
+def _index_key(master: str, purpose: str) -> bytes:
+    return hmac.new(
+        master.encode("utf-8"), b"tepat-blind-index:" + purpose.encode(), "sha256"
+    ).digest()
+
+
+def blind_index(value: str, *, purpose: str) -> str:
+    """A keyed, deterministic digest of `value` for exact-match lookups (hex, 32 chars)."""
+    key = _index_key(settings.BLIND_INDEX_KEY, purpose)
+    return hmac.new(key, value.encode("utf-8"), "sha256").hexdigest()[:32]
+
+
+def pseudonym(value: str, *, purpose: str) -> str:
+    """A stable keyed pseudonym for publishing (ledger, open data): never reversible."""
+    return blind_index(value, purpose=f"pseudonym:{purpose}")

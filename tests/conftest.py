@@ -1,0 +1,27 @@
+"""Shared fixtures: a small named cast of staff users, as STYLE.md asks."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+SHARED = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+
+
+def shared_path(*parts: str) -> str:
+    """A file under ../shared (reference data); tests using it skip when it is absent."""
+    return os.path.join(SHARED, *parts)
+
+
+@pytest.fixture
+def shared_file():
+    def _get(*parts: str) -> str:
+        path = shared_path(*parts)
+        if not os.path.exists(path):
+            pytest.skip(
+                f"reference file {path} is absent (../shared is not checked out beside the repo)"
+            )
+        return path
+
+    return _get
