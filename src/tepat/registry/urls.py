@@ -5,4 +5,6 @@ from tepat.registry import views
 app_name = "registry"
 urlpatterns = [
     path("", views.search, name="search"),
+    path("rumah-tangga/<str:public_id>/", views.household, name="household"),
+    path("orang/<str:public_id>/", views.person, name="person"),
 ]

@@ -1,10 +1,126 @@
+"""Registry pages: search, household, person. Views parse input, call selectors, render."""
+
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from tepat.accounts.scoping import can_view_full_record
+from tepat.core.errors import NotFound, PermissionDenied, TepatError
+from tepat.registry import selectors
+
+
+def _region_names(codes: set[str]) -> dict[str, str]:
+    from tepat.regions.models import Region
+
+    return dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
 
 
 @login_required
 def search(request: HttpRequest) -> HttpResponse:
-    return render(request, "registry/search.html")
+    q = {k: request.GET.get(k, "").strip() for k in ("nik", "name", "region_code")}
+    results: list[selectors.PersonRow] = []
+    error = ""
+    searched = any(q.values())
+    if searched:
+        try:
+            results = selectors.person_search(
+                user=request.user, nik=q["nik"], name=q["name"], region_code=q["region_code"]
+            )
+        except TepatError as exc:
+            error = exc.message
+    names = _region_names({r.village_code for r in results})
+    htmx = getattr(request, "htmx", False)
+    template = "registry/_results.html" if htmx else "registry/search.html"
+    return render(
+        request,
+        template,
+        {
+            "q": q,
+            "results": results,
+            "rows": [(r, names.get(r.village_code, r.village_code)) for r in results],
+            "error": error,
+            "searched": searched,
+        },
+    )
+
+
+@login_required
+def household(request: HttpRequest, public_id: str) -> HttpResponse:
+    try:
+        h = selectors.household_get(user=request.user, public_id=public_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    view = selectors.household_view(household=h)
+    as_of_raw = request.GET.get("as_of", "").strip()
+    as_of = None
+    as_of_error = ""
+    if as_of_raw:
+        try:
+            day = dt.date.fromisoformat(as_of_raw)
+            moment = timezone.make_aware(dt.datetime.combine(day, dt.time.max))
+            as_of = selectors.household_as_of(household=h, at=moment) or {"missing": True}
+        except ValueError:
+            as_of_error = "Tanggal tidak valid (YYYY-MM-DD) / invalid date"
+    from tepat.regions.models import Region
+
+    village = Region.objects.filter(code=h.village_id).first()
+    ancestors = []
+    code = h.village_id
+    for length in (2, 4, 6):
+        r = Region.objects.filter(code=code[:length]).first()
+        if r:
+            ancestors.append(r)
+    return render(
+        request,
+        "registry/household.html",
+        {
+            "h": h,
+            "view": view,
+            "village": village,
+            "ancestors": ancestors,
+            "history": selectors.household_history(household=h),
+            "as_of": as_of,
+            "as_of_raw": as_of_raw,
+            "as_of_error": as_of_error,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person(request: HttpRequest, public_id: str) -> HttpResponse:
+    try:
+        p = selectors.person_get(user=request.user, public_id=public_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    view = selectors.household_view(household=p.household)
+    member = next(m for m in view.members if m.person.pk == p.pk)
+    revealed = None
+    error = ""
+    if request.method == "POST":
+        try:
+            revealed = selectors.person_reveal(
+                user=request.user,
+                person=p,
+                request=request,
+                purpose=request.POST.get("purpose", ""),
+            )
+        except (PermissionDenied, TepatError) as exc:
+            error = exc.message
+    return render(
+        request,
+        "registry/person.html",
+        {
+            "p": p,
+            "member": member,
+            "revealed": revealed,
+            "error": error,
+            "can_reveal": can_view_full_record(request.user),
+        },
+    )

@@ -1,0 +1,507 @@
+"""Writes to the registry. Each service: keyword-only arguments, one transaction, an acting user,
+a source, a change record with before and after, and an audit event."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tepat.accounts.scoping import can_edit_registry, can_see_region
+from tepat.core import crypto
+from tepat.core.audit import audit_record
+from tepat.core.errors import NotFound, PermissionDenied, Problems, TepatError
+from tepat.registry import choices as c
+from tepat.registry.cleaning import (
+    HOUSEHOLD_EDITABLE,
+    PERSON_EDITABLE,
+    clean_household,
+    clean_person,
+    name_search_key,
+)
+from tepat.registry.models import ChangeRecord, FinancialAddress, Household, Person
+from tepat.registry.snapshots import (
+    ACCOUNT_CONTEXT,
+    KK_CONTEXT,
+    NIK_CONTEXT,
+    PHONE_CONTEXT,
+    diff,
+    financial_snapshot,
+    household_snapshot,
+    person_snapshot,
+)
+
+
+def _region_lookups() -> tuple[Any, Any]:
+    """Region checks backed by the regions table (cached per call site)."""
+    from tepat.regions.models import Level, Region
+
+    districts: set[str] | None = None
+    villages: dict[str, bool] = {}
+
+    def region_exists(prefix6: str) -> bool:
+        nonlocal districts
+        if districts is None:
+            districts = set(
+                Region.objects.filter(level=Level.DISTRICT).values_list("code", flat=True)
+            )
+        return prefix6 in districts
+
+    def village_exists(code: str) -> bool:
+        if code not in villages:
+            villages[code] = Region.objects.filter(code=code, level=Level.VILLAGE).exists()
+        return villages[code]
+
+    return region_exists, village_exists
+
+
+def _require_editor(acting_user: Any, village_code: str) -> None:
+    if acting_user is None:
+        return  # system jobs (loads run from the command line by an administrator)
+    if not can_edit_registry(acting_user) or not can_see_region(acting_user, village_code):
+        raise PermissionDenied()
+
+
+def _actor_label(acting_user: Any) -> str:
+    return getattr(acting_user, "username", "") or "system"
+
+
+def _change(
+    *,
+    at: dt.datetime,
+    entity_type: str,
+    entity_id: str,
+    household: Household,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    source: str,
+    reason: str,
+    acting_user: Any,
+) -> ChangeRecord:
+    return ChangeRecord(
+        at=at,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        household=household,
+        action=action,
+        before=before,
+        after=after,
+        source=source,
+        reason=reason,
+        actor=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+        actor_label=_actor_label(acting_user),
+    )
+
+
+def _encrypt_person_secrets(person: Person, *, nik: str, phone: str) -> None:
+    person.nik_enc = crypto.encrypt(nik, context=NIK_CONTEXT)
+    person.nik_index = crypto.blind_index(nik, purpose="nik")
+    person.phone_enc = crypto.encrypt(phone, context=PHONE_CONTEXT) if phone else ""
+    person.phone_index = crypto.blind_index(phone, purpose="phone") if phone else ""
+
+
+def _check_members(members: Sequence[Mapping[str, Any]], p: Problems) -> None:
+    heads = [m for m in members if m.get("relationship") == c.Relationship.HEAD]
+    if len(heads) != 1:
+        p.error(
+            "relationship",
+            "one_head",
+            f"Satu keluarga harus punya tepat satu kepala keluarga (ada {len(heads)}) / "
+            "a household needs exactly one head",
+        )
+
+
+def household_register(
+    *,
+    acting_user: Any,
+    source: str,
+    household: Mapping[str, Any],
+    members: Sequence[Mapping[str, Any]],
+    reason: str = "",
+) -> Household:
+    """Register a new household (No. KK) with its members. All or nothing."""
+    today = timezone.localdate()
+    region_exists, village_exists = _region_lookups()
+    p = Problems()
+    hdata = clean_household(
+        household, p, region_exists=region_exists, village_exists=village_exists, today=today
+    )
+    pdata = [
+        clean_person(m, p, row=i + 1, region_exists=region_exists, today=today)
+        for i, m in enumerate(members)
+    ]
+    _check_members(pdata, p)
+    niks = [d["nik"] for d in pdata if d.get("nik")]
+    if len(set(niks)) != len(niks):
+        p.error("nik", "duplicate", "NIK yang sama muncul dua kali / the same NIK appears twice")
+    p.raise_if_errors()
+    _require_editor(acting_user, hdata["village_code"])
+    if Household.objects.filter(kk_index=crypto.blind_index(hdata["kk"], purpose="kk")).exists():
+        p.error(
+            "kk", "duplicate", "No. KK sudah terdaftar / this family card number already exists"
+        )
+    for i, d in enumerate(pdata):
+        if Person.objects.filter(nik_index=crypto.blind_index(d["nik"], purpose="nik")).exists():
+            p.error("nik", "duplicate", "NIK sudah terdaftar / NIK already registered", row=i + 1)
+    p.raise_if_errors()
+
+    now = timezone.now()
+    with transaction.atomic():
+        h = _household_from(hdata)
+        h.save()
+        changes = [
+            _change(
+                at=now,
+                entity_type="household",
+                entity_id=h.public_id,
+                household=h,
+                action="create",
+                before=None,
+                after=household_snapshot(h, kk=hdata["kk"]),
+                source=source,
+                reason=reason,
+                acting_user=acting_user,
+            )
+        ]
+        for d in pdata:
+            person = _person_from(d, household=h)
+            person.save()
+            changes.append(
+                _change(
+                    at=now,
+                    entity_type="person",
+                    entity_id=person.public_id,
+                    household=h,
+                    action="create",
+                    before=None,
+                    after=person_snapshot(
+                        person, household_public_id=h.public_id, nik=d["nik"], phone=d["phone"]
+                    ),
+                    source=source,
+                    reason=reason,
+                    acting_user=acting_user,
+                )
+            )
+        ChangeRecord.objects.bulk_create(changes)
+        audit_record(
+            actor=acting_user,
+            action="household.register",
+            target_type="household",
+            target_id=h.public_id,
+            region_code=h.village_id,
+            detail={"source": source, "members": len(pdata)},
+        )
+    return h
+
+
+def _household_from(hdata: Mapping[str, Any]) -> Household:
+    h = Household(
+        kk_enc=crypto.encrypt(hdata["kk"], context=KK_CONTEXT),
+        kk_index=crypto.blind_index(hdata["kk"], purpose="kk"),
+        village_id=hdata["village_code"],
+    )
+    for name in HOUSEHOLD_EDITABLE:
+        if name in hdata:
+            setattr(h, name, hdata[name])
+    return h
+
+
+def _person_from(d: Mapping[str, Any], *, household: Household) -> Person:
+    person = Person(household=household, name_search=name_search_key(d["full_name"]))
+    for name in PERSON_EDITABLE:
+        if name != "phone" and name in d:
+            setattr(person, name, d[name])
+    _encrypt_person_secrets(person, nik=d["nik"], phone=d.get("phone", ""))
+    return person
+
+
+def household_update(
+    *,
+    acting_user: Any,
+    household: Household,
+    changes: Mapping[str, Any],
+    source: str,
+    reason: str = "",
+) -> Household:
+    """Change household attributes or address (not the No. KK). Records before and after."""
+    if "kk" in changes:
+        raise TepatError(
+            "No. KK tidak bisa diubah / the family card number cannot change", field="kk"
+        )
+    region_exists, village_exists = _region_lookups()
+    p = Problems()
+    cleaned = clean_household(
+        changes,
+        p,
+        region_exists=region_exists,
+        village_exists=village_exists,
+        today=timezone.localdate(),
+        partial=True,
+    )
+    p.raise_if_errors()
+    _require_editor(acting_user, household.village_id)
+    if "village_code" in cleaned:
+        _require_editor(acting_user, cleaned["village_code"])
+    with transaction.atomic():
+        h = Household.objects.select_for_update().get(pk=household.pk)
+        before = household_snapshot(h)
+        for name, value in cleaned.items():
+            if name == "village_code":
+                h.village_id = value
+            else:
+                setattr(h, name, value)
+        h.version += 1
+        after = household_snapshot(h)
+        if not diff(before, after):
+            return household
+        h.save()
+        _change(
+            at=timezone.now(),
+            entity_type="household",
+            entity_id=h.public_id,
+            household=h,
+            action="update",
+            before=before,
+            after=after,
+            source=source,
+            reason=reason,
+            acting_user=acting_user,
+        ).save()
+        audit_record(
+            actor=acting_user,
+            action="household.update",
+            target_type="household",
+            target_id=h.public_id,
+            region_code=h.village_id,
+            detail={"source": source, "fields": sorted(diff(before, after))},
+        )
+    return h
+
+
+def person_update(
+    *,
+    acting_user: Any,
+    person: Person,
+    changes: Mapping[str, Any],
+    source: str,
+    reason: str = "",
+) -> Person:
+    """Correct or update a person's data (including NIK corrections from the civil registry)."""
+    if "relationship" in changes and changes["relationship"] == c.Relationship.HEAD:
+        raise TepatError(
+            "Ganti kepala keluarga lewat pindah anggota / change the head through a move",
+            field="relationship",
+        )
+    region_exists, _ = _region_lookups()
+    p = Problems()
+    cleaned = clean_person(
+        changes, p, region_exists=region_exists, today=timezone.localdate(), partial=True
+    )
+    p.raise_if_errors()
+    _require_editor(acting_user, person.household.village_id)
+    with transaction.atomic():
+        obj = Person.objects.select_for_update().select_related("household").get(pk=person.pk)
+        hpid = obj.household.public_id
+        before = person_snapshot(obj, household_public_id=hpid)
+        nik = cleaned.pop("nik", None)
+        phone = cleaned.pop("phone", None)
+        for name, value in cleaned.items():
+            setattr(obj, name, value)
+        if "full_name" in cleaned:
+            obj.name_search = name_search_key(obj.full_name)
+        if nik is not None or phone is not None:
+            current_nik = crypto.decrypt(obj.nik_enc, context=NIK_CONTEXT)
+            current_phone = (
+                crypto.decrypt(obj.phone_enc, context=PHONE_CONTEXT) if obj.phone_enc else ""
+            )
+            _encrypt_person_secrets(
+                obj,
+                nik=nik if nik is not None else current_nik,
+                phone=phone if phone is not None else current_phone,
+            )
+        obj.version += 1
+        after = person_snapshot(obj, household_public_id=hpid)
+        if not diff(before, after):
+            return person
+        try:
+            with transaction.atomic():
+                obj.save()
+        except IntegrityError as exc:
+            raise TepatError(
+                "NIK sudah terdaftar pada orang lain / NIK belongs to another person",
+                code="duplicate",
+                field="nik",
+            ) from exc
+        _change(
+            at=timezone.now(),
+            entity_type="person",
+            entity_id=obj.public_id,
+            household=obj.household,
+            action="update",
+            before=before,
+            after=after,
+            source=source,
+            reason=reason,
+            acting_user=acting_user,
+        ).save()
+        audit_record(
+            actor=acting_user,
+            action="person.update",
+            target_type="person",
+            target_id=obj.public_id,
+            region_code=obj.household.village_id,
+            detail={"source": source, "fields": sorted(diff(before, after))},
+        )
+    return obj
+
+
+def person_move(
+    *,
+    acting_user: Any,
+    person: Person,
+    to_household: Household,
+    relationship: str,
+    source: str,
+    reason: str = "",
+) -> Person:
+    """Move a person to another household (marriage, a new KK, a move)."""
+    if relationship not in c.Relationship.values:
+        raise TepatError(f"Hubungan {relationship!r} tidak dikenal / unknown", field="relationship")
+    _require_editor(acting_user, person.household.village_id)
+    _require_editor(acting_user, to_household.village_id)
+    with transaction.atomic():
+        obj = Person.objects.select_for_update().select_related("household").get(pk=person.pk)
+        before = person_snapshot(obj, household_public_id=obj.household.public_id)
+        obj.household = to_household
+        obj.relationship = relationship
+        obj.version += 1
+        try:
+            with transaction.atomic():
+                obj.save()
+        except IntegrityError as exc:
+            raise TepatError(
+                "Rumah tangga tujuan sudah punya kepala keluarga / the household has a head",
+                code="duplicate_head",
+                field="relationship",
+            ) from exc
+        _change(
+            at=timezone.now(),
+            entity_type="person",
+            entity_id=obj.public_id,
+            household=to_household,
+            action="move",
+            before=before,
+            after=person_snapshot(obj, household_public_id=to_household.public_id),
+            source=source,
+            reason=reason,
+            acting_user=acting_user,
+        ).save()
+        audit_record(
+            actor=acting_user,
+            action="person.move",
+            target_type="person",
+            target_id=obj.public_id,
+            region_code=to_household.village_id,
+            detail={"source": source, "from": before["household"], "to": to_household.public_id},
+        )
+    return obj
+
+
+def financial_address_set(
+    *,
+    acting_user: Any,
+    person: Person,
+    kind: str,
+    provider: str,
+    account: str,
+    holder_name: str = "",
+    source: str,
+    reason: str = "",
+) -> FinancialAddress:
+    """Record a new bank or e-wallet account: the previous one is closed, never overwritten."""
+    p = Problems()
+    provider = provider.strip().upper()
+    account = "".join(account.split())
+    if kind not in c.FinancialKind.values:
+        p.error("kind", "unknown_code", f"Jenis {kind!r} tidak dikenal / unknown kind")
+    allowed = c.BANKS if kind == c.FinancialKind.BANK else c.EWALLETS
+    if provider not in allowed:
+        p.error(
+            "provider",
+            "unknown_code",
+            f"Penyedia {provider!r} tidak dikenal; pilihan: {', '.join(allowed)}",
+        )
+    if not account.isdigit() or not 6 <= len(account) <= 20:
+        p.error(
+            "account",
+            "bad_account",
+            "Nomor rekening harus 6-20 digit / account must be 6-20 digits",
+        )
+    p.raise_if_errors()
+    _require_editor(acting_user, person.household.village_id)
+    now = timezone.now()
+    with transaction.atomic():
+        current = (
+            FinancialAddress.objects.select_for_update()
+            .filter(person=person, kind=kind, valid_to__isnull=True)
+            .first()
+        )
+        before = None
+        if current is not None:
+            old_account = crypto.decrypt(current.account_enc, context=ACCOUNT_CONTEXT)
+            before = financial_snapshot(
+                current, person_public_id=person.public_id, account=old_account
+            )
+            current.valid_to = now
+            current.save(update_fields=["valid_to"])
+        fa = FinancialAddress.objects.create(
+            person=person,
+            kind=kind,
+            provider=provider,
+            account_enc=crypto.encrypt(account, context=ACCOUNT_CONTEXT),
+            account_index=crypto.blind_index(account, purpose="account"),
+            holder_name=holder_name.strip()[:150],
+            valid_from=now,
+            source=source,
+            recorded_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+        )
+        _change(
+            at=now,
+            entity_type="financial_address",
+            entity_id=fa.public_id,
+            household=person.household,
+            action="create" if before is None else "update",
+            before=before,
+            after=financial_snapshot(fa, person_public_id=person.public_id, account=account),
+            source=source,
+            reason=reason,
+            acting_user=acting_user,
+        ).save()
+        audit_record(
+            actor=acting_user,
+            action="financial_address.set",
+            target_type="person",
+            target_id=person.public_id,
+            region_code=person.household.village_id,
+            detail={
+                "source": source,
+                "kind": kind,
+                "provider": provider,
+                "replaced": before is not None,
+            },
+        )
+    return fa
+
+
+def household_get_for_update(*, acting_user: Any, public_id: str) -> Household:
+    try:
+        h = Household.objects.get(public_id=public_id)
+    except Household.DoesNotExist as exc:
+        raise NotFound() from exc
+    if acting_user is not None and not can_see_region(acting_user, h.village_id):
+        raise NotFound()
+    return h
