@@ -31,7 +31,9 @@ BOGOR_VILLAGE = "3201011001"
 @pytest.fixture
 def regions(db: Any) -> None:
     for code, dotted, name, level, parent in REGIONS:
-        Region.objects.create(code=code, dotted_code=dotted, name=name, level=level, parent_id=parent)
+        Region.objects.create(
+            code=code, dotted_code=dotted, name=name, level=level, parent_id=parent
+        )
 
 
 def _staff(username: str, role: str, scopes: tuple[str, ...] = ()) -> User:

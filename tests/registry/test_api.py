@@ -12,7 +12,11 @@ def test_the_api_requires_a_signed_in_staff_member(client, bandung_household):
 
 
 def test_household_read_masks_nik_and_phone(staff_client, bandung_operator, bandung_household):
-    data = staff_client(bandung_operator).get(f"/api/registry/households/{bandung_household.public_id}").json()
+    data = (
+        staff_client(bandung_operator)
+        .get(f"/api/registry/households/{bandung_household.public_id}")
+        .json()
+    )
     assert data["kk_masked"] == "3273**********01"
     head = next(m for m in data["members"] if m["relationship"] == "head")
     assert head["nik_masked"] == "3273**********01"
@@ -29,7 +33,9 @@ def test_search_by_nik_uses_the_exact_number(staff_client, bandung_operator, ban
     assert client.get("/api/registry/persons", {"nik": "3273011205800002"}).json() == []
 
 
-def test_search_by_name_matches_any_word_ignoring_case(staff_client, bandung_operator, bandung_household):
+def test_search_by_name_matches_any_word_ignoring_case(
+    staff_client, bandung_operator, bandung_household
+):
     client = staff_client(bandung_operator)
     names = [p["full_name"] for p in client.get("/api/registry/persons", {"name": "RIZ"}).json()]
     assert names == ["Muhammad Rizki"]
@@ -48,14 +54,18 @@ def test_an_empty_search_is_refused(staff_client, bandung_operator, regions):
 
 
 def test_history_lists_creation_with_source(staff_client, bandung_operator, bandung_household):
-    rows = staff_client(bandung_operator).get(
-        f"/api/registry/households/{bandung_household.public_id}/history"
-    ).json()
+    rows = (
+        staff_client(bandung_operator)
+        .get(f"/api/registry/households/{bandung_household.public_id}/history")
+        .json()
+    )
     assert len(rows) == 4
     assert {r["source"] for r in rows} == {"test"}
 
 
-def test_reveal_shows_the_full_record_and_is_audited(staff_client, bandung_operator, bandung_household):
+def test_reveal_shows_the_full_record_and_is_audited(
+    staff_client, bandung_operator, bandung_household
+):
     head = bandung_household.members.get(relationship="head")
     response = staff_client(bandung_operator).post(
         f"/api/registry/persons/{head.public_id}/reveal",
@@ -75,7 +85,9 @@ def test_reveal_shows_the_full_record_and_is_audited(staff_client, bandung_opera
 def test_reveal_requires_a_purpose(staff_client, bandung_operator, bandung_household):
     head = bandung_household.members.get(relationship="head")
     response = staff_client(bandung_operator).post(
-        f"/api/registry/persons/{head.public_id}/reveal", {"purpose": ""}, content_type="application/json"
+        f"/api/registry/persons/{head.public_id}/reveal",
+        {"purpose": ""},
+        content_type="application/json",
     )
     assert response.status_code == 400
     assert not AuditEvent.objects.filter(action="person.view_full").exists()
@@ -84,13 +96,28 @@ def test_reveal_requires_a_purpose(staff_client, bandung_operator, bandung_house
 def test_a_field_agent_cannot_reveal_a_full_record(staff_client, field_agent, bandung_household):
     head = bandung_household.members.get(relationship="head")
     response = staff_client(field_agent).post(
-        f"/api/registry/persons/{head.public_id}/reveal", {"purpose": "serah terima"}, content_type="application/json"
+        f"/api/registry/persons/{head.public_id}/reveal",
+        {"purpose": "serah terima"},
+        content_type="application/json",
     )
     assert response.status_code == 403
 
 
 def test_as_of_before_registration_is_not_found(staff_client, bandung_operator, bandung_household):
     response = staff_client(bandung_operator).get(
-        f"/api/registry/households/{bandung_household.public_id}/as-of", {"at": "2000-01-01T00:00:00Z"}
+        f"/api/registry/households/{bandung_household.public_id}/as-of",
+        {"at": "2000-01-01T00:00:00Z"},
     )
     assert response.status_code == 404
+
+
+def test_every_api_read_is_audited(staff_client, bandung_operator, bandung_household):
+    client = staff_client(bandung_operator)
+    hid = bandung_household.public_id
+    client.get(f"/api/registry/households/{hid}")
+    client.get(f"/api/registry/households/{hid}/history")
+    client.get("/api/registry/persons", {"name": "asep"})
+    actions = set(
+        AuditEvent.objects.filter(actor=bandung_operator).values_list("action", flat=True)
+    )
+    assert {"household.view", "household.view_history", "registry.search"} <= actions

@@ -36,7 +36,10 @@ def test_household_outside_region_is_not_found(bandung_operator, bogor_household
 def test_a_supervisor_of_the_province_sees_both(supervisor, bandung_household, bogor_household):
     rows = selectors.person_search(user=supervisor, name="Asep")
     rows += selectors.person_search(user=supervisor, name="Ujang")
-    assert {r.household_public_id for r in rows} == {bandung_household.public_id, bogor_household.public_id}
+    assert {r.household_public_id for r in rows} == {
+        bandung_household.public_id,
+        bogor_household.public_id,
+    }
 
 
 def test_a_user_without_any_region_sees_nothing(unscoped_operator, bandung_household):
@@ -74,7 +77,9 @@ def test_the_same_urls_work_inside_the_region(staff_client, bogor_operator, bogo
     assert client.get(f"/api/registry/households/{bogor_household.public_id}").status_code == 200
 
 
-def test_search_page_and_api_hide_other_regions(staff_client, bandung_operator, bogor_household, bandung_household):
+def test_search_page_and_api_hide_other_regions(
+    staff_client, bandung_operator, bogor_household, bandung_household
+):
     client = staff_client(bandung_operator)
     page = client.get("/registry/", {"region_code": "32"})
     assert b"Asep" in page.content

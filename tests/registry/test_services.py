@@ -18,14 +18,17 @@ from tepat.registry.services import (
     person_update,
 )
 
-from .conftest import BANDUNG_VILLAGE, make_household, make_members
+from .conftest import make_household, make_members
 
 pytestmark = pytest.mark.django_db
 
 
 def test_it_registers_a_household_with_members_and_history(bandung_operator):
     h = household_register(
-        acting_user=bandung_operator, source="manual", household=make_household(), members=make_members()
+        acting_user=bandung_operator,
+        source="manual",
+        household=make_household(),
+        members=make_members(),
     )
     assert h.members.count() == 3
     assert ChangeRecord.objects.filter(household=h, action="create").count() == 4
@@ -47,7 +50,9 @@ def test_it_refuses_a_malformed_nik_naming_the_row_and_field(regions):
     members = make_members()
     members[1]["nik"] = "3.27301E+15"
     with pytest.raises(ValidationFailed) as err:
-        household_register(acting_user=None, source="t", household=make_household(), members=members)
+        household_register(
+            acting_user=None, source="t", household=make_household(), members=members
+        )
     problem = err.value.problems[0]
     assert (problem.field, problem.row, problem.code) == ("nik", 2, "scientific_notation")
     assert Household.objects.count() == 0
@@ -69,14 +74,18 @@ def test_it_refuses_an_impossible_birth_date(regions):
     members = make_members()
     members[2]["birth_date"] = "2014-02-30"
     with pytest.raises(ValidationFailed) as err:
-        household_register(acting_user=None, source="t", household=make_household(), members=members)
+        household_register(
+            acting_user=None, source="t", household=make_household(), members=members
+        )
     assert any(p.field == "birth_date" and p.row == 3 for p in err.value.problems)
 
 
 def test_it_refuses_a_duplicate_kk_and_saves_nothing(bandung_household):
     members = make_members(serial=9)
     with pytest.raises(ValidationFailed) as err:
-        household_register(acting_user=None, source="t", household=make_household(), members=members)
+        household_register(
+            acting_user=None, source="t", household=make_household(), members=members
+        )
     assert err.value.problems[0].code == "duplicate"
     assert err.value.problems[0].field == "kk"
     assert Household.objects.count() == 1
@@ -87,21 +96,28 @@ def test_it_refuses_a_household_without_exactly_one_head(regions):
     members = make_members()
     members[1]["relationship"] = "head"
     with pytest.raises(ValidationFailed) as err:
-        household_register(acting_user=None, source="t", household=make_household(), members=members)
+        household_register(
+            acting_user=None, source="t", household=make_household(), members=members
+        )
     assert err.value.problems[-1].code == "one_head"
 
 
 def test_a_nik_prefix_from_elsewhere_is_kept_with_a_warning(regions):
     members = make_members()
     members[0]["nik"] = "3174011205800001"  # first registered in Jakarta: unknown here, allowed
-    h = household_register(acting_user=None, source="t", household=make_household(), members=members)
+    h = household_register(
+        acting_user=None, source="t", household=make_household(), members=members
+    )
     assert h.members.count() == 3
 
 
 def test_an_operator_cannot_register_outside_their_region(bogor_operator):
     with pytest.raises(PermissionDenied):
         household_register(
-            acting_user=bogor_operator, source="t", household=make_household(), members=make_members()
+            acting_user=bogor_operator,
+            source="t",
+            household=make_household(),
+            members=make_members(),
         )
     assert Household.objects.count() == 0
 
@@ -149,7 +165,10 @@ def test_a_bad_update_changes_nothing(bandung_operator, bandung_household):
 def test_the_kk_number_cannot_be_changed(bandung_operator, bandung_household):
     with pytest.raises(TepatError):
         household_update(
-            acting_user=bandung_operator, household=bandung_household, changes={"kk": "1"}, source="t"
+            acting_user=bandung_operator,
+            household=bandung_household,
+            changes={"kk": "1"},
+            source="t",
         )
 
 
@@ -174,21 +193,34 @@ def test_a_nik_that_belongs_to_someone_else_is_refused(bandung_operator, bandung
     child = bandung_household.members.get(relationship="child")
     nik_of_head = crypto.decrypt(head.nik_enc, context="registry.person.nik")
     with pytest.raises(TepatError) as err:
-        person_update(acting_user=bandung_operator, person=child, changes={"nik": nik_of_head}, source="t")
+        person_update(
+            acting_user=bandung_operator, person=child, changes={"nik": nik_of_head}, source="t"
+        )
     assert err.value.field == "nik"
 
 
 def test_a_bank_account_change_keeps_the_old_one_as_history(bandung_operator, bandung_household):
     head = bandung_household.members.get(relationship="head")
     financial_address_set(
-        acting_user=bandung_operator, person=head, kind="bank", provider="bri", account="123456789012", source="kks"
+        acting_user=bandung_operator,
+        person=head,
+        kind="bank",
+        provider="bri",
+        account="123456789012",
+        source="kks",
     )
     financial_address_set(
-        acting_user=bandung_operator, person=head, kind="bank", provider="BNI", account="9988776655", source="kks"
+        acting_user=bandung_operator,
+        person=head,
+        kind="bank",
+        provider="BNI",
+        account="9988776655",
+        source="kks",
     )
     rows = list(FinancialAddress.objects.filter(person=head).order_by("valid_from"))
     assert [r.provider for r in rows] == ["BRI", "BNI"]
-    assert rows[0].valid_to is not None and rows[1].valid_to is None
+    assert rows[0].valid_to is not None
+    assert rows[1].valid_to is None
     rec = ChangeRecord.objects.filter(entity_type="financial_address", action="update").get()
     assert rec.before["account_masked"] == "********9012"
     assert rec.after["account_masked"] == "******6655"
@@ -199,31 +231,51 @@ def test_an_unknown_bank_is_refused(bandung_operator, bandung_household):
     head = bandung_household.members.get(relationship="head")
     with pytest.raises(ValidationFailed) as err:
         financial_address_set(
-            acting_user=bandung_operator, person=head, kind="bank", provider="XYZ", account="12345678", source="t"
+            acting_user=bandung_operator,
+            person=head,
+            kind="bank",
+            provider="XYZ",
+            account="12345678",
+            source="t",
         )
     assert err.value.problems[0].field == "provider"
 
 
-def test_as_of_reads_answer_what_the_registry_knew_then(bandung_operator, bandung_household, bogor_household):
+def test_as_of_reads_answer_what_the_registry_knew_then(
+    bandung_operator, bandung_household, bogor_household
+):
     before_move = timezone.now()
     child = bandung_household.members.get(relationship="child")
     person_move(
-        acting_user=None, person=child, to_household=bogor_household, relationship="grandchild", source="t"
+        acting_user=None,
+        person=child,
+        to_household=bogor_household,
+        relationship="grandchild",
+        source="t",
     )
     after_move = timezone.now()
     then = household_as_of(household=bandung_household, at=before_move)
     now = household_as_of(household=bandung_household, at=after_move)
-    assert then is not None and now is not None
+    assert then is not None
+    assert now is not None
     assert len(then["members"]) == 3
     assert len(now["members"]) == 2
     bogor_now = household_as_of(household=bogor_household, at=after_move)
     assert bogor_now is not None
     assert len(bogor_now["members"]) == 4
-    assert household_as_of(household=bandung_household, at=before_move - dt.timedelta(days=1)) is None
+    assert (
+        household_as_of(household=bandung_household, at=before_move - dt.timedelta(days=1)) is None
+    )
 
 
 def test_a_second_head_cannot_be_moved_in(bandung_household, bogor_household):
     head = bandung_household.members.get(relationship="head")
     with pytest.raises(TepatError) as err:
-        person_move(acting_user=None, person=head, to_household=bogor_household, relationship="head", source="t")
+        person_move(
+            acting_user=None,
+            person=head,
+            to_household=bogor_household,
+            relationship="head",
+            source="t",
+        )
     assert err.value.code == "duplicate_head"

@@ -104,12 +104,32 @@ class RevealOut(Schema):
 
 @router.get("/persons", response=list[PersonOut], summary="Cari orang / search persons")
 def search_persons(request: HttpRequest, params: Query[SearchParams]) -> list[Any]:
-    return selectors.person_search(
+    rows = selectors.person_search(
         user=request.user,
         nik=params.nik,
         name=params.name,
         region_code=params.region_code,
         limit=params.limit,
+    )
+    selectors.audit_read(
+        user=request.user,
+        request=request,
+        action="registry.search",
+        detail=selectors.search_audit_detail(
+            nik=params.nik, name=params.name, region_code=params.region_code, results=len(rows)
+        ),
+    )
+    return rows
+
+
+def _audit(request: HttpRequest, action: str, kind: str, public_id: str, region: str) -> None:
+    selectors.audit_read(
+        user=request.user,
+        request=request,
+        action=action,
+        target_type=kind,
+        target_id=public_id,
+        region_code=region,
     )
 
 
@@ -142,6 +162,7 @@ def get_household(request: HttpRequest, public_id: str) -> dict[str, Any]:
     from tepat.registry.cleaning import HOUSEHOLD_EDITABLE
 
     h = selectors.household_get(user=request.user, public_id=public_id)
+    _audit(request, "household.view", "household", h.public_id, h.village_id)
     view = selectors.household_view(household=h)
     attrs = {k: getattr(h, k) for k in HOUSEHOLD_EDITABLE if k not in {"address", "rt", "rw"}}
     return {
@@ -167,6 +188,7 @@ def get_household(request: HttpRequest, public_id: str) -> dict[str, Any]:
 )
 def household_history(request: HttpRequest, public_id: str) -> list[dict[str, Any]]:
     h = selectors.household_get(user=request.user, public_id=public_id)
+    _audit(request, "household.view_history", "household", h.public_id, h.village_id)
     return [
         {
             "at": r.at,
@@ -189,6 +211,7 @@ def household_history(request: HttpRequest, public_id: str) -> list[dict[str, An
 )
 def household_as_of(request: HttpRequest, public_id: str, at: dt.datetime) -> Any:
     h = selectors.household_get(user=request.user, public_id=public_id)
+    _audit(request, "household.view_as_of", "household", h.public_id, h.village_id)
     snap = selectors.household_as_of(household=h, at=at)
     if snap is None:
         raise NotFound("Belum terdaftar pada waktu itu / not registered at that time")
@@ -198,6 +221,7 @@ def household_as_of(request: HttpRequest, public_id: str, at: dt.datetime) -> An
 @router.get("/persons/{public_id}", response=PersonDetailOut, summary="Orang / person (masked)")
 def get_person(request: HttpRequest, public_id: str) -> dict[str, Any]:
     p = selectors.person_get(user=request.user, public_id=public_id)
+    _audit(request, "person.view", "person", p.public_id, p.household.village_id)
     view = selectors.household_view(household=p.household)
     member = next(m for m in view.members if m.person.pk == p.pk)
     return _member_out(member, p.household.village_id, p.household.public_id)

@@ -32,6 +32,38 @@ from tepat.registry.validators import normalize_number
 MAX_RESULTS = 100
 
 
+def audit_read(
+    *,
+    user: Any,
+    request: HttpRequest | None,
+    action: str,
+    target_type: str = "",
+    target_id: str = "",
+    region_code: str = "",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Every read of personal data is audited (pages and API alike): who, what, from where."""
+    audit_record(
+        actor=user,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        region_code=region_code,
+        request=request,
+        detail=detail,
+    )
+
+
+def search_audit_detail(*, nik: str, name: str, region_code: str, results: int) -> dict[str, Any]:
+    """What a search asked, without the NIK in clear."""
+    return {
+        "nik": mask_nik(normalize_number(nik)) if nik else "",
+        "name": name[:60],
+        "region_code": region_code[:10],
+        "results": results,
+    }
+
+
 def households_visible(user: Any) -> QuerySet[Household]:
     return Household.objects.filter(region_q(user, "village__code"))
 

@@ -34,6 +34,12 @@ def search(request: HttpRequest) -> HttpResponse:
             )
         except TepatError as exc:
             error = exc.message
+        selectors.audit_read(
+            user=request.user,
+            request=request,
+            action="registry.search",
+            detail=selectors.search_audit_detail(**q, results=len(results)),
+        )
     names = _region_names({r.village_code for r in results})
     htmx = getattr(request, "htmx", False)
     template = "registry/_results.html" if htmx else "registry/search.html"
@@ -57,6 +63,14 @@ def household(request: HttpRequest, public_id: str) -> HttpResponse:
     except NotFound as exc:
         raise Http404(exc.message) from exc
     view = selectors.household_view(household=h)
+    selectors.audit_read(
+        user=request.user,
+        request=request,
+        action="household.view",
+        target_type="household",
+        target_id=h.public_id,
+        region_code=h.village_id,
+    )
     as_of_raw = request.GET.get("as_of", "").strip()
     as_of = None
     as_of_error = ""
@@ -101,6 +115,14 @@ def person(request: HttpRequest, public_id: str) -> HttpResponse:
         raise Http404(exc.message) from exc
     view = selectors.household_view(household=p.household)
     member = next(m for m in view.members if m.person.pk == p.pk)
+    selectors.audit_read(
+        user=request.user,
+        request=request,
+        action="person.view",
+        target_type="person",
+        target_id=p.public_id,
+        region_code=p.household.village_id,
+    )
     revealed = None
     error = ""
     if request.method == "POST":

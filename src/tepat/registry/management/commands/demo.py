@@ -1,0 +1,175 @@
+"""`tepat demo`: a realistic synthetic regency on the embedded database, with demo staff.
+
+Idempotent: a second run reuses what the first built. Generated passwords and TOTP secrets are
+kept in var/demo/accounts.json (mode 0600, git-ignored), never in the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import pyotp
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+DEMO_STAFF = [
+    # username, role, scopes (relative to the demo regency; "village" = its first village)
+    ("admin", "admin", []),
+    ("operator", "operator", ["regency"]),
+    ("supervisor", "supervisor", ["regency"]),
+    ("auditor", "auditor", []),
+    ("petugas", "field_agent", ["village"]),
+    ("operator_bogor", "operator", ["3201"]),
+]
+
+
+class Command(BaseCommand):
+    help = "Bangun wilayah sintetis untuk demo / build a synthetic demo region and demo staff"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--regency", default="3273", help="Kemendagri regency code (default Kota Bandung)"
+        )
+        parser.add_argument("--persons", type=int, default=30000)
+        parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument(
+            "--code", metavar="USERNAME", help="print the current TOTP code of a demo account"
+        )
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        demo_dir = Path(settings.VAR_DIR) / "demo"
+        accounts_file = demo_dir / "accounts.json"
+        if opts["code"]:
+            self._print_code(accounts_file, opts["code"])
+            return
+        regency = opts["regency"].replace(".", "")
+        started = time.monotonic()
+        self.stdout.write("1/5 migrasi basis data / migrating the database")
+        call_command("migrate", interactive=False, verbosity=0)
+
+        from tepat.regions.models import Region
+        from tepat.regions.services import regions_load
+
+        self.stdout.write("2/5 memuat wilayah Kemendagri / loading Kemendagri regions")
+        counts = regions_load(progress=True)
+        self.stdout.write(f"    {counts}")
+        region = Region.objects.filter(code=regency).first()
+        if region is None or region.level != "regency":
+            raise CommandError(
+                f"Kode kabupaten/kota tidak dikenal / unknown regency code: {regency}"
+            )
+
+        from tepat.registry.models import Household
+
+        source = f"synth:{regency}:seed{opts['seed']}"
+        if Household.objects.filter(village_id__startswith=regency).exists():
+            self.stdout.write(
+                f"3/5 registri {region.name} sudah ada, dilewati / registry already built"
+            )
+            self.stdout.write("4/5 (dilewati / skipped)")
+        else:
+            from tepat.synth.services import generate
+
+            out = demo_dir / f"synth-{regency}-{opts['seed']}"
+            self.stdout.write(
+                f"3/5 membuat {opts['persons']:,} penduduk sintetis {region.name} / generating synthetic people"
+            )
+            generate(
+                region_code=regency,
+                persons=opts["persons"],
+                seed=opts["seed"],
+                out_dir=out,
+                progress=True,
+            )
+            self.stdout.write(
+                f"    berkas sumber instansi / agency source files: {out / 'sources'}"
+            )
+            self.stdout.write("4/5 memuat registri / loading the registry")
+            from tepat.registry.loading import registry_load_directory
+
+            report = registry_load_directory(
+                acting_user=None, directory=out / "registry", source=source, progress=True
+            )
+            self.stdout.write(
+                f"    {report.households:,} rumah tangga, {report.persons:,} orang, "
+                f"{report.warning_count} peringatan / warnings"
+            )
+        self.stdout.write("5/5 akun staf demo / demo staff accounts")
+        accounts = self._ensure_staff(accounts_file, regency)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        self.stdout.write(f"Selesai dalam {time.monotonic() - started:.0f} s / done.\n")
+        self._print_accounts(accounts)
+
+    def _ensure_staff(self, accounts_file: Path, regency: str) -> dict[str, dict[str, str]]:
+        from tepat.accounts.models import User
+        from tepat.accounts.services import user_create
+        from tepat.regions.models import Region
+
+        village = (
+            Region.objects.filter(level="village", code__startswith=regency)
+            .order_by("code")
+            .first()
+        )
+        accounts: dict[str, dict[str, str]] = {}
+        if accounts_file.exists():
+            accounts = json.loads(accounts_file.read_text(encoding="utf-8"))
+        for username, role, scopes in DEMO_STAFF:
+            if User.objects.filter(username=username).exists() and username in accounts:
+                continue
+            codes = []
+            for scope in scopes:
+                codes.append(
+                    regency
+                    if scope == "regency"
+                    else (village.code if scope == "village" and village else scope)
+                )
+            password = secrets.token_urlsafe(12)
+            totp = pyotp.random_base32()
+            User.objects.filter(username=username).delete()
+            user_create(
+                acting_user=None,
+                username=username,
+                password=password,
+                role=role,
+                region_codes=codes,
+                totp_secret=totp,
+            )
+            accounts[username] = {
+                "password": password,
+                "totp_secret": totp,
+                "role": role,
+                "regions": ",".join(codes),
+            }
+        accounts_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(accounts_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(accounts, fh, indent=2)
+        return accounts
+
+    def _print_accounts(self, accounts: dict[str, dict[str, str]]) -> None:
+        self.stdout.write("Akun staf demo (hanya untuk demo) / demo staff accounts (demo only):")
+        for username, acc in accounts.items():
+            self.stdout.write(
+                f"  {username:<15} peran/role={acc['role']:<12} wilayah/regions={acc['regions'] or '-':<12} "
+                f"sandi/password={acc['password']}  TOTP={acc['totp_secret']}"
+            )
+        self.stdout.write(
+            "Kode TOTP: tambahkan rahasia TOTP ke aplikasi autentikator, atau jalankan / "
+            "TOTP code: add the secret to an authenticator app, or run:\n"
+            "  .venv/bin/tepat demo --code operator\n"
+            "Buka / open http://127.0.0.1:8000/accounts/masuk/"
+        )
+
+    def _print_code(self, accounts_file: Path, username: str) -> None:
+        if not accounts_file.exists():
+            raise CommandError("Jalankan `make demo` dulu / run `make demo` first")
+        accounts = json.loads(accounts_file.read_text(encoding="utf-8"))
+        if username not in accounts:
+            raise CommandError(f"Bukan akun demo / not a demo account: {username}")
+        self.stdout.write(pyotp.TOTP(accounts[username]["totp_secret"]).now())
