@@ -88,3 +88,14 @@ def test_every_page_read_of_personal_data_is_audited(
     assert {"registry.search", "household.view", "person.view"} <= set(events)
     assert events["registry.search"].detail["nik"] == "3273**********01"
     assert "3273011205800001" not in str([e.detail for e in events.values()])
+
+
+def test_region_selects_cascade_and_the_deepest_choice_filters(
+    staff_client, supervisor, bandung_household, bogor_household
+):
+    client = staff_client(supervisor)
+    page = client.get("/registry/", {"province": "32", "regency": "3201"}).content.decode()
+    assert '<option value="3201" selected>Kabupaten Bogor</option>' in page
+    assert "Cibinong" in page  # the districts of the chosen regency are offered
+    assert "Ujang Suryana" in page
+    assert "Asep Sunandar" not in page

@@ -21,9 +21,40 @@ def _region_names(codes: set[str]) -> dict[str, str]:
     return dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
 
 
+LEVELS = ("province", "regency", "district", "village")
+
+
+def _region_pickers(request: HttpRequest) -> tuple[str, list[dict[str, object]]]:
+    """The cascading region selects: chosen codes, and the options of each level.
+
+    The deepest chosen level is the search's region; `?region_code=` (links, the API's
+    spelling) is honoured when no select was used.
+    """
+    from tepat.regions.selectors import region_children
+
+    chosen = {lvl: request.GET.get(lvl, "").replace(".", "").strip() for lvl in LEVELS}
+    pickers: list[dict[str, object]] = []
+    parent: str | None = None
+    for lvl in LEVELS:
+        if lvl != "province" and not parent:
+            pickers.append({"level": lvl, "options": [], "selected": ""})
+            continue
+        options = list(region_children(parent).values_list("code", "name"))
+        selected = chosen[lvl] if chosen[lvl] in {code for code, _ in options} else ""
+        pickers.append({"level": lvl, "options": options, "selected": selected})
+        parent = selected or None
+    deepest = next((str(p["selected"]) for p in reversed(pickers) if p["selected"]), "")
+    return deepest or request.GET.get("region_code", "").strip(), pickers
+
+
 @login_required
 def search(request: HttpRequest) -> HttpResponse:
-    q = {k: request.GET.get(k, "").strip() for k in ("nik", "name", "region_code")}
+    region_code, pickers = _region_pickers(request)
+    q = {
+        "nik": request.GET.get("nik", "").strip(),
+        "name": request.GET.get("name", "").strip(),
+        "region_code": region_code,
+    }
     results: list[selectors.PersonRow] = []
     error = ""
     searched = any(q.values())
@@ -52,6 +83,7 @@ def search(request: HttpRequest) -> HttpResponse:
             "rows": [(r, names.get(r.village_code, r.village_code)) for r in results],
             "error": error,
             "searched": searched,
+            "pickers": pickers,
         },
     )
 
