@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "tepat.accounts",
     "tepat.regions",
     "tepat.registry",
+    "tepat.targeting",
     "tepat.synth",
     "tepat.ledger",
     "tepat.portal",

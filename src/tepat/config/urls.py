@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("tepat.accounts.urls")),
     path("registry/", include("tepat.registry.urls")),
     path("regions/", include("tepat.regions.urls")),
+    path("targeting/", include("tepat.targeting.urls")),
     path("ledger/", include("tepat.ledger.urls")),
     path("", include("tepat.portal.urls")),
 ]
