@@ -1,5 +1,77 @@
+"""Regions API: public reference data (Kemendagri codes), so no log-in is needed."""
+
 from __future__ import annotations
 
-from ninja import Router
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from tepat.regions import selectors
+from tepat.regions.models import Region
 
 router = Router(tags=["regions"])
+
+
+class RegionOut(Schema):
+    code: str
+    dotted_code: str
+    name: str
+    level: str
+    parent_code: str | None
+
+    @staticmethod
+    def resolve_parent_code(obj: Region) -> str | None:
+        return obj.parent_id
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    field: str | None
+    row: int | None
+    problems: list[dict[str, Any]]
+
+
+@router.get(
+    "/",
+    response=list[RegionOut],
+    auth=None,
+    summary="Provinsi / provinces",
+    operation_id="regions_provinces",
+)
+def provinces(request: HttpRequest) -> list[Region]:
+    return list(selectors.region_children(None))
+
+
+@router.get(
+    "/{code}",
+    response={200: RegionOut, 400: ErrorOut, 404: ErrorOut},
+    auth=None,
+    summary="Satu wilayah / one region",
+    operation_id="regions_get",
+)
+def region_detail(request: HttpRequest, code: str) -> Region:
+    return selectors.region_get(code, field="code")
+
+
+@router.get(
+    "/{code}/children",
+    response={200: list[RegionOut], 400: ErrorOut, 404: ErrorOut},
+    auth=None,
+    summary="Wilayah di bawahnya / child regions",
+    operation_id="regions_children",
+)
+def region_children(request: HttpRequest, code: str) -> list[Region]:
+    return list(selectors.region_children(code, field="code"))
+
+
+@router.get(
+    "/{code}/ancestors",
+    response={200: list[RegionOut], 400: ErrorOut, 404: ErrorOut},
+    auth=None,
+    summary="Wilayah induk, dari provinsi sampai wilayah ini / province down to this region",
+    operation_id="regions_ancestors",
+)
+def region_ancestors(request: HttpRequest, code: str) -> list[Region]:
+    return selectors.region_ancestors(code, field="code")

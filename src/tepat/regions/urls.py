@@ -1,4 +1,8 @@
 from django.urls import path
 
+from tepat.regions import views
+
 app_name = "regions"
-urlpatterns: list[path] = []  # type: ignore[valid-type]
+urlpatterns = [
+    path("pilihan/", views.options, name="options"),
+]
