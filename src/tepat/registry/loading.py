@@ -8,6 +8,7 @@ cleaning functions as single edits, then written with bulk inserts in batches.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -55,8 +56,8 @@ def _read_csv(path: Path) -> pa.Table:
             [FieldProblem(path.name, "missing_file", f"Berkas {path} tidak ada / file not found")]
         )
     # Every column as text: a NIK must never pass through a float.
-    with path.open("rb") as fh:
-        head = fh.readline().decode("utf-8-sig").strip().split(",")
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        head = next(csv.reader(fh), [])
     types = {name: pa.string() for name in head}
     return pacsv.read_csv(
         path,

@@ -68,7 +68,7 @@ class Command(BaseCommand):
         from tepat.registry.models import Household
 
         source = f"synth:{regency}:seed{opts['seed']}"
-        if Household.objects.filter(village_id__startswith=regency).exists():
+        if Household.objects.filter(village__code__startswith=regency).exists():
             self.stdout.write(
                 f"3/5 registri {region.name} sudah ada, dilewati / registry already built"
             )
