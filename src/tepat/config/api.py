@@ -27,12 +27,14 @@ def _tepat_error(request: HttpRequest, exc: TepatError) -> HttpResponse:
 
 
 def _register_routers() -> None:
+    from tepat.integration.api import router as integration_router
     from tepat.regions.api import router as regions_router
     from tepat.registry.api import router as registry_router
     from tepat.targeting.api import router as targeting_router
 
     api.add_router("/regions", regions_router)
     api.add_router("/registry", registry_router)
+    api.add_router("/integration", integration_router)
     api.add_router("/targeting", targeting_router)
 
 

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "tepat.accounts",
     "tepat.regions",
     "tepat.registry",
+    "tepat.integration",
     "tepat.targeting",
     "tepat.synth",
     "tepat.ledger",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("tepat.accounts.urls")),
     path("registry/", include("tepat.registry.urls")),
+    path("integrasi/", include("tepat.integration.urls")),
     path("regions/", include("tepat.regions.urls")),
     path("targeting/", include("tepat.targeting.urls")),
     path("ledger/", include("tepat.ledger.urls")),
