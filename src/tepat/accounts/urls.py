@@ -1,8 +1,11 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
+
+from tepat.accounts import views
 
 app_name = "accounts"
 urlpatterns = [
-    path("masuk/", auth_views.LoginView.as_view(), name="login"),
-    path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
+    path("masuk/", views.login_view, name="login"),
+    path("masuk/kode/", views.totp_view, name="totp"),
+    path("masuk/daftar-kode/", views.totp_enrol_view, name="totp_enrol"),
+    path("keluar/", views.logout_view, name="logout"),
 ]

@@ -115,6 +115,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # Staff log-in: lock-out after this many failures in a row, for this many minutes.
 TEPAT_LOGIN_MAX_FAILURES = env_int("TEPAT_LOGIN_MAX_FAILURES", 5)
 TEPAT_LOGIN_LOCKOUT_MINUTES = env_int("TEPAT_LOGIN_LOCKOUT_MINUTES", 15)
+# Failures from one address (any username) within the lock-out window before it is throttled.
+TEPAT_LOGIN_IP_MAX_FAILURES = env_int("TEPAT_LOGIN_IP_MAX_FAILURES", 30)
 # TOTP is required for staff; the demo may relax it for a first look (never in production).
 TEPAT_REQUIRE_2FA = env_bool("TEPAT_REQUIRE_2FA", True)
 

@@ -1,0 +1,80 @@
+"""A citizen checks a payment receipt on the ledger page; the browser verifies it with WebCrypto."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from tepat.ledger import selectors
+from tepat.ledger.entries import PaymentSent, pseudonymise
+from tepat.ledger.note import Signer
+from tepat.ledger.services import ledger_enqueue_many, ledger_sequence
+
+
+@pytest.fixture
+def receipt(settings):
+    signer = Signer.generate("test.tepat/ledger")
+    settings.LEDGER_ORIGIN = "test.tepat/ledger"
+    settings.LEDGER_SIGNING_KEY = signer.skey()
+    items = [
+        (
+            "payment.sent",
+            PaymentSent(
+                programme="PKH",
+                cycle="2026-T4",
+                time=datetime(2026, 11, 28, 8, 0, tzinfo=UTC),
+                payment=f"pay-{i}",
+                beneficiary=pseudonymise(f"32730101019000{i:02d}"),
+                amount=750_000,
+                region="32.73.01.1001",
+                channel="bank",
+            ),
+            f"pay-{i}",
+        )
+        for i in range(13)
+    ]
+    ledger_enqueue_many(items=items)
+    ledger_sequence(max_batch=100)
+    return selectors.receipt(index=6)
+
+
+def _check(page, text: str) -> str:
+    page.goto("/ledger/verify/")
+    page.fill("#receipt-text", text)
+    page.click("#ledger-receipt-form button[type=submit]")
+    page.wait_for_selector("#receipt-result .usa-alert")
+    return page.inner_text("#receipt-result")
+
+
+def test_a_genuine_receipt_is_shown_as_valid_with_its_entry(page, receipt):
+    result = _check(page, json.dumps(receipt))
+    assert "Sah / Valid" in result
+    assert page.is_visible("#receipt-entry")
+    assert "pay-6" in page.inner_text("#receipt-entry")
+
+
+def test_a_receipt_with_a_changed_amount_is_shown_as_not_valid(page, receipt):
+    receipt["entry"] = receipt["entry"].replace("750000", "950000")
+    result = _check(page, json.dumps(receipt))
+    assert "Tidak sah / Not valid" in result
+    assert "Bukti inklusi" in result
+
+
+def test_text_that_is_not_a_receipt_gets_a_plain_reason(page, receipt):
+    result = _check(page, "not json")
+    assert "Tidak sah" in result
+
+
+def test_a_receipt_whose_checkpoint_another_key_signed_is_not_valid(page, receipt):
+    from tepat.ledger import note
+
+    impostor = Signer.generate("test.tepat/ledger")  # same name, different key
+    body = note.parse_checkpoint(note.parse_note(receipt["checkpoint"]).text)
+    receipt["checkpoint"] = note.sign_checkpoint(body, [impostor])
+    result = _check(page, json.dumps(receipt))
+    if "tidak diperiksa" in result:
+        pytest.skip("this chromium has no Ed25519 in WebCrypto")
+    assert "Tidak sah / Not valid" in result
+    assert "kunci log yang dipercaya" in result
