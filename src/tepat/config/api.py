@@ -28,6 +28,8 @@ def _tepat_error(request: HttpRequest, exc: TepatError) -> HttpResponse:
 
 def _register_routers() -> None:
     from tepat.integration.api import router as integration_router
+    from tepat.payments.api import router as payments_router
+    from tepat.programs.api import router as programs_router
     from tepat.regions.api import router as regions_router
     from tepat.registry.api import router as registry_router
     from tepat.targeting.api import router as targeting_router
@@ -36,6 +38,8 @@ def _register_routers() -> None:
     api.add_router("/registry", registry_router)
     api.add_router("/integration", integration_router)
     api.add_router("/targeting", targeting_router)
+    api.add_router("/programs", programs_router)
+    api.add_router("/payments", payments_router)
 
 
 _register_routers()

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "tepat.registry",
     "tepat.integration",
     "tepat.targeting",
+    "tepat.programs",
+    "tepat.payments",
     "tepat.synth",
     "tepat.ledger",
     "tepat.portal",

@@ -12,6 +12,8 @@ urlpatterns = [
     path("integrasi/", include("tepat.integration.urls")),
     path("regions/", include("tepat.regions.urls")),
     path("targeting/", include("tepat.targeting.urls")),
+    path("program/", include("tepat.programs.urls")),
+    path("penyaluran/", include("tepat.payments.urls")),
     path("ledger/", include("tepat.ledger.urls")),
     path("", include("tepat.portal.urls")),
 ]
