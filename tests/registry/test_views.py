@@ -99,3 +99,14 @@ def test_region_selects_cascade_and_the_deepest_choice_filters(
     assert "Cibinong" in page  # the districts of the chosen regency are offered
     assert "Ujang Suryana" in page
     assert "Asep Sunandar" not in page
+
+
+def test_household_page_speaks_english_when_chosen(
+    staff_client, bandung_operator, bandung_household
+):
+    client = staff_client(bandung_operator)
+    client.post("/i18n/setlang/", {"language": "en"})
+    page = client.get(f"/registry/rumah-tangga/{bandung_household.public_id}/").content.decode()
+    assert "Family members" in page
+    assert "Change history" in page
+    assert "Riwayat perubahan" not in page
