@@ -28,6 +28,7 @@ def _tepat_error(request: HttpRequest, exc: TepatError) -> HttpResponse:
 
 def _register_routers() -> None:
     from tepat.integration.api import router as integration_router
+    from tepat.ledger.api import router as ledger_router
     from tepat.payments.api import router as payments_router
     from tepat.programs.api import router as programs_router
     from tepat.regions.api import router as regions_router
@@ -40,6 +41,7 @@ def _register_routers() -> None:
     api.add_router("/targeting", targeting_router)
     api.add_router("/programs", programs_router)
     api.add_router("/payments", payments_router)
+    api.add_router("/ledger", ledger_router)
 
 
 _register_routers()

@@ -1,0 +1,192 @@
+// Verifies a Tepat ledger receipt in the browser: RFC 9162 inclusion proof with WebCrypto
+// SHA-256 and, where the browser supports it, the checkpoint's Ed25519 note signature.
+// The same steps as src/tepat/ledger/receipts.py; nothing leaves the page.
+(function () {
+  "use strict";
+
+  var enc = new TextEncoder();
+
+  function b64(s) {
+    var bin = atob(s);
+    var out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+
+  function concat() {
+    var total = 0, i;
+    for (i = 0; i < arguments.length; i++) total += arguments[i].length;
+    var out = new Uint8Array(total), at = 0;
+    for (i = 0; i < arguments.length; i++) { out.set(arguments[i], at); at += arguments[i].length; }
+    return out;
+  }
+
+  function equal(a, b) {
+    if (a.length !== b.length) return false;
+    var d = 0;
+    for (var i = 0; i < a.length; i++) d |= a[i] ^ b[i];
+    return d === 0;
+  }
+
+  async function sha256(bytes) {
+    return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  }
+
+  function nodeHash(l, r) { return sha256(concat(new Uint8Array([1]), l, r)); }
+
+  // RFC 9162 section 2.1.3.2. Sizes stay below 2^53, so plain numbers are exact;
+  // division replaces shifts to avoid 32-bit truncation.
+  async function rootFromInclusion(index, size, leaf, proof) {
+    if (!(index >= 0 && index < size)) throw new Error("index");
+    var fn = index, sn = size - 1, r = leaf;
+    for (var i = 0; i < proof.length; i++) {
+      var p = proof[i];
+      if (p.length !== 32 || sn === 0) throw new Error("proof");
+      if (fn % 2 === 1 || fn === sn) {
+        r = await nodeHash(p, r);
+        while (fn % 2 === 0 && fn !== 0) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
+      } else {
+        r = await nodeHash(r, p);
+      }
+      fn = Math.floor(fn / 2); sn = Math.floor(sn / 2);
+    }
+    if (sn !== 0) throw new Error("proof");
+    return r;
+  }
+
+  function parseNote(message) {
+    var cut = message.lastIndexOf("\n\n");
+    if (cut < 0) throw new Error("note");
+    var text = message.slice(0, cut + 1);
+    var sigs = message.slice(cut + 2).split("\n").filter(function (l) { return l.length; });
+    return {
+      text: text,
+      sigs: sigs.map(function (line) {
+        if (line.indexOf("\u2014 ") !== 0) throw new Error("note");
+        var parts = line.slice(2).split(" ");
+        var raw = b64(parts[1]);
+        return { name: parts[0], keyId: raw.slice(0, 4), sig: raw.slice(4) };
+      }),
+    };
+  }
+
+  async function parseKey(vkey) {
+    var first = vkey.indexOf("+"), second = vkey.indexOf("+", first + 1);
+    var name = vkey.slice(0, first), raw = b64(vkey.slice(second + 1));
+    if (raw.length !== 33 || raw[0] !== 1) throw new Error("key");
+    var pub = raw.slice(1);
+    var id = (await sha256(concat(enc.encode(name + "\n"), new Uint8Array([1]), pub))).slice(0, 4);
+    return { name: name, pub: pub, keyId: id };
+  }
+
+  // true: valid signature by a trusted key; false: none valid; null: Ed25519 unavailable.
+  async function checkSignature(note, keys) {
+    var unsupported = false;
+    for (var k = 0; k < keys.length; k++) {
+      for (var s = 0; s < note.sigs.length; s++) {
+        var sig = note.sigs[s], key = keys[k];
+        if (sig.name !== key.name || !equal(sig.keyId, key.keyId)) continue;
+        try {
+          var ck = await crypto.subtle.importKey("raw", key.pub, { name: "Ed25519" }, false, ["verify"]);
+          if (await crypto.subtle.verify({ name: "Ed25519" }, ck, sig.sig, enc.encode(note.text))) return true;
+        } catch (e) {
+          unsupported = true;
+        }
+      }
+    }
+    return unsupported ? null : false;
+  }
+
+  async function verify(receipt, vkeys, msg) {
+    if (!receipt || receipt.format !== "tepat-ledger-receipt/v1") return { ok: false, reason: msg.bad_format };
+    var note = parseNote(receipt.checkpoint);
+    var lines = note.text.split("\n");
+    var size = Number(lines[1]), root = b64(lines[2]);
+    if (size !== Number(receipt.tree_size)) return { ok: false, reason: msg.size_mismatch };
+    var keys = [];
+    for (var i = 0; i < vkeys.length; i++) {
+      try { keys.push(await parseKey(vkeys[i])); } catch (e) { /* skip a malformed key */ }
+    }
+    var signed = await checkSignature(note, keys);
+    if (signed === false) return { ok: false, reason: msg.no_key };
+    var leaf = await sha256(concat(new Uint8Array([0]), enc.encode(receipt.entry)));
+    var proof = receipt.proof.map(b64);
+    try {
+      var got = await rootFromInclusion(Number(receipt.index), size, leaf, proof);
+      if (!equal(got, root)) return { ok: false, reason: msg.bad_proof };
+    } catch (e) {
+      return { ok: false, reason: msg.bad_proof };
+    }
+    return { ok: true, signatureChecked: signed === true };
+  }
+
+  function show(box, ok, text, extra) {
+    box.textContent = "";
+    var div = document.createElement("div");
+    div.className = "usa-alert " + (ok ? "usa-alert--success" : "usa-alert--error");
+    var body = document.createElement("div");
+    body.className = "usa-alert__body";
+    var p = document.createElement("p");
+    p.className = "usa-alert__text";
+    p.textContent = text;
+    body.appendChild(p);
+    if (extra) {
+      var q = document.createElement("p");
+      q.className = "usa-alert__text";
+      q.textContent = extra;
+      body.appendChild(q);
+    }
+    div.appendChild(body);
+    box.appendChild(div);
+  }
+
+  function showEntry(table, entryText) {
+    var tbody = table.querySelector("tbody");
+    tbody.textContent = "";
+    var entry;
+    try { entry = JSON.parse(entryText); } catch (e) { table.hidden = true; return; }
+    Object.keys(entry).sort().forEach(function (k) {
+      var tr = document.createElement("tr");
+      var th = document.createElement("th"); th.scope = "row"; th.textContent = k;
+      var td = document.createElement("td"); td.textContent = String(entry[k]);
+      tr.appendChild(th); tr.appendChild(td); tbody.appendChild(tr);
+    });
+    table.hidden = false;
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.getElementById("ledger-receipt-form");
+    if (!form) return;
+    var msg = JSON.parse(document.getElementById("ledger-messages").textContent);
+    var published = JSON.parse(document.getElementById("ledger-log-keys").textContent);
+    var box = document.getElementById("receipt-result");
+    var table = document.getElementById("receipt-entry");
+    var fileInput = document.getElementById("receipt-file");
+    var textArea = document.getElementById("receipt-text");
+
+    fileInput.addEventListener("change", function () {
+      var f = fileInput.files && fileInput.files[0];
+      if (!f) return;
+      f.text().then(function (t) { textArea.value = t; form.requestSubmit(); });
+    });
+
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      table.hidden = true;
+      if (!window.crypto || !crypto.subtle) { show(box, false, msg.no_webcrypto); return; }
+      var receipt;
+      try { receipt = JSON.parse(textArea.value); } catch (e) { show(box, false, msg.invalid, msg.bad_json); return; }
+      var extraKey = document.getElementById("log-key").value.trim();
+      var keys = extraKey ? [extraKey] : published;
+      box.textContent = msg.checking;
+      verify(receipt, keys, msg).then(function (r) {
+        if (r.ok) {
+          show(box, true, msg.valid, r.signatureChecked ? "" : msg.no_sig_check);
+          showEntry(table, receipt.entry);
+        } else {
+          show(box, false, msg.invalid, r.reason);
+        }
+      }, function () { show(box, false, msg.invalid, msg.bad_format); });
+    });
+  });
+})();

@@ -1,0 +1,78 @@
+"""The log as C2SP tlog-tiles (static-looking, cacheable) and the receipt verification page."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from tepat.ledger import selectors, tiles
+from tepat.ledger.keys import log_verifiers, origin
+
+_IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@require_GET
+def checkpoint(request: HttpRequest) -> HttpResponse:
+    latest = selectors.latest_checkpoint()
+    if latest is None:
+        raise Http404("no checkpoint yet")
+    response = HttpResponse(latest.note, content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def _binary(data: bytes | None) -> HttpResponse:
+    if data is None:
+        raise Http404("no such tile")
+    response = HttpResponse(data, content_type="application/octet-stream")
+    # A tile at a given path never changes (a partial tile has its width in the path).
+    response["Cache-Control"] = _IMMUTABLE
+    return response
+
+
+@require_GET
+def tile(request: HttpRequest, level: int, rest: str) -> HttpResponse:
+    try:
+        index, width = tiles.parse_index_path(rest)
+    except tiles.TilePathError as exc:
+        raise Http404(str(exc)) from exc
+    if level > 63:
+        raise Http404("no such level")
+    return _binary(selectors.tile_bytes(level=level, index=index, width=width))
+
+
+@require_GET
+def entries(request: HttpRequest, rest: str) -> HttpResponse:
+    try:
+        index, width = tiles.parse_index_path(rest)
+    except tiles.TilePathError as exc:
+        raise Http404(str(exc)) from exc
+    return _binary(selectors.entry_bundle_bytes(index=index, width=width))
+
+
+@require_GET
+def verify_receipt(request: HttpRequest) -> HttpResponse:
+    messages = {
+        "valid": _("Sah / Valid: pembayaran ini tercatat di log transparansi yang ditandatangani."),
+        "invalid": _("Tidak sah / Not valid"),
+        "no_sig_check": _(
+            "Tanda tangan tidak diperiksa di peramban ini (Ed25519 tidak didukung); "
+            "bukti inklusi tetap diperiksa. / Signature not checked in this browser."
+        ),
+        "no_webcrypto": _("Peramban ini tidak menyediakan WebCrypto (perlu HTTPS)."),
+        "bad_json": _("Berkas bukan JSON tanda terima yang benar."),
+        "bad_format": _("Bukan tanda terima log Tepat."),
+        "no_key": _("Checkpoint tidak ditandatangani oleh kunci log yang dipercaya."),
+        "bad_sig": _("Tanda tangan checkpoint tidak sah."),
+        "size_mismatch": _("Ukuran pohon pada tanda terima berbeda dengan checkpoint."),
+        "bad_proof": _("Bukti inklusi tidak cocok dengan akar checkpoint: entri tidak ada di log."),
+        "checking": _("Memeriksa…"),
+    }
+    context = {
+        "origin": origin(),
+        "log_keys": [v.vkey() for v in log_verifiers()],
+        "messages_js": messages,
+    }
+    return render(request, "ledger/verify_receipt.html", context)
