@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _exporter():
     spec = importlib.util.spec_from_file_location("export_openapi", ROOT / "scripts" / "export_openapi.py")
-    assert spec and spec.loader
+    assert spec
+    assert spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
