@@ -1,0 +1,1 @@
+"""Agency extracts (Dukcapil, BPJS, survey, ASN payroll, PLN) built from the true population."""
