@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from tepat.accounts.scoping import can_view_full_record
 from tepat.core.errors import NotFound, PermissionDenied, TepatError
 from tepat.registry import selectors
+from tepat.registry.choices import Relationship
 
 
 def _region_names(codes: set[str]) -> dict[str, str]:
@@ -80,7 +81,10 @@ def search(request: HttpRequest) -> HttpResponse:
         {
             "q": q,
             "results": results,
-            "rows": [(r, names.get(r.village_code, r.village_code)) for r in results],
+            "rows": [
+                (r, names.get(r.village_code, r.village_code), Relationship(r.relationship).label)
+                for r in results
+            ],
             "error": error,
             "searched": searched,
             "pickers": pickers,
