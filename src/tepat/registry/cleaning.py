@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from functools import lru_cache
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -145,11 +146,17 @@ def parse_int(raw: Any, field: str, p: Problems, row: int | None) -> int | None:
     return value
 
 
+@lru_cache(maxsize=64)
+def _values(enum: type[models.TextChoices]) -> tuple[str, ...]:
+    # TextChoices.values is rebuilt on every access; a load asks millions of times.
+    return tuple(enum.values)
+
+
 def parse_choice(
     raw: Any, field: str, enum: type[models.TextChoices], p: Problems, row: int | None
 ) -> str:
     text = "" if raw is None else str(raw).strip()
-    values = enum.values
+    values = _values(enum)
     if text in values:
         return text
     if text.lower() in values:

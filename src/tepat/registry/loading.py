@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from tepat.core import crypto
 from tepat.core.audit import audit_record
+from tepat.core.bulk import bulk_insert, fill_ids
 from tepat.core.errors import FieldProblem, Problems, ValidationFailed
 from tepat.registry import choices as c
 from tepat.registry.cleaning import clean_household, clean_person
@@ -159,8 +160,12 @@ def registry_load_directory(
                 snaps.append({"kk": kk})
                 kk_to_household[kk] = h
             if error_count == 0:
-                Household.objects.bulk_create(batch, batch_size=BATCH)
-                ChangeRecord.objects.bulk_create(
+                for h in batch:
+                    h.created_at = h.updated_at = now
+                bulk_insert(Household, batch)
+                fill_ids(Household, batch)
+                bulk_insert(
+                    ChangeRecord,
                     [
                         _change(
                             at=now,
@@ -176,7 +181,6 @@ def registry_load_directory(
                         )
                         for h, s in zip(batch, snaps, strict=True)
                     ],
-                    batch_size=BATCH,
                 )
             report.households += len(batch)
             bar.update(len(chunk))
@@ -257,7 +261,11 @@ def registry_load_directory(
                     if fin[acc_col]:
                         money.append((person, kind, fin[prov_col].upper(), fin[acc_col]))
             if error_count == 0:
-                Person.objects.bulk_create(people, batch_size=BATCH)
+                for person in people:
+                    person.created_at = person.updated_at = now
+                    person.household_id = person.household.pk
+                bulk_insert(Person, people)
+                fill_ids(Person, people)
                 changes = [
                     _change(
                         at=now,
@@ -307,8 +315,8 @@ def registry_load_directory(
                             acting_user=acting_user,
                         )
                     )
-                FinancialAddress.objects.bulk_create(fas, batch_size=BATCH)
-                ChangeRecord.objects.bulk_create(changes, batch_size=BATCH)
+                bulk_insert(FinancialAddress, fas)
+                bulk_insert(ChangeRecord, changes)
                 report.financial_addresses += len(fas)
             report.persons += len(people)
             bar.update(len(chunk))
