@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from functools import lru_cache
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from django.db import models
