@@ -29,11 +29,13 @@ def _tepat_error(request: HttpRequest, exc: TepatError) -> HttpResponse:
 def _register_routers() -> None:
     from tepat.integration.api import router as integration_router
     from tepat.ledger.api import router as ledger_router
+    from tepat.monitoring.api import router as monitoring_router
     from tepat.payments.api import router as payments_router
     from tepat.programs.api import router as programs_router
     from tepat.regions.api import router as regions_router
     from tepat.registry.api import router as registry_router
     from tepat.targeting.api import router as targeting_router
+    from tepat.transparency.api import router as transparency_router
 
     api.add_router("/regions", regions_router)
     api.add_router("/registry", registry_router)
@@ -42,6 +44,8 @@ def _register_routers() -> None:
     api.add_router("/programs", programs_router)
     api.add_router("/payments", payments_router)
     api.add_router("/ledger", ledger_router)
+    api.add_router("/transparency", transparency_router)
+    api.add_router("/monitoring", monitoring_router)
 
 
 _register_routers()

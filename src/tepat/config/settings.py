@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "tepat.payments",
     "tepat.synth",
     "tepat.ledger",
+    "tepat.transparency",
+    "tepat.monitoring",
     "tepat.portal",
 ]
 

@@ -15,5 +15,7 @@ urlpatterns = [
     path("program/", include("tepat.programs.urls")),
     path("penyaluran/", include("tepat.payments.urls")),
     path("ledger/", include("tepat.ledger.urls")),
+    path("transparansi/", include("tepat.transparency.urls")),
+    path("pemantauan/", include("tepat.monitoring.urls")),
     path("", include("tepat.portal.urls")),
 ]
