@@ -2,35 +2,45 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
+STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
 DEMO_PERSONS ?= 30000
 DEMO_REGENCY ?= 3273
+DEMO_ADDR ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint migrate serve clean-demo
+.PHONY: install install-dev demo test lint serve clean-demo
 
-$(STAMP): pyproject.toml constraints.txt
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip==25.3
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+
+$(STAMP): pyproject.toml constraints.txt | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
 	@touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(DEV_STAMP)
 
 install: $(STAMP)
 
-migrate: install
-	$(BIN)/tepat migrate --noinput
+install-dev: $(DEV_STAMP)
 
 # Builds a synthetic regency on the embedded SQLite database and serves the app.
 demo: install
 	$(BIN)/tepat demo --regency $(DEMO_REGENCY) --persons $(DEMO_PERSONS)
-	$(BIN)/tepat runserver 127.0.0.1:8000
+	$(BIN)/tepat runserver $(DEMO_ADDR)
 
-test: install
+serve: install
+	$(BIN)/tepat runserver $(DEMO_ADDR)
+
+test: install-dev
 	TEPAT_VAR_DIR=$(CURDIR)/var/test $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/mypy src
 
 clean-demo:
