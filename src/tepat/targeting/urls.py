@@ -1,4 +1,13 @@
 from django.urls import path
 
+from tepat.targeting import views
+
 app_name = "targeting"
-urlpatterns: list[path] = []  # type: ignore[valid-type]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("model/<int:version>/", views.model_card, name="model"),
+    path("skoring/", views.runs, name="runs"),
+    path("aturan/", views.rules, name="rules"),
+    path("skenario/", views.scenarios, name="scenarios"),
+    path("rumah-tangga/<str:public_id>/", views.household, name="household"),
+]

@@ -1,0 +1,159 @@
+"""Household features for the PMT and for eligibility rules, built in bulk from the registry.
+
+One row per household: the registry's housing and asset proxies as they are stored, plus
+person-level attributes aggregated with numpy (household size, the head's age, sex, education and
+work sector, children by school level, elderly, disability). Reads are `values_list` in chunks,
+never one query per household.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+# Canonical feature names a PMT spec may map survey columns to, and rules may name.
+CATEGORICAL = (
+    "floor_material", "wall_material", "roof_material", "drinking_water", "toilet",
+    "electricity", "cooking_fuel", "head_sex", "head_education", "head_work_sector",
+)  # fmt: skip
+NUMERIC = (
+    "floor_area_m2", "electricity_va", "owns_motorcycle", "owns_refrigerator", "owns_car",
+    "owns_land", "land_area_m2", "livestock_count", "household_size", "head_age", "n_under5",
+    "n_elderly", "n_working", "children_in_school", "children_sd", "children_smp",
+    "children_sma", "n_disabled", "n_severe_disability", "n_pregnant",
+)  # fmt: skip
+HOUSEHOLD_FIELDS = (
+    "floor_material", "wall_material", "roof_material", "floor_area_m2", "drinking_water",
+    "toilet", "electricity", "electricity_va", "cooking_fuel", "owns_motorcycle",
+    "owns_refrigerator", "owns_car", "owns_land", "land_area_m2", "livestock_count",
+)  # fmt: skip
+ALL_FEATURES = CATEGORICAL + NUMERIC
+
+# Flags a rule may name as `flags.<name>`; data integration sets them (see `household_flags`).
+FLAG_NAMES = (
+    "deceased",
+    "duplicate",
+    "civil_servant",
+    "high_electricity",
+    "moved",
+    "nik_not_found",
+)
+
+ELDERLY_AGE = 60
+UNDER5_AGE = 5
+CHUNK = 50_000
+
+
+@dataclass
+class FeatureFrame:
+    """Columns of equal length, one entry per household, in `household_id` order."""
+
+    household_id: npt.NDArray[np.int64]
+    village_code: npt.NDArray[np.str_]
+    columns: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.household_id)
+
+    def take(self, index: npt.NDArray[np.intp]) -> FeatureFrame:
+        return FeatureFrame(
+            self.household_id[index],
+            self.village_code[index],
+            {k: v[index] for k, v in self.columns.items()},
+        )
+
+
+def _age_years(birth: npt.NDArray[np.datetime64], on: dt.date) -> npt.NDArray[np.int64]:
+    days = (np.datetime64(on, "D") - birth.astype("datetime64[D]")).astype(np.int64)
+    return (days // 365.2425).astype(np.int64)
+
+
+def household_features(
+    *, household_ids: Sequence[int] | None = None, on: dt.date | None = None
+) -> FeatureFrame:
+    """Features of all households (or of `household_ids`), as of `on` (ages), in id order."""
+    from tepat.registry.models import Household, Person
+
+    on = on or dt.date.today()
+    hq = Household.objects.order_by("id")
+    pq = Person.objects.filter(deceased_on__isnull=True).order_by("household_id")
+    if household_ids is not None:
+        hq = hq.filter(id__in=list(household_ids))
+        pq = pq.filter(household_id__in=list(household_ids))
+    rows = list(hq.values_list("id", "village_id", *HOUSEHOLD_FIELDS).iterator(chunk_size=CHUNK))
+    n = len(rows)
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
+    villages = np.array([r[1] for r in rows], dtype="U10") if n else np.array([], dtype="U10")
+    cols: dict[str, npt.NDArray[Any]] = {}
+    for j, name in enumerate(HOUSEHOLD_FIELDS, start=2):
+        values = [r[j] for r in rows]
+        if name in CATEGORICAL:
+            cols[name] = np.array(values, dtype="U16") if n else np.array([], dtype="U16")
+        else:
+            cols[name] = np.array(
+                [np.nan if v is None else float(v) for v in values], dtype=np.float64
+            )
+    del rows
+    p_fields = (
+        "household_id", "relationship", "sex", "birth_date", "education", "work_sector",
+        "school_level", "disability", "pregnant",
+    )  # fmt: skip
+    prow = list(pq.values_list(*p_fields).iterator(chunk_size=CHUNK))
+    m = len(prow)
+    hh = np.fromiter((r[0] for r in prow), dtype=np.int64, count=m)
+    pos = np.searchsorted(ids, hh)
+    ok = (pos < n) & (ids[np.minimum(pos, max(n - 1, 0))] == hh) if n else np.zeros(m, bool)
+    rel = np.array([r[1] for r in prow], dtype="U16")
+    sex = np.array([r[2] for r in prow], dtype="U1")
+    birth = np.array([r[3] for r in prow], dtype="datetime64[D]")
+    edu = np.array([r[4] for r in prow], dtype="U16")
+    work = np.array([r[5] for r in prow], dtype="U16")
+    school = np.array([r[6] for r in prow], dtype="U8")
+    disab = np.array([r[7] for r in prow], dtype="U8")
+    preg = np.array([bool(r[8]) for r in prow], dtype=bool)
+    del prow
+    pos, rel, sex, edu, work, school, disab, preg = (
+        pos[ok], rel[ok], sex[ok], edu[ok], work[ok], school[ok], disab[ok], preg[ok]
+    )  # fmt: skip
+    birth = birth[ok]
+    age = _age_years(birth, on) if len(birth) else np.zeros(0, np.int64)
+
+    def count(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+        return np.bincount(pos[mask], minlength=n).astype(np.float64)
+
+    cols["household_size"] = np.bincount(pos, minlength=n).astype(np.float64)
+    cols["n_under5"] = count(age < UNDER5_AGE)
+    cols["n_elderly"] = count(age >= ELDERLY_AGE)
+    cols["n_working"] = count((work != "") & (work != "not_working"))
+    cols["children_sd"] = count(school == "sd")
+    cols["children_smp"] = count(school == "smp")
+    cols["children_sma"] = count(school == "sma")
+    cols["children_in_school"] = cols["children_sd"] + cols["children_smp"] + cols["children_sma"]
+    cols["n_disabled"] = count(disab != "")
+    cols["n_severe_disability"] = count(disab == "severe")
+    cols["n_pregnant"] = count(preg)
+    head = rel == "head"
+    head_age = np.full(n, np.nan)
+    head_age[pos[head]] = age[head]
+    cols["head_age"] = head_age
+    for name, values in (("head_sex", sex), ("head_education", edu), ("head_work_sector", work)):
+        out = np.full(n, "", dtype="U16")
+        out[pos[head]] = values[head]
+        cols[name] = out
+    return FeatureFrame(ids, villages, cols)
+
+
+def household_flags(household_id: npt.NDArray[np.int64]) -> dict[str, npt.NDArray[np.bool_]]:
+    """Eligibility flags per household, one boolean column per name in FLAG_NAMES.
+
+    Data integration (matching against Dukcapil deaths, ASN payroll, PLN, ...) will set these; it
+    is not built yet, so today every flag is false for every household. Rules may already name
+    them, and start to bite the day integration fills this function.
+    """
+    n = len(household_id)
+    return {name: np.zeros(n, dtype=bool) for name in FLAG_NAMES}

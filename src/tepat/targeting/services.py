@@ -1,0 +1,364 @@
+"""Targeting writes: calibrate a PMT, score the registry, save rules and scenarios, evaluate.
+
+Keyword-only arguments, one transaction each, an acting user (None = a system job started from
+the command line), an audit event. Heavy numeric work happens before the transaction opens.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from tqdm import tqdm
+
+from tepat.accounts.models import Role
+from tepat.core import crypto
+from tepat.core.audit import audit_record
+from tepat.core.errors import PermissionDenied, Problems, TepatError
+from tepat.targeting import engine, pmt, selectors
+from tepat.targeting.features import household_features
+from tepat.targeting.models import (
+    EvaluationRun,
+    HouseholdScore,
+    PmtModel,
+    Rule,
+    Scenario,
+    ScoringRun,
+    TruthConsumption,
+)
+from tepat.targeting.rules import rule_parse
+from tepat.targeting.spec import spec_load, spec_parse
+
+BATCH = 5000
+REGION_LEVELS = (2, 4, 6, 10)
+
+
+def can_manage_targeting(user: Any) -> bool:
+    """Who may calibrate, score and save rules and scenarios: admins and supervisors."""
+    if user is None:
+        return True  # the command line, run by an administrator on the server
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_superuser or user.role in {Role.ADMIN, Role.SUPERVISOR})
+
+
+def _require(user: Any) -> None:
+    if not can_manage_targeting(user):
+        raise PermissionDenied()
+
+
+def _label(user: Any) -> str:
+    return getattr(user, "username", "") or "system"
+
+
+def _user(user: Any) -> Any:
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+def pmt_calibrate(
+    *,
+    acting_user: Any,
+    survey_path: Path,
+    spec_path: Path | None = None,
+    spec_text: str | None = None,
+    overrides: dict[str, Any] | None = None,
+    name: str = "",
+    survey_name: str = "",
+) -> PmtModel:
+    """Calibrate on a survey CSV with a spec (a file, or its text as uploaded) and save it as the
+    next model version."""
+    _require(acting_user)
+    if spec_text is None:
+        if spec_path is None:
+            raise TepatError("spesifikasi wajib / a spec is required", field="spec")
+        spec, text = spec_load(spec_path, overrides=overrides)
+    else:
+        spec, text = spec_parse(spec_text, overrides=overrides), spec_text
+    survey = pmt.survey_read(survey_path, spec)
+    survey.file_name = survey_name or survey.file_name
+    cal = pmt.calibrate(spec, survey)
+    with transaction.atomic():
+        version = (PmtModel.objects.aggregate(v=Max("version"))["v"] or 0) + 1
+        model = PmtModel.objects.create(
+            version=version,
+            name=name or f"PMT {spec.method} {survey.file_name}",
+            method=spec.method,
+            quantile=spec.quantile if spec.method == "quantile" else None,
+            area_effects=spec.area_effects,
+            spec=spec.as_dict(),
+            spec_text=text,
+            parameters=cal.model.as_dict(),
+            coefficients=cal.model.coefficients(),
+            metrics={
+                "cv": cal.cv,
+                "train": cal.train,
+                "coverage": spec.coverage,
+                "folds": spec.folds,
+                "grouped_by_area": bool(spec.area),
+            },
+            training_summary=cal.summary,
+            created_by=_user(acting_user),
+            created_by_label=_label(acting_user),
+        )
+        audit_record(
+            actor=acting_user, action="targeting.pmt_calibrate", target_type="pmt_model",
+            target_id=str(version), detail={"survey": survey.file_name, "sha256": survey.sha256, "cv": cal.cv},
+        )  # fmt: skip
+    return model
+
+
+def scoring_run(
+    *,
+    acting_user: Any,
+    model: PmtModel,
+    rank_by: str = "households",
+    regional_level: int = 4,
+    progress: bool = False,
+) -> ScoringRun:
+    """Score every household with `model`, rank into national and regional desil, keep the scores."""
+    _require(acting_user)
+    if rank_by not in ScoringRun.RankBy.values:
+        raise TepatError(f"rank_by harus {ScoringRun.RankBy.values}", field="rank_by")
+    if regional_level not in REGION_LEVELS:
+        raise TepatError(f"regional_level harus {REGION_LEVELS}", field="regional_level")
+    started = timezone.now()
+    frame = household_features(on=timezone.localdate())
+    linear = pmt.LinearPmt.from_dict(model.parameters)
+    score = engine.score_frame(linear, frame)
+    weight = engine.rank_weights(frame, rank_by)
+    dn, dr = engine.rank(score, weight, frame.village_code, regional_level)
+    with transaction.atomic():
+        run = ScoringRun.objects.create(
+            model=model, rank_by=rank_by, regional_level=regional_level,
+            created_by=_user(acting_user), created_by_label=_label(acting_user),
+        )  # fmt: skip
+        objs = (
+            HouseholdScore(
+                run=run,
+                household_id=int(h),
+                score=float(s),
+                desil_national=int(a),
+                desil_regional=int(b),
+            )
+            for h, s, a, b in zip(frame.household_id, score, dn, dr, strict=True)
+        )
+        with tqdm(total=len(frame), unit="hh", desc="pmt score", disable=not progress) as bar:
+            while batch := [o for _, o in zip(range(BATCH), objs, strict=False)]:
+                HouseholdScore.objects.bulk_create(batch)
+                bar.update(len(batch))
+        counts = np.bincount(dn, minlength=11)[1:].tolist() if len(dn) else [0] * 10
+        run.households = len(frame)
+        run.status = ScoringRun.Status.DONE
+        run.finished_at = timezone.now()
+        run.summary = {
+            "households_per_desil": counts,
+            "seconds": round((run.finished_at - started).total_seconds(), 2),
+            "score_mean": round(float(score.mean()), 4) if len(score) else None,
+        }
+        run.save()
+        audit_record(
+            actor=acting_user, action="targeting.score", target_type="scoring_run",
+            target_id=run.public_id, detail={"model_version": model.version, "households": len(frame)},
+        )  # fmt: skip
+    return run
+
+
+def rule_save(*, acting_user: Any, name: str, expression: str, description: str = "") -> Rule:
+    _require(acting_user)
+    parsed = rule_parse(expression)
+    p = Problems()
+    if not name.strip():
+        p.error("name", "required", "nama wajib / name required")
+    p.raise_if_errors()
+    with transaction.atomic():
+        rule, created = Rule.objects.update_or_create(
+            name=name.strip(),
+            defaults={"expression": parsed.expression, "description": description},
+            create_defaults={"expression": parsed.expression, "description": description,
+                             "created_by": _user(acting_user)},
+        )  # fmt: skip
+        audit_record(
+            actor=acting_user, action="targeting.rule_save", target_type="rule",
+            target_id=rule.public_id, detail={"expression": parsed.expression, "created": created},
+        )  # fmt: skip
+    return rule
+
+
+def scenario_save(
+    *,
+    acting_user: Any,
+    name: str,
+    rule: Rule,
+    quota_method: str = "none",
+    quota_total: int | None = None,
+    budget_rupiah: int | None = None,
+    benefit_rupiah: int | None = None,
+    region_level: int = 4,
+    fixed_quotas: dict[str, int] | None = None,
+) -> Scenario:
+    _require(acting_user)
+    p = Problems()
+    if not name.strip():
+        p.error("name", "required", "nama wajib / name required")
+    if quota_method not in Scenario.QuotaMethod.values:
+        p.error(
+            "quota_method",
+            "choice",
+            f"harus salah satu / must be one of {Scenario.QuotaMethod.values}",
+        )
+    if region_level not in REGION_LEVELS:
+        p.error("region_level", "choice", f"harus / must be one of {REGION_LEVELS}")
+    if quota_method == "proportional":
+        if budget_rupiah is not None and not benefit_rupiah:
+            p.error(
+                "benefit_rupiah",
+                "required",
+                "anggaran perlu nilai manfaat per KK / a budget needs a benefit per household",
+            )
+        if budget_rupiah and benefit_rupiah:
+            quota_total = int(budget_rupiah // benefit_rupiah)
+        if not quota_total or quota_total <= 0:
+            p.error(
+                "quota_total",
+                "required",
+                "kuota nasional (jumlah KK) atau anggaran wajib / a national count or budget is required",
+            )
+    if quota_method == "fixed":
+        fixed_quotas = fixed_quotas or {}
+        if not fixed_quotas:
+            p.error(
+                "fixed_quotas", "required", "kuota per wilayah wajib / quotas per region required"
+            )
+        for code, count in fixed_quotas.items():
+            if not str(code).isdigit() or len(str(code)) != region_level:
+                p.error(
+                    "fixed_quotas",
+                    "region",
+                    f"kode wilayah {code!r} bukan tingkat {region_level} digit / not a {region_level}-digit region code",
+                )
+            if not isinstance(count, int) or count < 0:
+                p.error(
+                    "fixed_quotas",
+                    "count",
+                    f"kuota {code}: bilangan bulat >= 0 / a whole number >= 0",
+                )
+    p.raise_if_errors()
+    with transaction.atomic():
+        scenario, _ = Scenario.objects.update_or_create(
+            name=name.strip(),
+            defaults={
+                "rule": rule, "quota_method": quota_method, "quota_total": quota_total,
+                "budget_rupiah": budget_rupiah, "benefit_rupiah": benefit_rupiah,
+                "region_level": region_level, "fixed_quotas": fixed_quotas or {},
+            },
+            create_defaults={
+                "rule": rule, "quota_method": quota_method, "quota_total": quota_total,
+                "budget_rupiah": budget_rupiah, "benefit_rupiah": benefit_rupiah,
+                "region_level": region_level, "fixed_quotas": fixed_quotas or {},
+                "created_by": _user(acting_user),
+            },
+        )  # fmt: skip
+        audit_record(
+            actor=acting_user, action="targeting.scenario_save", target_type="scenario",
+            target_id=scenario.public_id, detail={"rule": rule.name, "quota_method": quota_method},
+        )  # fmt: skip
+    return scenario
+
+
+def simulate(scenario: Scenario, pop: selectors.Population) -> dict[str, Any]:
+    """Apply the scenario's rule and quotas to a population and measure the result."""
+    rule = rule_parse(scenario.rule.expression)
+    n = len(pop.frame)
+    eligible = engine.run_rule(rule, pop.columns, n)
+    region = engine.region_key(pop.frame.village_code, scenario.region_level)
+    quotas = engine.quotas_for(
+        method=scenario.quota_method,
+        total=scenario.quota_total,
+        fixed=scenario.fixed_quotas,
+        region=region,
+        poor_weight=pop.weight * (pop.desil_national <= 4),
+    )
+    selected = engine.select(eligible=eligible, score=pop.score, region=region, quotas=quotas)
+    groups = {
+        "by_region": region,
+        "by_head_sex": np.where(
+            pop.frame.columns["head_sex"] == "", "?", pop.frame.columns["head_sex"]
+        ),
+        "by_household_size": engine.size_band(pop.frame.columns["household_size"]),
+    }
+    results = engine.evaluate(
+        selected=selected,
+        eligible=eligible,
+        truth_pc=pop.truth_pc,
+        weight=pop.weight,
+        groups=groups,
+    )
+    results["quotas"] = quotas
+    results["rule"] = rule.expression
+    return results
+
+
+def scenario_evaluate(
+    *, acting_user: Any, scenario: Scenario, run: ScoringRun | None = None
+) -> EvaluationRun:
+    _require(acting_user)
+    run = run or selectors.run_get()
+    pop = selectors.population(run=run)
+    results = simulate(scenario, pop)
+    results["model_version"] = run.model.version
+    with transaction.atomic():
+        ev = EvaluationRun.objects.create(
+            scenario=scenario, scoring_run=run, rule_expression=scenario.rule.expression,
+            results=results, created_by=_user(acting_user), created_by_label=_label(acting_user),
+        )  # fmt: skip
+        audit_record(
+            actor=acting_user, action="targeting.evaluate", target_type="scenario",
+            target_id=scenario.public_id,
+            detail={"evaluation": ev.public_id, "run": run.public_id, "overall": results["overall"]},
+        )  # fmt: skip
+    return ev
+
+
+def truth_load(*, acting_user: Any, path: Path, source: str = "") -> dict[str, int]:
+    """Load known per-capita consumption keyed by No. KK (e.g. `tepat synth`'s truth/households.csv)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from tepat.registry.models import Household
+
+    _require(acting_user)
+    table = pacsv.read_csv(
+        path,
+        convert_options=pacsv.ConvertOptions(
+            include_columns=["kk", "consumption_pc"],
+            column_types={"kk": pa.string(), "consumption_pc": pa.float64()},
+        ),
+    )
+    kks = table["kk"].to_pylist()
+    cons = table["consumption_pc"].to_numpy(zero_copy_only=False)
+    by_index = dict(Household.objects.values_list("kk_index", "id"))
+    pairs: dict[int, int] = {}
+    unmatched = 0
+    for kk, c in zip(kks, cons, strict=True):
+        hid = by_index.get(crypto.blind_index(str(kk or ""), purpose="kk"))
+        if hid is None or not np.isfinite(c):
+            unmatched += 1
+            continue
+        pairs[hid] = int(c)
+    label = source or f"file:{path.name}"
+    with transaction.atomic():
+        TruthConsumption.objects.filter(household_id__in=list(pairs)).delete()
+        items = [
+            TruthConsumption(household_id=h, consumption_pc=c, source=label)
+            for h, c in pairs.items()
+        ]
+        TruthConsumption.objects.bulk_create(items, batch_size=BATCH)
+        audit_record(
+            actor=acting_user, action="targeting.truth_load", target_type="truth",
+            target_id=label, detail={"matched": len(pairs), "unmatched": unmatched},
+        )  # fmt: skip
+    return {"matched": len(pairs), "unmatched": unmatched}
