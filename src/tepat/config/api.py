@@ -27,6 +27,7 @@ def _tepat_error(request: HttpRequest, exc: TepatError) -> HttpResponse:
 
 
 def _register_routers() -> None:
+    from tepat.grievances.api import router as grievances_router
     from tepat.integration.api import router as integration_router
     from tepat.ledger.api import router as ledger_router
     from tepat.monitoring.api import router as monitoring_router
@@ -46,6 +47,7 @@ def _register_routers() -> None:
     api.add_router("/ledger", ledger_router)
     api.add_router("/transparency", transparency_router)
     api.add_router("/monitoring", monitoring_router)
+    api.add_router("/grievances", grievances_router)
 
 
 _register_routers()

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "tepat.transparency",
     "tepat.monitoring",
     "tepat.portal",
+    "tepat.grievances",
 ]
 
 MIDDLEWARE = [

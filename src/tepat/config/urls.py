@@ -17,5 +17,6 @@ urlpatterns = [
     path("ledger/", include("tepat.ledger.urls")),
     path("transparansi/", include("tepat.transparency.urls")),
     path("pemantauan/", include("tepat.monitoring.urls")),
+    path("pengaduan/", include("tepat.grievances.urls")),
     path("", include("tepat.portal.urls")),
 ]
