@@ -1,0 +1,21 @@
+"""Integration settings, read from Django settings with these defaults (see the report/operations
+doc for the environment variables the lead maps onto them)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+
+def match_threshold() -> float:
+    """Pairs at or above this match probability are the same person."""
+    return float(getattr(settings, "TEPAT_LINK_MATCH_THRESHOLD", 0.95))
+
+
+def review_threshold() -> float:
+    """Pairs between this and the match threshold go to the clerical review queue."""
+    return float(getattr(settings, "TEPAT_LINK_REVIEW_THRESHOLD", 0.5))
+
+
+def inline_jobs() -> bool:
+    """Run uploads in the request (tests) instead of a background thread."""
+    return bool(getattr(settings, "TEPAT_INTEGRATION_INLINE_JOBS", False))

@@ -1,0 +1,558 @@
+"""Record linkage with Splink 5: one table of person records from every source (and the registry),
+deduplicated within and linked across sources in one pass.
+
+Independent of Django: it takes and returns pandas frames, so the benchmark and the Spark path use
+it as it is. Record columns: unique_id, source, nik, kk, full_name, sex, birth_date (ISO text),
+village_code, address.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import tempfile
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+
+# Spellings that agencies write differently (and pre-1972 spelling), folded to one form.
+NAME_VARIANTS = {
+    "MOHAMMAD": "MUHAMMAD",
+    "MUHAMAD": "MUHAMMAD",
+    "MOHAMAD": "MUHAMMAD",
+    "MUHAMMAT": "MUHAMMAD",
+    "MOHAMMED": "MUHAMMAD",
+    "MUHAMMED": "MUHAMMAD",
+    "M": "MUHAMMAD",
+    "MOH": "MUHAMMAD",
+    "MUH": "MUHAMMAD",
+    "ACHMAD": "AHMAD",
+    "AKHMAD": "AHMAD",
+    "AHMAT": "AHMAD",
+    "SITTI": "SITI",
+    "ST": "SITI",
+    "NOER": "NUR",
+    "NURUL": "NUR",
+    "ABD": "ABDUL",
+    "ABDOEL": "ABDUL",
+    "SRY": "SRI",
+    "DEWIE": "DEWI",
+    "RIZKY": "RIZKI",
+    "RISKI": "RIZKI",
+    "RISKY": "RIZKI",
+    "YUSUP": "YUSUF",
+    "JUSUF": "YUSUF",
+}
+_OLD_SPELLING = (("OE", "U"), ("DJ", "J"), ("TJ", "C"))
+_NON_LETTER = re.compile(r"[^A-Z ]+")
+
+RECORD_COLUMNS = (
+    "unique_id",
+    "source",
+    "nik",
+    "kk",
+    "full_name",
+    "sex",
+    "birth_date",
+    "village_code",
+    "address",
+)
+
+
+@lru_cache(maxsize=500_000)
+def normalize_name(name: str) -> str:
+    """Upper case, academic titles after a comma dropped, accents and punctuation removed,
+    spelling variants folded: the form names are compared in."""
+    base = name.split(",", 1)[0]
+    folded = unicodedata.normalize("NFKD", base.upper())
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    words = []
+    for w in _NON_LETTER.sub(" ", folded).split():
+        w = NAME_VARIANTS.get(w, w)
+        for old, new in _OLD_SPELLING:
+            w = w.replace(old, new)
+        words.append(w)
+    return " ".join(words)
+
+
+def prepare(records: pd.DataFrame) -> pd.DataFrame:
+    """Add the derived columns the model compares and blocks on."""
+    df = records.loc[:, list(RECORD_COLUMNS)].copy()
+    for col in RECORD_COLUMNS:
+        df[col] = df[col].fillna("").astype(str)
+    df["name_norm"] = df["full_name"].map(normalize_name)
+    tokens = df["name_norm"].str.split()
+    df["name_sorted"] = tokens.map(lambda t: " ".join(sorted(t)))
+    df["name_first"] = tokens.map(lambda t: t[0] if t else "")
+    df["name_last"] = tokens.map(lambda t: t[-1] if t else "")
+    df["address_norm"] = df["address"].str.upper().str.replace(r"[^A-Z0-9 ]+", " ", regex=True)
+    df["address_norm"] = df["address_norm"].str.split().str.join(" ")
+    # Empty strings become NULLs so that Splink's null levels see missing values as missing.
+    return df.replace({"": None})
+
+
+def _levels_nik() -> list[dict[str, Any]]:
+    return [
+        {"sql_condition": '"nik_l" IS NULL OR "nik_r" IS NULL', "is_null_level": True},
+        {"sql_condition": '"nik_l" = "nik_r"', "label_for_charts": "NIK exact"},
+        {
+            # Same district and birth date, another serial: often twins or a same-day birth,
+            # so this level must learn its own (weaker) weight.
+            "sql_condition": 'substr("nik_l", 1, 12) = substr("nik_r", 1, 12) '
+            'AND damerau_levenshtein("nik_l", "nik_r") <= 1',
+            "label_for_charts": "NIK serial differs by one digit",
+        },
+        {
+            "sql_condition": 'damerau_levenshtein("nik_l", "nik_r") <= 1',
+            "label_for_charts": "NIK one digit or a transposition",
+        },
+        {
+            "sql_condition": 'damerau_levenshtein("nik_l", "nik_r") <= 2',
+            "label_for_charts": "NIK two digit errors",
+        },
+        {"sql_condition": "ELSE", "label_for_charts": "NIK differs"},
+    ]
+
+
+def _levels_name() -> list[dict[str, Any]]:
+    return [
+        {"sql_condition": '"name_norm_l" IS NULL OR "name_norm_r" IS NULL', "is_null_level": True},
+        {"sql_condition": '"name_norm_l" = "name_norm_r"', "label_for_charts": "name exact"},
+        {
+            "sql_condition": '"name_sorted_l" = "name_sorted_r"',
+            "label_for_charts": "same words, other order",
+        },
+        {
+            "sql_condition": 'jaro_winkler_similarity("name_norm_l", "name_norm_r") >= 0.92',
+            "label_for_charts": "name spelling variant",
+        },
+        {
+            "sql_condition": 'jaro_winkler_similarity("name_norm_l", "name_norm_r") >= 0.80 '
+            'OR jaro_winkler_similarity("name_sorted_l", "name_sorted_r") >= 0.88',
+            "label_for_charts": "name similar",
+        },
+        {
+            "sql_condition": '"name_first_l" = "name_first_r" OR "name_last_l" = "name_last_r" '
+            'OR "name_first_l" = "name_last_r" OR "name_last_l" = "name_first_r"',
+            "label_for_charts": "one name word shared",
+        },
+        {"sql_condition": "ELSE", "label_for_charts": "name differs"},
+    ]
+
+
+def _levels_birth_date() -> list[dict[str, Any]]:
+    return [
+        {
+            "sql_condition": '"birth_date_l" IS NULL OR "birth_date_r" IS NULL',
+            "is_null_level": True,
+        },
+        {
+            "sql_condition": '"birth_date_l" = "birth_date_r"',
+            "label_for_charts": "birth date exact",
+        },
+        {
+            "sql_condition": 'damerau_levenshtein("birth_date_l", "birth_date_r") <= 1 OR ('
+            'substr("birth_date_l", 1, 4) = substr("birth_date_r", 1, 4) AND '
+            'substr("birth_date_l", 6, 2) = substr("birth_date_r", 9, 2) AND '
+            'substr("birth_date_l", 9, 2) = substr("birth_date_r", 6, 2))',
+            "label_for_charts": "one-digit slip or day and month swapped",
+        },
+        {
+            "sql_condition": 'substr("birth_date_l", 1, 4) = substr("birth_date_r", 1, 4)',
+            "label_for_charts": "same birth year",
+        },
+        {"sql_condition": "ELSE", "label_for_charts": "birth date differs"},
+    ]
+
+
+def _levels_exact(col: str) -> list[dict[str, Any]]:
+    return [
+        {"sql_condition": f'"{col}_l" IS NULL OR "{col}_r" IS NULL', "is_null_level": True},
+        {"sql_condition": f'"{col}_l" = "{col}_r"', "label_for_charts": f"{col} exact"},
+        {"sql_condition": "ELSE", "label_for_charts": f"{col} differs"},
+    ]
+
+
+def _levels_village() -> list[dict[str, Any]]:
+    return [
+        {
+            "sql_condition": '"village_code_l" IS NULL OR "village_code_r" IS NULL',
+            "is_null_level": True,
+        },
+        {
+            "sql_condition": '"village_code_l" = "village_code_r"',
+            "label_for_charts": "same village",
+        },
+        {
+            "sql_condition": 'substr("village_code_l", 1, 6) = substr("village_code_r", 1, 6)',
+            "label_for_charts": "same district",
+        },
+        {"sql_condition": "ELSE", "label_for_charts": "elsewhere"},
+    ]
+
+
+def _levels_address() -> list[dict[str, Any]]:
+    return [
+        {
+            "sql_condition": '"address_norm_l" IS NULL OR "address_norm_r" IS NULL',
+            "is_null_level": True,
+        },
+        {
+            "sql_condition": '"address_norm_l" = "address_norm_r"',
+            "label_for_charts": "same address",
+        },
+        {
+            "sql_condition": 'jaro_winkler_similarity("address_norm_l", "address_norm_r") >= 0.9',
+            "label_for_charts": "similar address",
+        },
+        {"sql_condition": "ELSE", "label_for_charts": "address differs"},
+    ]
+
+
+def blocking_rules() -> list[Any]:
+    """Candidate pairs: cost follows their number, so each rule is narrow (see the operations
+    doc for counts): NIK; birth date with a name word; birth date within a village; the same
+    name words within a village (sources without a birth date)."""
+    from splink import block_on
+
+    return [
+        block_on("nik"),
+        block_on("birth_date", "name_first"),
+        block_on("birth_date", "name_last"),
+        block_on("birth_date", "village_code"),
+        block_on("name_sorted", "village_code"),
+        # Sources without a birth date (electricity customers, survey heads): the household's
+        # address. Restricted to them, or every household would be compared with itself.
+        "l.address_norm = r.address_norm AND l.village_code = r.village_code "
+        "AND (l.birth_date IS NULL OR r.birth_date IS NULL) "
+        "AND jaro_winkler_similarity(l.name_norm, r.name_norm) >= 0.88",
+    ]
+
+
+def settings_creator() -> Any:
+    from splink import SettingsCreator
+    from splink import comparison_library as cl
+
+    def custom(name: str, levels: list[Any]) -> Any:
+        return cl.CustomComparison(list(levels), output_column_name=name)
+
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=[
+            custom("nik", _levels_nik()),
+            custom("name", _levels_name()),
+            custom("birth_date", _levels_birth_date()),
+            custom("sex", _levels_exact("sex")),
+            custom("village", _levels_village()),
+            custom("kk", _levels_exact("kk")),
+            custom("address", _levels_address()),
+        ],
+        blocking_rules_to_generate_predictions=blocking_rules(),
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=False,
+        additional_columns_to_retain=["source"],
+    )
+
+
+@dataclass
+class LinkOutput:
+    clusters: pd.DataFrame  # unique_id, cluster_id
+    uncertain: pd.DataFrame  # unique_id_l, unique_id_r, match_probability
+    model_json: dict[str, Any]
+    trained: bool
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def db_api(engine: str = "duckdb") -> Any:
+    if engine == "spark":
+        from pyspark.sql import SparkSession
+        from splink import SparkAPI
+        from splink.backends.spark import similarity_jar_location
+
+        spark = (
+            SparkSession.builder.master("local[2]")
+            .config("spark.jars", similarity_jar_location())
+            .config("spark.driver.memory", "4g")
+            .appName("tepat-link")
+            .config("spark.sql.shuffle.partitions", "8")
+            .config("spark.ui.enabled", "false")
+            .getOrCreate()
+        )
+        spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="tepat-spark-"))
+        return SparkAPI(spark_session=spark)  # type: ignore[no-untyped-call]
+    from splink import DuckDBAPI
+
+    return DuckDBAPI()
+
+
+def model_for_engine(model: dict[str, Any], engine: str) -> dict[str, Any]:
+    """The saved model speaks DuckDB SQL; Spark quotes identifiers with backticks and names the
+    Jaro-Winkler function of Splink's jar `jaro_winkler`."""
+    if engine != "spark":
+        return model
+    text = json.dumps(model)
+    out: dict[str, Any] = json.loads(text)
+    for comparison in out.get("comparisons", []):
+        for level in comparison.get("comparison_levels", []):
+            sql = level.get("sql_condition", "")
+            level["sql_condition"] = sql.replace('"', "`").replace(
+                "jaro_winkler_similarity(", "jaro_winkler("
+            )
+    for rule in out.get("blocking_rules_to_generate_predictions", []):
+        if isinstance(rule, dict) and "blocking_rule" in rule:
+            rule["blocking_rule"] = rule["blocking_rule"].replace('"', "`")
+            rule["sql_dialect"] = "spark"
+    out["sql_dialect"] = "spark"
+    return out
+
+
+# Addresses go stale (a household moves without telling every agency; a customer's meter is at
+# another house): EM on blocks of one village cannot see that, so a disagreement on place must
+# never outweigh an exact NIK and name. Floors on m for "elsewhere" levels, from the stale-address
+# rates agencies report (3-8%).
+M_FLOORS = {
+    ("village", "elsewhere"): 0.08,
+    ("village", "same district"): 0.03,
+    ("address", "address differs"): 0.3,
+}
+
+
+def floor_m(model: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = json.loads(json.dumps(model))
+    for comparison in out.get("comparisons", []):
+        name = comparison.get("output_column_name")
+        for level in comparison.get("comparison_levels", []):
+            floor = M_FLOORS.get((name, level.get("label_for_charts")))
+            if floor is not None and level.get("m_probability") is not None:
+                level["m_probability"] = max(float(level["m_probability"]), floor)
+    return out
+
+
+def train(linker: Any, *, seed: int = 42) -> None:
+    from splink import block_on
+
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("nik", "birth_date"), block_on("nik", "name_norm")], recall=0.8
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=seed)
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("nik"), record_sample_proportion=1.0
+    )
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("birth_date", "village_code"), record_sample_proportion=1.0
+    )
+
+
+def link(
+    records: pd.DataFrame,
+    *,
+    model_json: dict[str, Any] | None,
+    match_threshold: float,
+    review_threshold: float,
+    forced: list[tuple[str, str]] | None = None,
+    forbidden: list[tuple[str, str]] | None = None,
+    engine: str = "duckdb",
+) -> LinkOutput:
+    """Train (when no saved model is given), predict, apply clerical decisions and cluster."""
+    from splink import Linker
+    from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+    logging.getLogger("splink").setLevel(logging.WARNING)
+    stats: dict[str, Any] = {"records": len(records)}
+    t0 = time.perf_counter()
+    df = prepare(records)
+    stats["seconds_prepare"] = round(time.perf_counter() - t0, 2)
+    api = db_api(engine)
+    t0 = time.perf_counter()
+    table = api.register(df, table_name="records")
+    if engine == "spark" and model_json is None:
+        raise ValueError("the Spark engine scores with a saved model: run a DuckDB link first")
+    settings: Any = (
+        model_for_engine(model_json, engine) if model_json is not None else settings_creator()
+    )
+    linker = Linker(table, settings, log_level=logging.WARNING)
+    trained = model_json is None
+    if trained:
+        train(linker)
+        model_json = floor_m(linker.misc.save_model_to_json())
+        linker = Linker(table, model_json, log_level=logging.WARNING)
+    stats["seconds_train"] = round(time.perf_counter() - t0, 2)
+    t0 = time.perf_counter()
+    predictions = linker.inference.predict(threshold_match_probability=review_threshold)
+    frame = predictions.as_pandas_dataframe()  # type: ignore[no-untyped-call]
+    pred = frame[["unique_id_l", "unique_id_r", "match_probability"]]
+    stats["seconds_predict"] = round(time.perf_counter() - t0, 2)
+    stats["pairs_scored_above_review"] = len(pred)
+    t0 = time.perf_counter()
+    pred = guard_name_only(pred, df, match_threshold)
+    pred = apply_decisions(pred, forced or [], forbidden or [])
+    edges = pred[pred["match_probability"] >= match_threshold]
+    uncertain = pred[
+        (pred["match_probability"] >= review_threshold)
+        & (pred["match_probability"] < match_threshold)
+    ].reset_index(drop=True)
+    nodes = df[["unique_id"]]
+    clustered = cluster_pairwise_predictions_at_threshold(
+        nodes,
+        edges.reset_index(drop=True),
+        api,
+        node_id_column_name="unique_id",
+        threshold_match_probability=match_threshold,
+    ).as_pandas_dataframe()  # type: ignore[no-untyped-call]
+    # A doubtful pair whose records ended up together through other links needs no clerk.
+    cluster_of = dict(zip(clustered["unique_id"], clustered["cluster_id"], strict=True))
+    apart = [
+        cluster_of.get(a) != cluster_of.get(b)
+        for a, b in zip(uncertain["unique_id_l"], uncertain["unique_id_r"], strict=True)
+    ]
+    uncertain = uncertain[apart].reset_index(drop=True)
+    stats["seconds_cluster"] = round(time.perf_counter() - t0, 2)
+    stats["matches"] = len(edges)
+    stats["uncertain"] = len(uncertain)
+    stats["clusters"] = int(clustered["cluster_id"].nunique())
+    out_model = model_json
+    return LinkOutput(
+        clusters=clustered[["unique_id", "cluster_id"]],
+        uncertain=uncertain,
+        model_json=out_model or {},
+        trained=trained,
+        stats=stats,
+    )
+
+
+def guard_name_only(pred: pd.DataFrame, df: pd.DataFrame, match_threshold: float) -> pd.DataFrame:
+    """Pairs that agree on neither NIK nor birth date rest on the name (a customer or survey
+    record without NIK, say). The model may call such a pair a match only inside one village,
+    and a record without NIK joins at most one other record this way, its best: otherwise one
+    "YULIANA" without NIK would chain every Yuliana of the village into one person. Pairs that
+    fail go to review (probability capped just under the match threshold)."""
+    if pred.empty:
+        return pred
+    keys = df.set_index("unique_id")[["nik", "birth_date", "village_code"]]
+    left = keys.reindex(pred["unique_id_l"]).to_numpy()
+    right = keys.reindex(pred["unique_id_r"]).to_numpy()
+
+    def same(i: int) -> Any:
+        a, b = left[:, i], right[:, i]
+        return pd.notna(a) & pd.notna(b) & (a == b)
+
+    prob = pred["match_probability"].to_numpy()
+    name_only = ~(same(0) | same(1)) & (prob >= match_threshold)
+    demote = name_only & ~same(2)
+    # Among the remaining name-only matches, a record without NIK keeps only its best one.
+    candidates = pred[name_only & ~demote].copy()
+    if not candidates.empty:
+        candidates["nik_l"] = left[name_only & ~demote, 0]
+        candidates["nik_r"] = right[name_only & ~demote, 0]
+        ranked = candidates.sort_values("match_probability", ascending=False)
+        losers: set[Any] = set()
+        for side in ("l", "r"):
+            no_nik = ranked[pd.isna(ranked[f"nik_{side}"])]
+            best = no_nik.drop_duplicates(f"unique_id_{side}")
+            losers |= set(no_nik.index.difference(best.index))
+        demote = demote | pred.index.isin(list(losers))
+    if demote.any():
+        pred = pred.copy()
+        pred.loc[demote, "match_probability"] = match_threshold - 1e-6
+    return pred
+
+
+def apply_decisions(
+    pred: pd.DataFrame, forced: list[tuple[str, str]], forbidden: list[tuple[str, str]]
+) -> pd.DataFrame:
+    """Clerical decisions win over the model: accepted pairs are matches, rejected ones not."""
+
+    def key(a: str, b: str) -> tuple[str, str]:
+        return (a, b) if a <= b else (b, a)
+
+    if not forced and not forbidden:
+        return pred
+    pred = pred.copy()
+    pairs = [key(a, b) for a, b in zip(pred["unique_id_l"], pred["unique_id_r"], strict=True)]
+    no = {key(a, b) for a, b in forbidden}
+    yes = {key(a, b) for a, b in forced}
+    if no:
+        pred = pred[[p not in no for p in pairs]]
+        pairs = [p for p in pairs if p not in no]
+    present = set(pairs)
+    mask = [p in yes for p in pairs]
+    pred.loc[mask, "match_probability"] = 1.0
+    extra = [p for p in yes if p not in present]
+    if extra:
+        pred = pd.concat(
+            [
+                pred,
+                pd.DataFrame(
+                    {
+                        "unique_id_l": [a for a, _ in extra],
+                        "unique_id_r": [b for _, b in extra],
+                        "match_probability": [1.0] * len(extra),
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
+    return pred
+
+
+@dataclass
+class IncrementalOutput:
+    edges: pd.DataFrame  # unique_id_l, unique_id_r, match_probability (>= match threshold)
+    uncertain: pd.DataFrame
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def link_new_records(
+    new: pd.DataFrame,
+    existing: pd.DataFrame,
+    *,
+    model_json: dict[str, Any],
+    match_threshold: float,
+    review_threshold: float,
+    forced: list[tuple[str, str]] | None = None,
+    forbidden: list[tuple[str, str]] | None = None,
+    engine: str = "duckdb",
+) -> IncrementalOutput:
+    """Score a new delivery against what is already linked (`predict_between`) and within
+    itself (`predict_within`) with the saved model: no retraining, no full rebuild."""
+    from splink import Linker
+
+    logging.getLogger("splink").setLevel(logging.WARNING)
+    stats: dict[str, Any] = {"new_records": len(new), "existing_records": len(existing)}
+    t0 = time.perf_counter()
+    api = db_api(engine)
+    new_df, old_df = prepare(new), prepare(existing)
+    new_t = api.register(new_df, table_name="new_records")
+    old_t = api.register(old_df, table_name="existing_records")
+    linker = Linker(old_t, model_for_engine(model_json, engine), log_level=logging.WARNING)
+    between = linker.inference.predict_between(
+        new_t, old_t, threshold_match_probability=review_threshold, warning_mode="never"
+    )
+    within = linker.inference.predict_within(
+        new_t, threshold_match_probability=review_threshold, warning_mode="never"
+    )
+    cols = ["unique_id_l", "unique_id_r", "match_probability"]
+    pred = pd.concat(
+        [
+            between.as_pandas_dataframe()[cols],  # type: ignore[no-untyped-call]
+            within.as_pandas_dataframe()[cols],  # type: ignore[no-untyped-call]
+        ],
+        ignore_index=True,
+    )
+    pred = guard_name_only(pred, pd.concat([new_df, old_df], ignore_index=True), match_threshold)
+    pred = apply_decisions(pred, forced or [], forbidden or [])
+    stats["seconds_predict"] = round(time.perf_counter() - t0, 2)
+    edges = pred[pred["match_probability"] >= match_threshold].reset_index(drop=True)
+    uncertain = pred[
+        (pred["match_probability"] >= review_threshold)
+        & (pred["match_probability"] < match_threshold)
+    ].reset_index(drop=True)
+    stats["matches"] = len(edges)
+    stats["uncertain"] = len(uncertain)
+    return IncrementalOutput(edges=edges, uncertain=uncertain, stats=stats)

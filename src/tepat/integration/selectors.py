@@ -1,0 +1,234 @@
+"""Reads of the integration app. Everything that shows personal data is region-scoped."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from tepat.accounts.scoping import region_q
+from tepat.core.masking import mask_nik
+from tepat.integration.importing import quarantine_raw
+from tepat.integration.models import (
+    Flag,
+    ImportRun,
+    LinkRun,
+    QuarantinedRow,
+    ReviewPair,
+    Source,
+    StagedRecord,
+)
+from tepat.integration.sources import FLAG_KINDS
+
+
+def flags_for_households(household_ids: Iterable[int]) -> dict[int, dict[str, bool]]:
+    """Eligibility flags per household (a flag on any member counts): {id: {flag: bool}}.
+    Households without flags map to all-False; flag names are sources.FLAG_KINDS."""
+    ids = list(household_ids)
+    out = {hid: dict.fromkeys(FLAG_KINDS, False) for hid in ids}
+    for i in range(0, len(ids), 900):
+        for hid, kind in (
+            Flag.objects.filter(household_id__in=ids[i : i + 900])
+            .values_list("household_id", "kind")
+            .distinct()
+        ):
+            out[hid][kind] = True
+    return out
+
+
+def flags_for_household_detail(household_id: int) -> list[Flag]:
+    return list(Flag.objects.filter(household_id=household_id).select_related("person"))
+
+
+def sources_list() -> QuerySet[Source]:
+    return Source.objects.annotate(
+        record_count=Count("records", filter=Q(records__current=True))
+    ).order_by("-precedence", "key")
+
+
+def import_runs_recent(limit: int = 50) -> QuerySet[ImportRun]:
+    return ImportRun.objects.select_related("source").order_by("-started_at", "-id")[:limit]
+
+
+def import_run_get(public_id: str) -> ImportRun | None:
+    return ImportRun.objects.select_related("source").filter(public_id=public_id).first()
+
+
+def quarantine_for(user: Any, run: ImportRun) -> QuerySet[QuarantinedRow]:
+    """Quarantined rows of a run the user may see: those of their regions; rows without a
+    readable village code only for full-access roles."""
+    return QuarantinedRow.objects.filter(run=run).filter(region_q(user, "village_code"))
+
+
+def quarantine_rows_with_raw(user: Any, run: ImportRun, *, masked: bool) -> list[dict[str, Any]]:
+    out = []
+    nik_cols = {run.source.config["columns"].get("nik"), run.source.config["columns"].get("kk")}
+    for row in quarantine_for(user, run):
+        raw = quarantine_raw(row)
+        if masked:
+            raw = {k: (mask_nik(v) if k in nik_cols else v) for k, v in raw.items()}
+        out.append({"row": row, "raw": raw})
+    return out
+
+
+def quarantine_csv(user: Any, run: ImportRun) -> str:
+    """The run's quarantine as CSV: row, field, code, reason, then the row as delivered."""
+    rows = quarantine_rows_with_raw(user, run, masked=False)
+    header: list[str] = []
+    for r in rows:
+        for k in r["raw"]:
+            if k not in header:
+                header.append(k)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["baris_row", "kolom_field", "kode_code", "alasan_reason", "status", *header])
+    for r in rows:
+        q = r["row"]
+        w.writerow(
+            [
+                q.row_number,
+                q.field,
+                q.code,
+                q.reason,
+                q.status,
+                *(r["raw"].get(h, "") for h in header),
+            ]
+        )
+    return buf.getvalue()
+
+
+def review_pairs_for(user: Any, *, status: str = "open") -> QuerySet[ReviewPair]:
+    return ReviewPair.objects.filter(status=status).filter(region_q(user, "village_code"))
+
+
+def review_pair_records(pair: ReviewPair) -> list[dict[str, Any]]:
+    """The two records of a pair, side by side (NIK masked)."""
+    from tepat.core import crypto
+    from tepat.integration.importing import NIK_CONTEXT
+    from tepat.registry.models import Person
+    from tepat.registry.snapshots import NIK_CONTEXT as REG_NIK
+
+    out: list[dict[str, Any]] = []
+    for key in (pair.left_key, pair.right_key):
+        source, _, rid = key.partition(":")
+        if source == "registry":
+            p = Person.objects.select_related("household").filter(public_id=rid).first()
+            if p is None:
+                out.append({"key": key, "missing": True})
+                continue
+            out.append(
+                {
+                    "key": key,
+                    "source": "registry",
+                    "nik": mask_nik(crypto.decrypt(p.nik_enc, context=REG_NIK)),
+                    "full_name": p.full_name,
+                    "sex": p.sex,
+                    "birth_date": p.birth_date,
+                    "village_code": p.household.village_id,
+                    "address": p.household.address,
+                }
+            )
+            continue
+        r = StagedRecord.objects.filter(source__key=source, record_id=rid, current=True).first()
+        if r is None:
+            out.append({"key": key, "missing": True})
+            continue
+        out.append(
+            {
+                "key": key,
+                "source": source,
+                "nik": mask_nik(crypto.decrypt(r.nik_enc, context=NIK_CONTEXT))
+                if r.nik_enc
+                else "",
+                "full_name": r.full_name,
+                "sex": r.sex,
+                "birth_date": r.birth_date,
+                "village_code": r.village_code,
+                "address": r.address,
+            }
+        )
+    return out
+
+
+def data_quality(user: Any, *, region_prefix: str = "") -> dict[str, Any]:
+    """Per-region figures: records per source, linked share, conflicts, quarantine, flags."""
+    scope = region_q(user, "village_code")
+    pref = Q(village_code__startswith=region_prefix) if region_prefix else Q()
+    records = (
+        StagedRecord.objects.filter(current=True)
+        .filter(scope & pref)
+        .values("source__key")
+        .annotate(total=Count("id"), linked=Count("id", filter=Q(person__isnull=False)))
+        .order_by("source__key")
+    )
+    coverage = [
+        {
+            "source": r["source__key"],
+            "records": r["total"],
+            "linked": r["linked"],
+            "match_rate": round(100.0 * r["linked"] / r["total"], 1) if r["total"] else 0.0,
+        }
+        for r in records
+    ]
+    quarantined = (
+        QuarantinedRow.objects.filter(status=QuarantinedRow.Status.OPEN)
+        .filter(scope & pref)
+        .values("run__source__key", "code")
+        .annotate(n=Count("id"))
+        .order_by("run__source__key", "code")
+    )
+    flags = (
+        Flag.objects.filter(scope & pref)
+        .values("kind")
+        .annotate(n=Count("id"), households=Count("household_id", distinct=True))
+        .order_by("kind")
+    )
+    # Conflicts: registry values the authoritative source overrode in the last link run.
+    registry_changes = _conflicts(scope & pref)
+    last_link = LinkRun.objects.filter(status=LinkRun.Status.DONE).first()
+    return {
+        "coverage": coverage,
+        "quarantined": list(quarantined),
+        "flags": list(flags),
+        "conflicts": registry_changes,
+        "review_open": review_pairs_for(user).filter(pref).count(),
+        "last_link": last_link,
+    }
+
+
+def _conflicts(q: Q) -> list[dict[str, Any]]:
+    """Fields where the last link run changed the registry to another source's value."""
+    from tepat.registry.models import ChangeRecord
+
+    last = LinkRun.objects.filter(status=LinkRun.Status.DONE).first()
+    if last is None:
+        return []
+    counts: dict[str, int] = defaultdict(int)
+    changes = ChangeRecord.objects.filter(
+        reason=f"golden record, link run {last.public_id}", entity_type="person"
+    )
+    if q.children:
+        changes = changes.filter(_rewrite(q))
+    for before, after in changes.values_list("before", "after").iterator(chunk_size=2000):
+        for name in ("full_name", "sex", "birth_date", "deceased_on"):
+            if (before or {}).get(name) != (after or {}).get(name):
+                counts[name] += 1
+    return [{"field": k, "n": v} for k, v in sorted(counts.items())]
+
+
+def _rewrite(q: Q) -> Q:
+    """The same filter on ChangeRecord: village_code lives on the household there."""
+    out = Q()
+    out.connector = q.connector
+    out.negated = q.negated
+    for child in q.children:
+        if isinstance(child, Q):
+            out.children.append(_rewrite(child))
+        else:
+            key, value = child  # type: ignore[misc]
+            out.children.append((key.replace("village_code", "household__village_id", 1), value))
+    return out

@@ -1,0 +1,242 @@
+"""Writes of the integration app: sources, imports, corrections, review decisions, link runs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import close_old_connections, transaction
+from django.utils import timezone
+
+from tepat.accounts.scoping import can_edit_registry, can_see_region
+from tepat.core.audit import audit_record
+from tepat.core.errors import NotFound, PermissionDenied, TepatError
+from tepat.integration import conf
+from tepat.integration.golden import link_run_execute
+from tepat.integration.importing import (
+    ImportResult,
+    Progress,
+    import_file,
+    import_run_create,
+    import_run_process,
+    quarantine_raw,
+)
+from tepat.integration.models import ImportRun, LinkRun, QuarantinedRow, ReviewPair, Source
+from tepat.integration.sources import BUILTIN_SOURCES, SYNTH_FILES, config_check
+
+__all__ = [
+    "import_file",
+    "import_run_create",
+    "import_run_process",
+    "link_run_execute",
+]
+
+
+def _require_operator(acting_user: Any) -> None:
+    if acting_user is None:
+        return  # system jobs from the command line
+    if not can_edit_registry(acting_user):
+        raise PermissionDenied()
+
+
+def source_save(*, acting_user: Any, config: dict[str, Any]) -> Source:
+    """Create or update a source from its configuration (no code change needed)."""
+    _require_operator(acting_user)
+    cfg = config_check(config)
+    with transaction.atomic():
+        source, created = Source.objects.update_or_create(
+            key=cfg["key"],
+            defaults={"name": cfg["name"], "config": cfg, "precedence": int(cfg["precedence"])},
+        )
+        audit_record(
+            actor=acting_user,
+            action="integration.source_save",
+            target_type="source",
+            target_id=source.key,
+            detail={"created": created},
+        )
+    return source
+
+
+def sources_ensure_builtin(*, acting_user: Any = None) -> list[Source]:
+    """The five agency sources Tepat knows out of the box (kept if an operator edited them)."""
+    out = []
+    for cfg in BUILTIN_SOURCES:
+        existing = Source.objects.filter(key=cfg["key"]).first()
+        out.append(existing or source_save(acting_user=acting_user, config=cfg))
+    return out
+
+
+def upload_start(*, acting_user: Any, source_key: str, file_name: str, data: bytes) -> ImportResult:
+    """Register an upload and process it in the background (inline in tests)."""
+    _require_operator(acting_user)
+    created = import_run_create(
+        acting_user=acting_user, source_key=source_key, file_name=file_name, data=data
+    )
+    if created.duplicate:
+        return created
+    if conf.inline_jobs():
+        return import_run_process(acting_user=acting_user, run=created.run, data=data)
+
+    def work() -> None:
+        # The file lives only in memory: it holds NIKs in clear and must not sit on disk.
+        try:
+            import_run_process(acting_user=acting_user, run=created.run, data=data)
+        except Exception:  # noqa: S110 - the run records the failure for the page to show
+            pass
+        finally:
+            close_old_connections()
+
+    threading.Thread(target=work, daemon=True, name=f"import-{created.run.public_id}").start()
+    return created
+
+
+def quarantine_resubmit(
+    *, acting_user: Any, run: ImportRun, corrections: dict[int, dict[str, str]]
+) -> ImportResult:
+    """Re-submit corrected quarantined rows ({quarantine row id: {column: value}}) as a new run
+    of the same source; rows that pass leave the quarantine, the others stay with new reasons."""
+    _require_operator(acting_user)
+    rows = list(
+        QuarantinedRow.objects.filter(
+            run=run, status=QuarantinedRow.Status.OPEN, pk__in=list(corrections)
+        )
+    )
+    if not rows:
+        raise TepatError("Tidak ada baris untuk dikirim ulang / no rows to re-submit")
+    for r in rows:
+        if (
+            r.village_code
+            and acting_user is not None
+            and not can_see_region(acting_user, r.village_code)
+        ):
+            raise PermissionDenied()
+    raws = []
+    for r in rows:
+        raw = quarantine_raw(r)
+        raw.update({k: v for k, v in corrections[r.pk].items() if k in raw})
+        raws.append((r.row_number, raw))
+    header = list(raws[0][1])
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["_row", *header])
+    for number, raw in raws:
+        writer.writerow([number, *(raw.get(h, "") for h in header)])
+    data = buf.getvalue().encode("utf-8")
+    # Keep the original row numbers: the resubmission reads them from the `_row` column.
+    result = import_run_create(
+        acting_user=acting_user,
+        source_key=run.source.key,
+        file_name=f"koreksi-{Path(run.file_name).stem}.csv",
+        data=data,
+        resubmission_of=run,
+    )
+    if result.duplicate:
+        return result
+    return import_run_process(acting_user=acting_user, run=result.run, data=data)
+
+
+def review_decide(*, acting_user: Any, pair: ReviewPair, accept: bool) -> ReviewPair:
+    """Record a clerical decision; later link runs honour it."""
+    _require_operator(acting_user)
+    if (
+        pair.village_code
+        and acting_user is not None
+        and not can_see_region(acting_user, pair.village_code)
+    ):
+        raise PermissionDenied()
+    with transaction.atomic():
+        pair = ReviewPair.objects.select_for_update().get(pk=pair.pk)
+        pair.status = ReviewPair.Status.ACCEPTED if accept else ReviewPair.Status.REJECTED
+        pair.decided_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
+        pair.decided_at = timezone.now()
+        pair.save()
+        audit_record(
+            actor=acting_user,
+            action="integration.review",
+            target_type="review_pair",
+            target_id=pair.public_id,
+            region_code=pair.village_code,
+            detail={"decision": pair.status},
+        )
+    return pair
+
+
+@dataclass
+class BuildReport:
+    imports: list[dict[str, Any]] = field(default_factory=list)
+    link: dict[str, Any] = field(default_factory=dict)
+    quarantined: int = 0
+    review_pairs: int = 0
+
+
+def integration_build_from_synth(
+    *, synth_dir: Path, acting_user: Any = None, progress: bool = True
+) -> BuildReport:
+    """`make demo`: import the synthetic agency sources of `tepat synth`, link them with the
+    registry and apply golden records and flags. Safe to re-run (imports are no-ops)."""
+    from tqdm import tqdm
+
+    sources_ensure_builtin(acting_user=acting_user)
+    report = BuildReport()
+    for key, name in SYNTH_FILES.items():
+        path = Path(synth_dir) / "sources" / name
+        if not path.exists():
+            continue
+        bar = tqdm(total=0, disable=not progress, desc=f"import {key}", unit="rows")
+
+        def tick(done: int, total: int, bar: Any = bar) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        result = import_file(
+            acting_user=acting_user,
+            source_key=key,
+            file_name=name,
+            data=path.read_bytes(),
+            progress=tick,
+        )
+        bar.close()
+        run = result.run
+        report.imports.append(
+            {
+                "source": key,
+                "accepted": run.accepted_rows,
+                "rejected": run.rejected_rows,
+                "duplicate": result.duplicate,
+            }
+        )
+        report.quarantined += run.rejected_rows
+    if progress:
+        print("link: Splink (DuckDB) ...", flush=True)
+    link = link_run_execute(acting_user=acting_user, progress=progress)
+    report.link = link.stats
+    report.review_pairs = ReviewPair.objects.filter(status=ReviewPair.Status.OPEN).count()
+    return report
+
+
+def import_progress_callback(label: str) -> Progress:
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, desc=label, unit="rows")
+
+    def tick(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return tick
+
+
+def link_run_get(*, public_id: str) -> LinkRun:
+    run = LinkRun.objects.filter(public_id=public_id).first()
+    if run is None:
+        raise NotFound()
+    return run
