@@ -193,3 +193,37 @@ def test_truth_is_loaded_by_no_kk_without_storing_it_in_clear(
     out = services.truth_load(acting_user=None, path=path)
     assert out == {"matched": 1, "unmatched": 1}
     assert TruthConsumption.objects.get().household == households[0]
+
+
+def test_integration_flags_reach_eligibility_rules(model: PmtModel, households: list[Any]) -> None:
+    import datetime as dt
+
+    from tepat.integration.models import Flag, LinkRun
+
+    services.scoring_run(acting_user=None, model=model)
+    rule = services.rule_save(acting_user=None, name="r", expression="desil <= 4")
+    plain = services.scenario_evaluate(
+        acting_user=None, scenario=services.scenario_save(acting_user=None, name="s", rule=rule)
+    )
+    eligible = plain.results["overall"]["eligible"]
+    link_run = LinkRun.objects.create()
+    scores = {s.household_id: s.desil_national for s in HouseholdScore.objects.all()}
+    flagged = [h for h in households if scores[h.pk] <= 4][:3]
+    assert len(flagged) == 3
+    for h in flagged:
+        Flag.objects.create(
+            kind="civil_servant",
+            person=h.members.first(),
+            household=h,
+            village_code=h.village_id,
+            source="asn_payroll",
+            as_of=dt.date(2026, 11, 1),
+            link_run=link_run,
+        )
+    strict = services.rule_save(
+        acting_user=None, name="r2", expression="desil <= 4 and not flags.civil_servant"
+    )
+    ev = services.scenario_evaluate(
+        acting_user=None, scenario=services.scenario_save(acting_user=None, name="s2", rule=strict)
+    )
+    assert ev.results["overall"]["eligible"] == eligible - 3

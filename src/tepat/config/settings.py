@@ -6,7 +6,14 @@ from pathlib import Path
 
 import dj_database_url
 
-from tepat.config.env import env_bool, env_int, env_list, env_str, secret_from_env_or_file
+from tepat.config.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    secret_from_env_or_file,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = Path(env_str("TEPAT_HOME", str(Path.cwd())))
@@ -125,6 +132,13 @@ TEPAT_LOGIN_LOCKOUT_MINUTES = env_int("TEPAT_LOGIN_LOCKOUT_MINUTES", 15)
 TEPAT_LOGIN_IP_MAX_FAILURES = env_int("TEPAT_LOGIN_IP_MAX_FAILURES", 30)
 # TOTP is required for staff; the demo may relax it for a first look (never in production).
 TEPAT_REQUIRE_2FA = env_bool("TEPAT_REQUIRE_2FA", True)
+
+# Record linkage (data integration): pairs at or above the match threshold are linked, those
+# between the review and match thresholds go to the clerical review queue.
+TEPAT_LINK_MATCH_THRESHOLD = env_float("TEPAT_LINK_MATCH_THRESHOLD", 0.95)
+TEPAT_LINK_REVIEW_THRESHOLD = env_float("TEPAT_LINK_REVIEW_THRESHOLD", 0.5)
+# Run uploaded imports inside the request instead of a background thread (tests, tiny offices).
+TEPAT_INTEGRATION_INLINE_JOBS = env_bool("TEPAT_INTEGRATION_INLINE_JOBS", False)
 
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]

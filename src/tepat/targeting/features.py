@@ -151,9 +151,13 @@ def household_features(
 def household_flags(household_id: npt.NDArray[np.int64]) -> dict[str, npt.NDArray[np.bool_]]:
     """Eligibility flags per household, one boolean column per name in FLAG_NAMES.
 
-    Data integration (matching against Dukcapil deaths, ASN payroll, PLN, ...) will set these; it
-    is not built yet, so today every flag is false for every household. Rules may already name
-    them, and start to bite the day integration fills this function.
+    Set by data integration (deaths from Dukcapil, ASN/TNI/Polri payroll, PLN connections,
+    duplicates, moves, NIKs the civil registry does not know); a flag on any member counts.
     """
-    n = len(household_id)
-    return {name: np.zeros(n, dtype=bool) for name in FLAG_NAMES}
+    from tepat.integration.selectors import flagged_households
+
+    flagged = flagged_households()
+    return {
+        name: np.isin(household_id, np.asarray(flagged.get(name, []), dtype=np.int64))
+        for name in FLAG_NAMES
+    }

@@ -100,6 +100,18 @@ class Command(BaseCommand):
                 f"    {report.households:,} rumah tangga, {report.persons:,} orang, "
                 f"{report.warning_count} peringatan / warnings"
             )
+            self.stdout.write(
+                "    integrasi sumber instansi / integrating agency sources "
+                "(impor, karantina, linkage, golden records)"
+            )
+            from tepat.integration.services import integration_build_from_synth
+
+            build = integration_build_from_synth(synth_dir=out, acting_user=None, progress=True)
+            self.stdout.write(
+                f"    {len(build.imports)} sumber diimpor / sources imported, "
+                f"{build.quarantined} baris dikarantina / rows quarantined, "
+                f"{build.review_pairs} pasangan untuk ditinjau / pairs to review"
+            )
         self.stdout.write("5/5 akun staf demo / demo staff accounts")
         accounts = self._ensure_staff(accounts_file, regency)
         call_command("collectstatic", interactive=False, verbosity=0)
