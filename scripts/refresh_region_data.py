@@ -50,7 +50,9 @@ def main() -> None:
                 for rec in csv.DictReader(fh):
                     dotted = rec["code"].strip()
                     parent = rec[parent_col].replace(".", "") if parent_col else ""
-                    writer.writerow([dotted.replace(".", ""), dotted, rec["name"].strip(), level, parent])
+                    writer.writerow(
+                        [dotted.replace(".", ""), dotted, rec["name"].strip(), level, parent]
+                    )
                     rows += 1
         DEST.mkdir(parents=True, exist_ok=True)
         # mtime=0 keeps the gzip byte-identical across refreshes of the same data.

@@ -10,7 +10,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _exporter():
-    spec = importlib.util.spec_from_file_location("export_openapi", ROOT / "scripts" / "export_openapi.py")
+    spec = importlib.util.spec_from_file_location(
+        "export_openapi", ROOT / "scripts" / "export_openapi.py"
+    )
     assert spec
     assert spec.loader
     module = importlib.util.module_from_spec(spec)

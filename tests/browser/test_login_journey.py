@@ -57,6 +57,7 @@ def test_staff_signs_in_with_password_and_totp_switches_language_and_signs_out(
     page.get_by_label("Kode 6 digit").fill(pyotp.TOTP(SECRET).now())
     page.get_by_role("button", name="Verifikasi").click()
     page.wait_for_url(re.compile(r"/registry/$"))
+    page.get_by_role("button", name="Kerja staf").click()
     assert page.get_by_role("link", name="Registri").is_visible()
     page.screenshot(path=str(screenshots_dir / "registry.png"), full_page=True)
 
@@ -64,7 +65,8 @@ def test_staff_signs_in_with_password_and_totp_switches_language_and_signs_out(
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("link", name="Skip to main content").count() == 1
-    assert page.get_by_role("link", name="Registry").is_visible()
+    page.get_by_role("button", name="Staff work").click()
+    assert page.get_by_role("link", name="Registry", exact=True).is_visible()
 
     page.get_by_role("button", name=re.compile("operator.bandung")).click()
     page.get_by_role("button", name="Sign out").click()

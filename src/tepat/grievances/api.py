@@ -1,5 +1,101 @@
+"""Grievances API: citizens file and track complaints (public, rate-limited per address);
+staff read the region-scoped backlog. Handlers parse input and call a service or selector."""
+
 from __future__ import annotations
 
-from ninja import Router
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.responses import Status
+
+from tepat.core.audit import client_ip
+from tepat.core.errors import TepatError
+from tepat.grievances import selectors, services
+from tepat.grievances.models import Complaint
+from tepat.portal import guard
 
 router = Router(tags=["grievances"])
+
+
+class ComplaintIn(Schema):
+    submission_key: str
+    category: str
+    village_code: str
+    description: str
+    contact_phone: str = ""
+
+
+class EventOut(Schema):
+    at: dt.datetime
+    action: str
+    to_status: str
+
+
+class ComplaintOut(Schema):
+    tracking_code: str
+    category: str
+    status: str
+    due_at: dt.datetime
+    escalation_level: int
+    decision_note: str
+    history: list[EventOut]
+
+
+class BacklogCategory(Schema):
+    open: int
+    overdue: int
+
+
+class BacklogOut(Schema):
+    open: int
+    overdue: int
+    escalated: int
+    by_category: dict[str, BacklogCategory]
+    tasks_open: int
+    tasks_overdue: int
+
+
+def _out(c: Complaint) -> dict[str, Any]:
+    return {
+        "tracking_code": c.tracking_code,
+        "category": c.category,
+        "status": c.status,
+        "due_at": c.due_at,
+        "escalation_level": c.escalation_level,
+        "decision_note": c.decision_note,
+        "history": [
+            {"at": e.at, "action": e.action, "to_status": e.to_status}
+            for e in selectors.complaint_history(complaint=c)
+        ],
+    }
+
+
+class RateLimited(TepatError):
+    http_status = 429
+
+
+@router.post("/complaints", response={200: ComplaintOut, 201: ComplaintOut}, auth=None)
+def complaint_file(request: HttpRequest, body: ComplaintIn) -> Status[dict[str, Any]]:
+    """File a complaint. A repeated `submission_key` returns the first complaint (200)."""
+    limit = int(getattr(settings, "TEPAT_COMPLAINT_LIMIT_PER_IP_HOUR", 20))
+    if not guard.hit("adu-ip", client_ip(request) or "?", limit=limit, window_s=3600):
+        raise RateLimited(
+            "Terlalu banyak pengaduan dari alamat ini / too many", code="rate_limited"
+        )
+    complaint, created = services.complaint_submit(**body.dict())
+    return Status(201 if created else 200, _out(complaint))
+
+
+@router.get("/complaints/{code}", response=ComplaintOut, auth=None)
+def complaint_track(request: HttpRequest, code: str) -> dict[str, Any]:
+    """A complaint's status and history by its tracking code (the code is the secret)."""
+    return _out(selectors.complaint_track(code=code))
+
+
+@router.get("/backlog", response=BacklogOut)
+def backlog(request: HttpRequest) -> dict[str, Any]:
+    """Open and overdue complaints and verification tasks in the caller's regions."""
+    return selectors.backlog_summary(user=request.user)

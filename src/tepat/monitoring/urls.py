@@ -1,4 +1,10 @@
-from django.urls import path
+from django.urls import URLPattern, path
+
+from tepat.monitoring import views
 
 app_name = "monitoring"
-urlpatterns: list[path] = []  # type: ignore[valid-type]
+urlpatterns: list[URLPattern] = [
+    path("", views.dashboard, name="dashboard"),
+    path("langsung/", views.live, name="live"),
+    path("peringatan/<str:public_id>/<str:action>/", views.alert_action, name="alert_action"),
+]

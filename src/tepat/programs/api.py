@@ -1,5 +1,183 @@
+"""Programmes and cycles API. Handlers parse input and call a service or selector."""
+
 from __future__ import annotations
 
-from ninja import Router
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.responses import Status
+
+from tepat.programs import selectors, services
+from tepat.programs.models import Cycle, Programme
 
 router = Router(tags=["programs"])
+
+
+class ProgrammeIn(Schema):
+    code: str
+    name: str
+    kind: str
+    eligibility_rule: str
+    effective_from: dt.date
+    effective_to: dt.date | None = None
+    params: dict[str, Any] = {}
+
+
+class ProgrammeOut(Schema):
+    public_id: str
+    code: str
+    name: str
+    kind: str
+    eligibility_rule: str
+    effective_from: dt.date
+    effective_to: dt.date | None
+    params: dict[str, Any]
+
+
+class CycleIn(Schema):
+    code: str
+    instalment: int = 1
+    period_start: dt.date
+    period_end: dt.date
+    control_count: int
+    control_amount: int
+
+
+class CycleOut(Schema):
+    public_id: str
+    programme: str
+    code: str
+    instalment: int
+    state: str
+    period_start: dt.date
+    period_end: dt.date
+    control_count: int
+    control_amount: int
+    entitled_count: int
+    entitled_amount: int
+    list_digest: str
+    prepared_by: str | None
+    submitted_by: str | None
+    approved_by: str | None
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class EventOut(Schema):
+    at: dt.datetime
+    action: str
+    from_state: str
+    to_state: str
+    reason: str
+    actor: str
+    detail: dict[str, Any]
+
+
+def _programme(p: Programme) -> ProgrammeOut:
+    return ProgrammeOut(public_id=p.public_id, code=p.code, name=p.name, kind=p.kind,
+                        eligibility_rule=p.eligibility_rule, effective_from=p.effective_from,
+                        effective_to=p.effective_to, params=p.params)  # fmt: skip
+
+
+def _name(user: Any) -> str | None:
+    return user.username if user is not None else None
+
+
+def cycle_out(c: Cycle) -> CycleOut:
+    return CycleOut(
+        public_id=c.public_id, programme=c.programme.code, code=c.code, instalment=c.instalment,
+        state=c.state, period_start=c.period_start, period_end=c.period_end,
+        control_count=c.control_count, control_amount=c.control_amount,
+        entitled_count=c.entitled_count, entitled_amount=c.entitled_amount,
+        list_digest=c.list_digest, prepared_by=_name(c.prepared_by),
+        submitted_by=_name(c.submitted_by), approved_by=_name(c.approved_by),
+    )  # fmt: skip
+
+
+@router.get("", response=list[ProgrammeOut], summary="Daftar program / list programmes")
+def programme_list(request: HttpRequest) -> list[ProgrammeOut]:
+    return [_programme(p) for p in selectors.programmes_list()]
+
+
+@router.post("", response={201: ProgrammeOut}, summary="Buat program / create a programme")
+def programme_create(request: HttpRequest, body: ProgrammeIn) -> Status[Any]:
+    p = services.programme_create(acting_user=request.user, **body.dict())
+    return Status(201, _programme(p))
+
+
+@router.get("/{programme_id}/cycles", response=list[CycleOut], summary="Tahap sebuah program")
+def cycle_list(request: HttpRequest, programme_id: str) -> list[CycleOut]:
+    prog = selectors.programme_get(public_id=programme_id)
+    return [cycle_out(c) for c in selectors.cycles_of(programme=prog).select_related("programme")]
+
+
+@router.post(
+    "/{programme_id}/cycles", response={201: CycleOut}, summary="Buat tahap / create a cycle"
+)
+def cycle_create(request: HttpRequest, programme_id: str, body: CycleIn) -> Status[Any]:
+    prog = selectors.programme_get(public_id=programme_id)
+    c = services.cycle_create(acting_user=request.user, programme=prog, **body.dict())
+    return Status(201, cycle_out(c))
+
+
+@router.get("/cycles/{cycle_id}", response=CycleOut, summary="Satu tahap / one cycle")
+def cycle_detail(request: HttpRequest, cycle_id: str) -> CycleOut:
+    return cycle_out(selectors.cycle_get(public_id=cycle_id))
+
+
+@router.get(
+    "/cycles/{cycle_id}/events", response=list[EventOut], summary="Riwayat tahap / cycle history"
+)
+def cycle_events(request: HttpRequest, cycle_id: str) -> list[EventOut]:
+    c = selectors.cycle_get(public_id=cycle_id)
+    return [EventOut(at=e.at, action=e.action, from_state=e.from_state, to_state=e.to_state,
+                     reason=e.reason, actor=e.actor_label, detail=e.detail)
+            for e in selectors.cycle_events(cycle=c)]  # fmt: skip
+
+
+@router.post(
+    "/cycles/{cycle_id}/compute", response=CycleOut, summary="Hitung hak / compute entitlements"
+)
+def cycle_compute(request: HttpRequest, cycle_id: str) -> CycleOut:
+    c = services.cycle_compute(
+        acting_user=request.user, cycle=selectors.cycle_get(public_id=cycle_id)
+    )
+    return cycle_out(c)
+
+
+@router.post("/cycles/{cycle_id}/submit", response=CycleOut, summary="Ajukan / submit for approval")
+def cycle_submit(request: HttpRequest, cycle_id: str) -> CycleOut:
+    return cycle_out(
+        services.cycle_submit(
+            acting_user=request.user, cycle=selectors.cycle_get(public_id=cycle_id)
+        )
+    )
+
+
+@router.post(
+    "/cycles/{cycle_id}/approve", response=CycleOut, summary="Setujui (maker-checker) / approve"
+)
+def cycle_approve(request: HttpRequest, cycle_id: str) -> CycleOut:
+    return cycle_out(
+        services.cycle_approve(
+            acting_user=request.user, cycle=selectors.cycle_get(public_id=cycle_id)
+        )
+    )
+
+
+@router.post(
+    "/cycles/{cycle_id}/return", response=CycleOut, summary="Kembalikan ke draf / send back"
+)
+def cycle_return(request: HttpRequest, cycle_id: str, body: ReasonIn) -> CycleOut:
+    c = selectors.cycle_get(public_id=cycle_id)
+    return cycle_out(services.cycle_return(acting_user=request.user, cycle=c, reason=body.reason))
+
+
+@router.post("/cycles/{cycle_id}/cancel", response=CycleOut, summary="Batalkan / cancel")
+def cycle_cancel(request: HttpRequest, cycle_id: str, body: ReasonIn) -> CycleOut:
+    c = selectors.cycle_get(public_id=cycle_id)
+    return cycle_out(services.cycle_cancel(acting_user=request.user, cycle=c, reason=body.reason))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,31 @@ def run_get(*, public_id: str | None = None) -> ScoringRun:
     if run is None:
         raise NotFound("belum ada skoring / no scoring run yet: run `tepat pmt score`")
     return run
+
+
+def household_desil(*, household_ids: Sequence[int]) -> dict[int, int]:
+    """National desil of each household in the latest finished scoring run ({} if none)."""
+    run = ScoringRun.objects.filter(status=ScoringRun.Status.DONE).first()
+    if run is None:
+        return {}
+    scores = HouseholdScore.objects.filter(run=run)
+    wanted = set(household_ids)
+    if len(wanted) > 20_000:
+        # Cheaper to stream the whole run than to send tens of thousands of ids as parameters.
+        return {
+            hid: d
+            for hid, d in scores.values_list("household_id", "desil_national").iterator(20_000)
+            if hid in wanted
+        }
+    ids = sorted(wanted)
+    out: dict[int, int] = {}
+    for start in range(0, len(ids), 900):
+        out.update(
+            scores.filter(household_id__in=ids[start : start + 900]).values_list(
+                "household_id", "desil_national"
+            )
+        )
+    return out
 
 
 def rules_list() -> QuerySet[Rule]:

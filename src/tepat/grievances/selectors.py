@@ -1,0 +1,119 @@
+"""Reads for complaints and community reports: the citizen's tracking view, the operator's
+region-scoped inbox, and the backlog that monitoring shows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from tepat.accounts.scoping import region_q
+from tepat.core.errors import NotFound
+from tepat.grievances.models import (
+    OPEN_STATUSES,
+    CommunityReport,
+    Complaint,
+    ComplaintEvent,
+    TaskStatus,
+)
+
+
+def normalize_tracking_code(raw: str) -> str:
+    """`adu 7k2m-9xpq` -> `ADU-7K2M-9XPQ`: what people type back from a slip of paper."""
+    text = "".join(ch for ch in (raw or "").upper() if ch.isalnum())
+    if len(text) != 11:
+        return ""
+    return f"{text[:3]}-{text[3:7]}-{text[7:]}"
+
+
+def complaint_track(*, code: str) -> Complaint:
+    """The complaint with this tracking code (public: the code is the secret)."""
+    clean = normalize_tracking_code(code)
+    complaint = Complaint.objects.filter(tracking_code=clean).first() if clean else None
+    if complaint is None:
+        raise NotFound("Nomor pengaduan tidak ditemukan / tracking number not found")
+    return complaint
+
+
+def report_track(*, code: str) -> CommunityReport:
+    clean = normalize_tracking_code(code)
+    report = CommunityReport.objects.filter(tracking_code=clean).first() if clean else None
+    if report is None:
+        raise NotFound("Nomor usul/sanggah tidak ditemukan / tracking number not found")
+    return report
+
+
+def complaint_history(*, complaint: Complaint) -> QuerySet[ComplaintEvent]:
+    return complaint.events.all()
+
+
+def complaints_inbox(*, user: Any, state: str = "open") -> QuerySet[Complaint]:
+    """Complaints in the user's regions: open first by deadline, or closed, or all."""
+    qs = Complaint.objects.filter(region_q(user, "village_code")).select_related("assigned_to")
+    if state == "open":
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    elif state == "overdue":
+        qs = qs.filter(status__in=OPEN_STATUSES, due_at__lt=timezone.now())
+    elif state == "closed":
+        qs = qs.exclude(status__in=OPEN_STATUSES)
+    return qs.order_by("-escalation_level", "due_at", "id")
+
+
+def complaint_get(*, user: Any, public_id: str) -> Complaint:
+    c = Complaint.objects.filter(region_q(user, "village_code"), public_id=public_id).first()
+    if c is None:
+        raise NotFound()
+    return c
+
+
+def tasks_inbox(*, user: Any, state: str = "open") -> QuerySet[CommunityReport]:
+    qs = CommunityReport.objects.filter(region_q(user, "village_code"))
+    if state == "open":
+        qs = qs.filter(status=TaskStatus.OPEN)
+    elif state == "closed":
+        qs = qs.exclude(status=TaskStatus.OPEN)
+    return qs.order_by("due_at", "id")
+
+
+def task_get(*, user: Any, public_id: str) -> CommunityReport:
+    r = CommunityReport.objects.filter(region_q(user, "village_code"), public_id=public_id).first()
+    if r is None:
+        raise NotFound()
+    return r
+
+
+def backlog_summary(*, user: Any = None, region_code: str = "") -> dict[str, Any]:
+    """The grievance backlog, region-scoped when `user` is given (None: everything) and limited
+    to villages under `region_code` when it is given (monitoring alert rules per region).
+
+    {"open": int, "overdue": int, "escalated": int,
+     "by_category": {category: {"open": int, "overdue": int}},
+     "tasks_open": int, "tasks_overdue": int}
+    """
+    now = timezone.now()
+    complaints = Complaint.objects.filter(status__in=OPEN_STATUSES)
+    tasks = CommunityReport.objects.filter(status=TaskStatus.OPEN)
+    if user is not None:
+        complaints = complaints.filter(region_q(user, "village_code"))
+        tasks = tasks.filter(region_q(user, "village_code"))
+    if region_code:
+        complaints = complaints.filter(village_code__startswith=region_code)
+        tasks = tasks.filter(village_code__startswith=region_code)
+    overdue = Q(due_at__lt=now)
+    rows = complaints.values("category").annotate(
+        open=Count("id"), overdue=Count("id", filter=overdue)
+    )
+    by_category = {
+        r["category"]: {"open": r["open"], "overdue": r["overdue"]}
+        for r in rows.order_by("category")
+    }
+    t = tasks.aggregate(open=Count("id"), overdue=Count("id", filter=overdue))
+    return {
+        "open": sum(v["open"] for v in by_category.values()),
+        "overdue": sum(v["overdue"] for v in by_category.values()),
+        "escalated": complaints.filter(escalation_level__gt=0).count(),
+        "by_category": by_category,
+        "tasks_open": t["open"],
+        "tasks_overdue": t["overdue"],
+    }

@@ -1,0 +1,223 @@
+"""The signed-in citizen: one-time codes, payment history with ledger receipts, family, and
+notification preferences. Reads and writes here touch only the citizen's own household.
+
+Requesting a code answers the same way whether or not the NIK is registered with a phone, so
+the sign-in form cannot be used to enumerate NIKs either.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from tepat.core import crypto
+from tepat.core.audit import audit_record
+from tepat.core.errors import NotFound, TepatError
+from tepat.core.masking import mask_name
+from tepat.payments.models import Payment
+from tepat.portal.models import CitizenOtp, NotificationPreference
+from tepat.registry.models import Person
+
+OTP_TTL_S = 300
+OTP_ATTEMPTS = 5
+
+
+def _code_hash(otp_id_salt: str, code: str) -> str:
+    key = hashlib.sha256(("otp:" + settings.SECRET_KEY).encode()).digest()
+    return hmac.new(key, f"{otp_id_salt}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _gateway() -> Any:
+    from tepat.payments.sms import SimulatedSmsGateway
+
+    return SimulatedSmsGateway()
+
+
+def otp_request(*, nik: str) -> None:
+    """Send a 6-digit code to the phone registered for `nik`, if there is one. Silent if not."""
+    index = crypto.blind_index(nik, purpose="nik")
+    person = Person.objects.filter(nik_index=index).only("public_id", "phone_enc").first()
+    if person is None or not person.phone_enc:
+        return
+    code = f"{secrets.randbelow(10**6):06d}"
+    salt = secrets.token_hex(8)
+    with transaction.atomic():
+        otp = CitizenOtp.objects.create(
+            nik_index=index,
+            person_ref=person.public_id,
+            code_hash=f"{salt}${_code_hash(salt, code)}",
+            expires_at=timezone.now() + dt.timedelta(seconds=OTP_TTL_S),
+        )
+    body = f"Kode masuk Tepat: {code}. Berlaku 5 menit. Jangan berikan kode ini kepada siapa pun."
+    _gateway().send([(f"otp-{otp.pk}", person.public_id, body)])
+
+
+def nik_index(nik: str) -> str:
+    return crypto.blind_index(nik, purpose="nik")
+
+
+def otp_verify(*, index: str, code: str) -> str | None:
+    """The person's public id when `code` is the latest live code for the NIK whose blind index
+    is `index` (the session keeps the index between the two steps, never the NIK); else None."""
+    with transaction.atomic():
+        otp = (
+            CitizenOtp.objects.select_for_update()
+            .filter(nik_index=index, used_at__isnull=True, expires_at__gt=timezone.now())
+            .order_by("-id")
+            .first()
+        )
+        if otp is None or otp.attempts >= OTP_ATTEMPTS:
+            return None
+        salt, digest = otp.code_hash.split("$", 1)
+        if not hmac.compare_digest(digest, _code_hash(salt, (code or "").strip())):
+            otp.attempts += 1
+            otp.save(update_fields=["attempts"])
+            return None
+        otp.used_at = timezone.now()
+        otp.save(update_fields=["used_at"])
+    audit_record(
+        actor=None, action="citizen.sign_in", target_type="person", target_id=otp.person_ref
+    )
+    return otp.person_ref
+
+
+def citizen_person(*, person_ref: str) -> Person:
+    person = Person.objects.select_related("household").filter(public_id=person_ref).first()
+    if person is None:
+        raise NotFound()
+    return person
+
+
+@dataclass
+class PaymentRow:
+    public_id: str
+    programme: str
+    cycle: str
+    tahap: int
+    amount: int
+    channel: str
+    state: str
+    settled_at: dt.datetime | None
+    receipt_indexes: list[int]
+
+
+def payment_history(*, person: Person) -> list[PaymentRow]:
+    from tepat.ledger.models import LogEntry
+
+    payments = list(
+        Payment.objects.filter(entitlement__household_id=person.household_id)
+        .select_related("cycle__programme")
+        .order_by("-cycle__period_start", "-id")
+    )
+    refs = [p.public_id for p in payments]
+    receipts: dict[str, list[int]] = {}
+    for ref, index in (
+        LogEntry.objects.filter(ref__in=refs).order_by("index").values_list("ref", "index")
+    ):
+        receipts.setdefault(ref, []).append(index)
+    return [
+        PaymentRow(
+            public_id=p.public_id,
+            programme=p.cycle.programme.name,
+            cycle=p.cycle.code,
+            tahap=p.cycle.instalment,
+            amount=p.amount,
+            channel=str(p.get_channel_display()),
+            state=str(p.get_state_display()),
+            settled_at=p.settled_at,
+            receipt_indexes=receipts.get(p.public_id, []),
+        )
+        for p in payments
+    ]
+
+
+def receipt_for(*, person: Person, payment_ref: str, index: int) -> dict[str, Any]:
+    """A ledger receipt, only for a payment to the citizen's own household."""
+    from tepat.ledger import selectors as ledger
+    from tepat.ledger.models import LogEntry
+
+    owns = Payment.objects.filter(
+        public_id=payment_ref, entitlement__household_id=person.household_id
+    ).exists()
+    if not owns or not LogEntry.objects.filter(ref=payment_ref, index=index).exists():
+        raise NotFound()
+    return ledger.receipt(index=index)
+
+
+@dataclass
+class MemberRow:
+    public_id: str
+    masked_name: str
+    relationship: str
+    is_self: bool
+    disputed: bool
+
+
+def family(*, person: Person) -> list[MemberRow]:
+    from tepat.grievances.models import Category, Complaint
+
+    disputed = set(
+        Complaint.objects.filter(
+            filed_by_ref=person.public_id, category=Category.NOT_FAMILY
+        ).values_list("subject_person_ref", flat=True)
+    )
+    return [
+        MemberRow(
+            public_id=m.public_id,
+            masked_name=mask_name(m.full_name),
+            relationship=str(m.get_relationship_display()),
+            is_self=m.pk == person.pk,
+            disputed=m.public_id in disputed,
+        )
+        for m in person.household.members.filter(deceased_on__isnull=True).order_by("id")
+    ]
+
+
+def family_dispute(*, person: Person, member_ref: str) -> str:
+    """ "Bukan keluarga": a complaint that `member_ref` is not in the citizen's family.
+    Returns its tracking code; filing twice returns the first."""
+    from tepat.grievances.models import Category
+    from tepat.grievances.services import complaint_submit
+
+    member = person.household.members.filter(public_id=member_ref).first()
+    if member is None or member.pk == person.pk:
+        raise TepatError("Anggota keluarga tidak dikenal / unknown member", field="member")
+    complaint, _ = complaint_submit(
+        submission_key=f"nf{person.public_id}{member.public_id}",
+        category=Category.NOT_FAMILY,
+        village_code=person.household.village_id,
+        description=(
+            f"Warga menyatakan {mask_name(member.full_name)} ({member.public_id}) "
+            "bukan anggota keluarganya. Mohon verifikasi data KK."
+        ),
+        filed_by_ref=person.public_id,
+        subject_person_ref=member.public_id,
+    )
+    return complaint.tracking_code
+
+
+def preferences_get(*, person: Person) -> NotificationPreference:
+    pref, _ = NotificationPreference.objects.get_or_create(person_ref=person.public_id)
+    return pref
+
+
+def preferences_set(
+    *, person: Person, sms_payment: bool, sms_schedule: bool, sms_grievance: bool
+) -> NotificationPreference:
+    with transaction.atomic():
+        pref, _ = NotificationPreference.objects.select_for_update().get_or_create(
+            person_ref=person.public_id
+        )
+        pref.sms_payment = sms_payment
+        pref.sms_schedule = sms_schedule
+        pref.sms_grievance = sms_grievance
+        pref.save()
+    return pref

@@ -1,0 +1,110 @@
+"""Public pages: the dashboard with drill-down and maps, and the open-data releases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from tepat.core.errors import NotFound, TepatError
+from tepat.transparency import selectors
+from tepat.transparency.tilegrid import TILES
+
+BUCKETS = 5
+
+
+def _bucket(value: int | None, top: int) -> int | None:
+    if value is None:
+        return None
+    if top <= 0:
+        return 0
+    return min(BUCKETS - 1, int(BUCKETS * value / (top + 1)))
+
+
+def _tile_grid(table: selectors.RegionTable) -> list[dict[str, Any]]:
+    by_code = {c.region_code: c for c in table.children}
+    top = max((c.recipients or 0 for c in table.children), default=0)
+    names = dict(selectors.provinces())
+    tiles = []
+    for code, (col, row, short) in sorted(TILES.items()):
+        cell = by_code.get(code)
+        tiles.append(
+            {
+                "code": code,
+                "short": short,
+                "name": cell.region_name if cell else names.get(code, code),
+                "col": col + 1,
+                "row": row + 1,
+                "has_data": cell is not None,
+                "recipients": cell.recipients if cell else 0,
+                "bucket": _bucket(cell.recipients, top) if cell else -1,
+            }
+        )
+    return tiles
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    cycle_id = request.GET.get("tahap") or None
+    region = request.GET.get("wilayah") or None
+    try:
+        table = selectors.region_table(cycle_id=cycle_id, region_code=region)
+    except NotFound as exc:
+        if cycle_id and region and selectors.cycle_has_region(cycle_id=cycle_id, region_code=""):
+            # Another cycle was chosen on a region page that has no recipients in it.
+            return redirect(f"{reverse('transparency:dashboard')}?tahap={cycle_id}")
+        if cycle_id or region:
+            raise Http404(exc.message) from exc
+        return render(
+            request,
+            "transparency/dashboard.html",
+            {"table": None, "ledger": selectors.ledger_panel()},
+        )
+    except TepatError as exc:
+        raise Http404(exc.message) from exc
+    geo = selectors.boundaries(table=table)
+    tiles = _tile_grid(table) if geo is None and table.region.level == "national" else None
+    chart = {
+        "labels": [c.region_name for c in table.children],
+        "recipients": [c.recipients for c in table.children],
+        "paid": [c.paid for c in table.children],
+    }
+    context = {
+        "table": table,
+        "cycles": selectors.public_cycles(),
+        "has_boundaries": geo is not None,
+        "boundaries_url": reverse("api:transparency_boundaries")
+        + f"?cycle={table.cycle.public_id}&region={table.region.region_code}",
+        "tiles": tiles,
+        "chart": chart,
+        "ledger": selectors.ledger_panel(),
+        "refresh": selectors.last_refresh(),
+        "drillable": table.child_level is not None and table.child_level != "",
+    }
+    return render(request, "transparency/dashboard.html", context)
+
+
+def opendata(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "transparency/opendata.html",
+        {"releases": selectors.releases(), "refresh": selectors.last_refresh()},
+    )
+
+
+def release(request: HttpRequest, public_id: str) -> HttpResponse:
+    try:
+        item = selectors.release_get(public_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return render(request, "transparency/release.html", {"release": item})
+
+
+def release_file(request: HttpRequest, public_id: str, path: str) -> FileResponse:
+    try:
+        full = selectors.release_file(public_id=public_id, path=path)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    content_type = "application/json" if full.suffix == ".json" else "text/csv; charset=utf-8"
+    return FileResponse(full.open("rb"), content_type=content_type, filename=full.name)

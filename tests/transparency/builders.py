@@ -1,0 +1,192 @@
+"""Builders shared by the transparency, monitoring and privacy tests: a few real Kemendagri
+regions, a programme with cycles, and recipients written straight into the tables (the services
+that normally write them have their own tests; here only the counts matter)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from tepat.accounts.models import RegionScope, Role, User
+from tepat.payments.models import Payment
+from tepat.programs.models import Cycle, Entitlement, Programme
+from tepat.regions.models import Level, Region
+from tepat.registry.models import Household, Person
+
+REGIONS = [
+    ("32", "32", "Jawa Barat", Level.PROVINCE, None),
+    ("3273", "32.73", "Kota Bandung", Level.REGENCY, "32"),
+    ("327301", "32.73.01", "Sukasari", Level.DISTRICT, "3273"),
+    ("3273011001", "32.73.01.1001", "Sukarasa", Level.VILLAGE, "327301"),
+    ("3273011002", "32.73.01.1002", "Gegerkalong", Level.VILLAGE, "327301"),
+    ("3201", "32.01", "Kabupaten Bogor", Level.REGENCY, "32"),
+    ("320101", "32.01.01", "Cibinong", Level.DISTRICT, "3201"),
+    ("3201011001", "32.01.01.1001", "Pondok Rajeg", Level.VILLAGE, "320101"),
+    ("36", "36", "Banten", Level.PROVINCE, None),
+    ("3671", "36.71", "Kota Tangerang", Level.REGENCY, "36"),
+    ("367101", "36.71.01", "Tangerang", Level.DISTRICT, "3671"),
+    ("3671011001", "36.71.01.1001", "Sukaasih", Level.VILLAGE, "367101"),
+]
+SUKARASA, GEGERKALONG, PONDOK_RAJEG, SUKAASIH = (
+    "3273011001",
+    "3273011002",
+    "3201011001",
+    "3671011001",
+)
+_serial = itertools.count(1)
+
+
+@pytest.fixture
+def regions(db: Any) -> None:
+    for code, dotted, name, level, parent in REGIONS:
+        Region.objects.create(
+            code=code, dotted_code=dotted, name=name, level=level, parent_id=parent
+        )
+
+
+def staff(username: str, role: str, scopes: tuple[str, ...] = ()) -> User:
+    user = User.objects.create_user(username=username, password="kata-sandi-panjang-1", role=role)
+    for code in scopes:
+        RegionScope.objects.create(user=user, region_code=code)
+    return user
+
+
+@pytest.fixture
+def bandung_operator(regions: None) -> User:
+    return staff("op_bandung", Role.OPERATOR, ("3273",))
+
+
+@pytest.fixture
+def bogor_operator(regions: None) -> User:
+    return staff("op_bogor", Role.OPERATOR, ("3201",))
+
+
+@pytest.fixture
+def supervisor(regions: None) -> User:
+    return staff("spv_jabar", Role.SUPERVISOR, ("32",))
+
+
+@pytest.fixture
+def auditor(regions: None) -> User:
+    return staff("auditor", Role.AUDITOR)
+
+
+@pytest.fixture
+def admin_user(regions: None) -> User:
+    return staff("admin_pusat", Role.ADMIN)
+
+
+@pytest.fixture
+def staff_client(client: Any) -> Callable[[User], Any]:
+    """A test client signed in as `user`, past the TOTP step."""
+    from tepat.accounts.views import SESSION_VERIFIED
+
+    def _login(user: User) -> Any:
+        client.force_login(user)
+        session = client.session
+        session[SESSION_VERIFIED] = True
+        session.save()
+        return client
+
+    return _login
+
+
+def make_cycle(
+    *, code: str = "2026-T4", state: str = "distributed", programme_code: str = "PKH-2026"
+) -> Cycle:
+    programme, _ = Programme.objects.get_or_create(
+        code=programme_code,
+        defaults={
+            "name": "Program Keluarga Harapan",
+            "kind": "pkh",
+            "eligibility_rule": "desil <= 4",
+            "effective_from": dt.date(2026, 1, 1),
+        },
+    )
+    return Cycle.objects.create(
+        programme=programme,
+        code=code,
+        state=state,
+        period_start=dt.date(2026, 10, 1),
+        period_end=dt.date(2026, 12, 31),
+        control_count=100_000,
+        control_amount=10**12,
+    )
+
+
+def make_recipients(
+    cycle: Cycle,
+    village: str,
+    count: int,
+    *,
+    paid: int = 0,
+    failed: int = 0,
+    channel: str = "bank",
+    amount: int = 750_000,
+    names: list[str] | None = None,
+) -> list[Entitlement]:
+    """`count` households in `village` entitled in `cycle`; the first `paid` paid, the next
+    `failed` failed."""
+    out = []
+    now = timezone.now()
+    for i in range(count):
+        n = next(_serial)
+        household = Household.objects.create(
+            kk_enc="test", kk_index=f"kk{n:08d}", village_id=village
+        )
+        name = names[i] if names else f"Warga Contoh {n}"
+        person = Person.objects.create(
+            nik_enc="test",
+            nik_index=f"nik{n:08d}",
+            household=household,
+            relationship="head",
+            full_name=name,
+            name_search=name.lower(),
+            sex="F",
+            birth_date=dt.date(1980, 1, 1),
+        )
+        entitlement = Entitlement.objects.create(
+            cycle=cycle,
+            household=household,
+            household_ref=household.public_id,
+            beneficiary_ref=person.public_id,
+            village_code=village,
+            amount=amount,
+            state="approved",
+        )
+        state = "paid" if i < paid else "failed" if i < paid + failed else "sent"
+        Payment.objects.create(
+            payment_key=f"pay-{n:08d}",
+            cycle=cycle,
+            entitlement=entitlement,
+            beneficiary_ref=person.public_id,
+            village_code=village,
+            amount=amount,
+            channel=channel,
+            provider="BRI",
+            payee_fa_enc="test",
+            payee_fa_masked="********7890",
+            state=state,
+            next_attempt_at=now,
+        )
+        out.append(entitlement)
+    return out
+
+
+@pytest.fixture
+def published(regions: None) -> Cycle:
+    """One distributed PKH cycle: Sukarasa 25 (20 paid), Gegerkalong 4 (small), Pondok Rajeg
+    12 (3 paid), Sukaasih 15 (15 paid); and a draft cycle that must never be published."""
+    cycle = make_cycle()
+    make_recipients(cycle, SUKARASA, 25, paid=20, failed=2)
+    make_recipients(cycle, GEGERKALONG, 4, paid=4)
+    make_recipients(cycle, PONDOK_RAJEG, 12, paid=3, channel="cash_pos")
+    make_recipients(cycle, SUKAASIH, 15, paid=15, channel="ewallet")
+    draft = make_cycle(code="2027-T1", state="draft")
+    make_recipients(draft, SUKARASA, 30)
+    return cycle
