@@ -27,6 +27,12 @@ def test_demo_builds_a_synthetic_regency_and_staff_and_is_idempotent(settings, t
     operator = User.objects.get(username="operator")
     assert operator.check_password(accounts["operator"]["password"])
     assert operator.region_codes == ["3273"]
+    from tepat.integration.models import ImportRun
+    from tepat.programs.models import Programme
+
+    assert ImportRun.objects.count() == 5  # every synthetic agency source went through import
+    assert Programme.objects.count() == 3  # PKH, Sembako, BLT of the year
+    assert "PMT dilewati" in out  # 800 persons give too small a survey: said, not crashed
     call_command("demo", "--persons", "800", "--seed", "3")
     assert Person.objects.count() == 800
     call_command("demo", "--code", "operator")

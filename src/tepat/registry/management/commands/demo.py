@@ -18,6 +18,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from tepat.core.errors import TepatError
+
 DEMO_STAFF = [
     # username, role, scopes (relative to the demo regency; "village" = its first village)
     ("admin", "admin", []),
@@ -50,13 +52,13 @@ class Command(BaseCommand):
             return
         regency = opts["regency"].replace(".", "")
         started = time.monotonic()
-        self.stdout.write("1/5 migrasi basis data / migrating the database")
+        self.stdout.write("1/6 migrasi basis data / migrating the database")
         call_command("migrate", interactive=False, verbosity=0)
 
         from tepat.regions.models import Region
         from tepat.regions.services import regions_load
 
-        self.stdout.write("2/5 memuat wilayah Kemendagri / loading Kemendagri regions")
+        self.stdout.write("2/6 memuat wilayah Kemendagri / loading Kemendagri regions")
         counts = regions_load(progress=True)
         self.stdout.write(f"    {counts}")
         region = Region.objects.filter(code=regency).first()
@@ -70,15 +72,15 @@ class Command(BaseCommand):
         source = f"synth:{regency}:seed{opts['seed']}"
         if Household.objects.filter(village__code__startswith=regency).exists():
             self.stdout.write(
-                f"3/5 registri {region.name} sudah ada, dilewati / registry already built"
+                f"3/6 registri {region.name} sudah ada, dilewati / registry already built"
             )
-            self.stdout.write("4/5 (dilewati / skipped)")
+            self.stdout.write("4/6 (dilewati / skipped)")
         else:
             from tepat.synth.services import generate
 
             out = demo_dir / f"synth-{regency}-{opts['seed']}"
             self.stdout.write(
-                f"3/5 membuat {opts['persons']:,} penduduk sintetis {region.name} / generating synthetic people"
+                f"3/6 membuat {opts['persons']:,} penduduk sintetis {region.name} / generating synthetic people"
             )
             generate(
                 region_code=regency,
@@ -90,7 +92,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"    berkas sumber instansi / agency source files: {out / 'sources'}"
             )
-            self.stdout.write("4/5 memuat registri / loading the registry")
+            self.stdout.write("4/6 memuat registri / loading the registry")
             from tepat.registry.loading import registry_load_directory
 
             report = registry_load_directory(
@@ -112,8 +114,10 @@ class Command(BaseCommand):
                 f"{build.quarantined} baris dikarantina / rows quarantined, "
                 f"{build.review_pairs} pasangan untuk ditinjau / pairs to review"
             )
-        self.stdout.write("5/5 akun staf demo / demo staff accounts")
+        self.stdout.write("5/6 akun staf demo / demo staff accounts")
         accounts = self._ensure_staff(accounts_file, regency)
+        self.stdout.write("6/6 PMT, desil dan program / PMT, desil and programmes")
+        self._targeting_and_programmes(demo_dir / f"synth-{regency}-{opts['seed']}")
         call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.write(f"Selesai dalam {time.monotonic() - started:.0f} s / done.\n")
         self._print_accounts(accounts)
@@ -163,6 +167,48 @@ class Command(BaseCommand):
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(accounts, fh, indent=2)
         return accounts
+
+    def _targeting_and_programmes(self, synth_dir: Path) -> None:
+        """Calibrate a PMT on the synthetic survey, score every household into desil, load the
+        synthetic truth for evaluation, and create the year's standard programmes."""
+        import datetime as dt
+
+        import tepat.targeting
+        from tepat.accounts.models import User
+        from tepat.programs.models import Programme
+        from tepat.targeting import services as targeting
+        from tepat.targeting.models import PmtModel
+
+        supervisor = User.objects.get(username="supervisor")
+        survey = synth_dir / "sources" / "survey.csv"
+        model: PmtModel | None = None
+        if not PmtModel.objects.exists() and survey.exists():
+            spec = Path(tepat.targeting.__file__).parent / "specs" / "synth_survey.toml"
+            try:
+                model = targeting.pmt_calibrate(
+                    acting_user=supervisor, survey_path=survey, spec_path=spec, name="demo"
+                )
+            except TepatError as exc:
+                self.stdout.write(
+                    f"    PMT dilewati / skipped: {exc.message} "
+                    "(survei terlalu kecil; pakai --persons lebih besar / use more persons)"
+                )
+                model = None
+        if model is not None:
+            run = targeting.scoring_run(acting_user=supervisor, model=model, progress=True)
+            targeting.truth_load(
+                acting_user=supervisor,
+                path=synth_dir / "truth" / "households.csv",
+                source="synth truth",
+            )
+            self.stdout.write(
+                f"    PMT v{model.version}: R2={model.metrics.get('cv', {}).get('r2', 0):.2f}, "
+                f"{run.scores.count():,} rumah tangga diberi desil / households ranked"
+            )
+        if not Programme.objects.exists():
+            call_command(
+                "programmes-seed", "--user", "supervisor", "--year", str(dt.date.today().year)
+            )
 
     def _print_accounts(self, accounts: dict[str, dict[str, str]]) -> None:
         self.stdout.write("Akun staf demo (hanya untuk demo) / demo staff accounts (demo only):")
