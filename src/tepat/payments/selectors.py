@@ -75,3 +75,70 @@ def difference_get(*, pk: int) -> Difference:
     if d is None:
         raise NotFound()
     return d
+
+
+# --- the payments table against the transparency log -------------------------------------
+
+
+def ledger_cross_check(*, limit: int = 50) -> list[tuple[int | None, str]]:
+    """Compare every settled payment with its entries in the transparency log.
+
+    Returns (ledger index or None, problem) pairs, first bad entry first: a paid or failed
+    payment whose amount, beneficiary pseudonym or region differs from what the log says, a
+    settled payment with no settlement entry, a log entry whose payment is gone or no longer in
+    the state the log recorded. Entries still queued for the sequencer count as present.
+    """
+    import json
+
+    from tepat.ledger.entries import pseudonymise
+    from tepat.ledger.models import LogEntry, PendingEntry
+    from tepat.payments.services import dotted
+
+    settle_kinds = {"payment.settled": PaymentState.PAID, "payment.failed": PaymentState.FAILED}
+    logged: dict[str, tuple[int | None, str, dict[str, Any]]] = {}
+    for log_index, log_kind, log_ref, log_body in (
+        LogEntry.objects.filter(kind__in=settle_kinds).values_list("index", "kind", "ref", "body")
+    ).iterator(chunk_size=5000):
+        logged[log_ref] = (log_index, log_kind, json.loads(log_body))
+    for q_kind, q_ref, q_body in PendingEntry.objects.filter(kind__in=settle_kinds).values_list(
+        "kind", "ref", "body"
+    ):
+        logged.setdefault(q_ref, (None, q_kind, json.loads(q_body)))
+
+    problems: list[tuple[int | None, str]] = []
+    seen: set[str] = set()
+    rows = Payment.objects.filter(state__in=SETTLED_STATES).values_list(
+        "public_id", "state", "amount", "beneficiary_ref", "village_code"
+    )
+    for public_id, state, amount, beneficiary, village in rows.iterator(chunk_size=5000):
+        seen.add(public_id)
+        entry = logged.get(public_id)
+        if entry is None:
+            problems.append((None, f"payment {public_id}: {state} but not in the log"))
+            continue
+        index, kind, body = entry
+        where = f"entry {index}" if index is not None else "queued entry"
+        if settle_kinds[kind] != state:
+            problems.append((index, f"{where}: log says {kind}, payment {public_id} is {state}"))
+        elif body.get("amount") != amount:
+            problems.append(
+                (
+                    index,
+                    f"{where}: amount {body.get('amount')} in the log, {amount} in payment {public_id}",
+                )
+            )
+        elif body.get("beneficiary") != pseudonymise(beneficiary):
+            problems.append((index, f"{where}: beneficiary differs for payment {public_id}"))
+        elif body.get("region") != dotted(village):
+            problems.append((index, f"{where}: region differs for payment {public_id}"))
+    for ref, (index, kind, _body) in logged.items():
+        if ref not in seen:
+            where = f"entry {index}" if index is not None else "queued entry"
+            problems.append(
+                (index, f"{where}: {kind} for payment {ref}, which is missing or not settled")
+            )
+    problems.sort(key=lambda p: (p[0] is None, p[0] or 0))
+    return problems[:limit]
+
+
+SETTLED_STATES = (PaymentState.PAID, PaymentState.FAILED)

@@ -77,6 +77,7 @@ class Command(BaseCommand):
         report = selectors.log_verify()
         if report.ok:
             self.stdout.write(f"OK: {report.size} entries, tiles, head and checkpoints agree")
+            self._verify_payments()
             return
         for problem in report.problems:
             self.stderr.write(problem)
@@ -86,6 +87,24 @@ class Command(BaseCommand):
             else "first bad entry: unknown"
         )
         raise CommandError(f"log verification FAILED; {where}")
+
+    def _verify_payments(self) -> None:
+        """The log is intact; now check that the payments table still says what the log says."""
+        from django.apps import apps
+
+        if not apps.is_installed("tepat.payments"):
+            return
+        from tepat.payments.selectors import ledger_cross_check
+
+        problems = ledger_cross_check()
+        if not problems:
+            self.stdout.write("OK: every settled payment matches its log entry")
+            return
+        for _index, problem in problems:
+            self.stderr.write(problem)
+        first = problems[0][0]
+        where = f"first bad entry: {first}" if first is not None else "first bad entry: unknown"
+        raise CommandError(f"payments differ from the transparency log; {where}")
 
     def _verify_receipt(self, file: Path, checkpoint: Path | None, keys: list[str]) -> None:
         try:
