@@ -37,6 +37,7 @@ def _register_routers() -> None:
     from tepat.registry.api import router as registry_router
     from tepat.targeting.api import router as targeting_router
     from tepat.transparency.api import router as transparency_router
+    from tepat.verification.api import router as verification_router
 
     api.add_router("/regions", regions_router)
     api.add_router("/registry", registry_router)
@@ -48,6 +49,7 @@ def _register_routers() -> None:
     api.add_router("/transparency", transparency_router)
     api.add_router("/monitoring", monitoring_router)
     api.add_router("/grievances", grievances_router)
+    api.add_router("/verification", verification_router)
 
 
 _register_routers()

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "tepat.targeting",
     "tepat.programs",
     "tepat.payments",
+    "tepat.verification",
     "tepat.synth",
     "tepat.ledger",
     "tepat.transparency",

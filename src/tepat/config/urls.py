@@ -14,6 +14,7 @@ urlpatterns = [
     path("targeting/", include("tepat.targeting.urls")),
     path("program/", include("tepat.programs.urls")),
     path("penyaluran/", include("tepat.payments.urls")),
+    path("lapangan/", include("tepat.verification.urls")),
     path("ledger/", include("tepat.ledger.urls")),
     path("transparansi/", include("tepat.transparency.urls")),
     path("pemantauan/", include("tepat.monitoring.urls")),
