@@ -193,6 +193,9 @@ def _tepat(*args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
 
 
+CALLBACK_SERVER = "gunicorn"
+
+
 def run_payments(*, workers: int, asynchronous: bool, transient: float, duplicate: float,
                  out_of_order: float, n: int, env: dict[str, str]) -> dict[str, Any]:  # fmt: skip
     from django.db.models import Count
@@ -215,7 +218,16 @@ def run_payments(*, workers: int, asynchronous: bool, transient: float, duplicat
         _wait_http(env["TEPAT_PROVIDER_URL"] + "/health", sim)
         if asynchronous:
             web_port = _free_port()
-            web = _tepat("runserver", f"127.0.0.1:{web_port}", "--noreload", env=env)
+            if CALLBACK_SERVER == "gunicorn":
+                # A production-like WSGI server for the provider's callbacks (2 processes x 4
+                # threads), as a deployment would run; `runserver` is single-process.
+                web = subprocess.Popen(
+                    [sys.executable, "-m", "gunicorn", "tepat.config.wsgi:application",
+                     "-b", f"127.0.0.1:{web_port}", "-w", "2", "--threads", "4", "-q"],
+                    env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )  # fmt: skip
+            else:
+                web = _tepat("runserver", f"127.0.0.1:{web_port}", "--noreload", env=env)
             procs.append(web)
             _wait_http(f"http://127.0.0.1:{web_port}/api/docs", web)
             env["TEPAT_PROVIDER_CALLBACK_URL"] = (
@@ -305,7 +317,13 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--skip-entitlements", action="store_true")
     ap.add_argument("--skip-payments", action="store_true")
+    ap.add_argument(
+        "--callback-server", choices=["gunicorn", "runserver"], default="gunicorn",
+        help="what receives the provider's callbacks in the asynchronous run",
+    )  # fmt: skip
     args = ap.parse_args()
+    global CALLBACK_SERVER
+    CALLBACK_SERVER = args.callback_server
     _recreate(args.postgres)
     _setup(args.postgres)
     maker, checker = _users()
