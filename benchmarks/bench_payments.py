@@ -223,7 +223,7 @@ def run_payments(*, workers: int, asynchronous: bool, transient: float, duplicat
                 # threads), as a deployment would run; `runserver` is single-process.
                 web = subprocess.Popen(
                     [sys.executable, "-m", "gunicorn", "tepat.config.wsgi:application",
-                     "-b", f"127.0.0.1:{web_port}", "-w", "2", "--threads", "4", "-q"],
+                     "-b", f"127.0.0.1:{web_port}", "-w", "2", "--threads", "4", "--log-level", "warning"],
                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 )  # fmt: skip
             else:
