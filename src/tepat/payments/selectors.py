@@ -94,7 +94,12 @@ def ledger_cross_check(*, limit: int = 50) -> list[tuple[int | None, str]]:
     from tepat.ledger.models import LogEntry, PendingEntry
     from tepat.payments.services import dotted
 
-    settle_kinds = {"payment.settled": PaymentState.PAID, "payment.failed": PaymentState.FAILED}
+    # A cash or e-Warung payment is settled by the handover recorded at the point of distribution.
+    settle_kinds = {
+        "payment.settled": PaymentState.PAID,
+        "payment.failed": PaymentState.FAILED,
+        "handover.recorded": PaymentState.PAID,
+    }
     logged: dict[str, tuple[int | None, str, dict[str, Any]]] = {}
     for log_index, log_kind, log_ref, log_body in (
         LogEntry.objects.filter(kind__in=settle_kinds).values_list("index", "kind", "ref", "body")

@@ -672,3 +672,34 @@ def sms_deliver(*, gateway: Any, batch: int = 500) -> int:
 
 
 __all__ = ["Channel"]
+
+
+# --- handovers at the point of distribution ----------------------------------------------
+
+HANDOVER_CHANNELS = (Channel.CASH_POS, Channel.EWARUNG)
+
+
+def payments_mark_handed_over(*, payment_ids: Sequence[int]) -> int:
+    """Cash (PT Pos) and e-Warung payments whose voucher was handed over become paid.
+
+    Called inside the verification transaction that records the handover, which also appends the
+    `handover.recorded` ledger entry (so no `payment.settled` entry is written here). Payments
+    already paid, or on other channels, are left alone: a handover never pays twice.
+    """
+    now = timezone.now()
+    rows = list(
+        Payment.objects.select_for_update()
+        .filter(id__in=list(payment_ids), channel__in=HANDOVER_CHANNELS)
+        .exclude(state__in=[PaymentState.PAID, PaymentState.CANCELLED])
+    )
+    if not rows:
+        return 0
+    Payment.objects.filter(id__in=[p.id for p in rows]).update(
+        state=PaymentState.PAID, settled_at=now, lease_until=None, claimed_by=""
+    )
+    Payment.objects.filter(id__in=[p.id for p in rows], sent_at__isnull=True).update(sent_at=now)
+    programs.entitlements_mark(
+        entitlement_ids=[p.entitlement_id for p in rows], state=EntitlementState.PAID
+    )
+    _sms([(p, "paid", "") for p in rows], {})
+    return len(rows)

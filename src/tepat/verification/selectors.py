@@ -1,0 +1,104 @@
+"""Reads for verification: the day's list for a field agent, the revocation list, the key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from tepat.accounts.scoping import region_q
+from tepat.verification import signing
+from tepat.verification.models import Handover, HandoverStatus, Voucher
+from tepat.verification.services import card_check, proxy_numbers
+
+
+def _scoped(user: Any) -> QuerySet[Voucher]:
+    return Voucher.objects.filter(region_q(user, field="village_code"))
+
+
+def _cards(refs: list[str]) -> dict[str, str]:
+    """person public id -> current KKS (Himbara bank) account number."""
+    from tepat.core import crypto
+    from tepat.registry.models import FinancialAddress
+    from tepat.registry.snapshots import ACCOUNT_CONTEXT
+
+    out: dict[str, str] = {}
+    rows = FinancialAddress.objects.filter(
+        person__public_id__in=refs, kind="bank", valid_to__isnull=True
+    ).values_list("person__public_id", "account_enc")
+    for ref, enc in rows:
+        out[ref] = crypto.decrypt(enc, context=ACCOUNT_CONTEXT)
+    return out
+
+
+def day_list(*, user: Any) -> list[dict[str, Any]]:
+    """Vouchers the agent may hand over now: in its villages, valid, not revoked, not redeemed."""
+    now = timezone.now()
+    qs = (
+        _scoped(user)
+        .filter(revoked_at__isnull=True, valid_until__gte=now)
+        .exclude(handovers__status=HandoverStatus.ACCEPTED)
+        .select_related("payment")
+        .order_by("village_code", "id")
+    )
+    vouchers = list(qs)
+    refs = [v.payment.beneficiary_ref for v in vouchers]
+    cards = _cards(refs)
+    proxies = proxy_numbers(refs)
+    return [
+        {
+            "id": v.public_id,
+            "token": v.token,
+            "name": v.payment.payee_name,
+            "amount": v.payment.amount,
+            "village": v.village_code,
+            "place": v.payment.collection_place,
+            "card_check": card_check(v.public_id, cards[v.payment.beneficiary_ref])
+            if v.payment.beneficiary_ref in cards
+            else "",
+            "proxies": [
+                {"name": name, "check": card_check(v.public_id, number)}
+                for name, number in proxies.get(v.payment.beneficiary_ref, [])
+            ],
+        }
+        for v in vouchers
+    ]
+
+
+def revocation_list(*, user: Any) -> list[str]:
+    now = timezone.now()
+    return list(
+        _scoped(user)
+        .filter(revoked_at__isnull=False, valid_until__gte=now)
+        .values_list("public_id", flat=True)
+    )
+
+
+def public_key() -> dict[str, str]:
+    raw = signing.public_key_raw()
+    return {"alg": "Ed25519", "key_id": signing.key_id(raw), "public_key": signing.b64e(raw)}
+
+
+def flagged_handovers(*, user: Any) -> QuerySet[Handover]:
+    return Handover.objects.filter(
+        Q(flagged=True), region_q(user, field="voucher__village_code")
+    ).select_related("voucher", "agent")
+
+
+def ewarung_record(*, user: Any) -> list[dict[str, Any]]:
+    """The e-Warung's own record: every voucher it redeemed, with value and settlement."""
+    rows = (
+        Handover.objects.filter(agent=user, status=HandoverStatus.ACCEPTED)
+        .select_related("voucher__payment", "settlement")
+        .order_by("id")
+    )
+    return [
+        {
+            "voucher": h.voucher.public_id,
+            "amount": h.voucher.payment.amount,
+            "at": h.received_at,
+            "settlement": h.settlement.public_id if h.settlement else None,
+        }
+        for h in rows
+    ]

@@ -1,0 +1,508 @@
+"""Writes for verification: issue and revoke vouchers, one-time codes, and the sync of handovers
+recorded offline by field devices.
+
+Exactly-once: a handover is keyed by its client-generated id (unique), so a resent batch is a
+no-op; at most one handover per voucher is accepted (partial unique constraint), so when two
+devices redeemed the same voucher offline the one that syncs second is kept, rejected and flagged.
+The server orders by arrival, not by the devices' clocks, which may be skewed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from tepat.accounts.models import Role
+from tepat.accounts.scoping import can_see_region
+from tepat.core import crypto
+from tepat.core.audit import audit_record
+from tepat.core.errors import FieldProblem, NotFound, PermissionDenied, TepatError, ValidationFailed
+from tepat.payments.models import Channel, Payment, PaymentState
+from tepat.programs.models import Cycle
+from tepat.verification import signing
+from tepat.verification.models import (
+    EwarungSettlement,
+    FaceTemplate,
+    Handover,
+    HandoverStatus,
+    Method,
+    OtpChallenge,
+    ProxyCollector,
+    ProxyReason,
+    Voucher,
+)
+
+VOUCHER_CHANNELS = (Channel.CASH_POS, Channel.EWARUNG)
+ISSUERS = frozenset({Role.ADMIN, Role.OPERATOR, Role.SUPERVISOR})
+PHONE_CONTEXT = "registry.person.phone"
+
+
+def setting(name: str, default: Any) -> Any:
+    return getattr(settings, name, default)
+
+
+def _role(user: Any) -> str:
+    return Role.ADMIN if getattr(user, "is_superuser", False) else str(getattr(user, "role", ""))
+
+
+def _require(user: Any, roles: frozenset[str], what: str) -> None:
+    if not getattr(user, "is_authenticated", False) or _role(user) not in roles:
+        raise PermissionDenied(f"Peran Anda tidak boleh {what} / your role may not {what}")
+
+
+def card_check(voucher_id: str, card_number: str) -> str:
+    """What the day's list carries instead of the KKS number: the device hashes what the
+    beneficiary's card shows and compares."""
+    digits = "".join(ch for ch in card_number if ch.isdigit())
+    return hashlib.sha256(f"{voucher_id}:{digits}".encode()).hexdigest()
+
+
+def _payload(v: Voucher, p: Payment, programme: str, cycle: str) -> dict[str, Any]:
+    from tepat.ledger.entries import pseudonymise
+
+    return {
+        "v": 1, "id": v.public_id, "b": pseudonymise(p.beneficiary_ref), "p": programme,
+        "c": cycle, "a": p.amount, "ch": p.channel, "r": p.village_code,
+        "f": int(v.valid_from.timestamp()), "u": int(v.valid_until.timestamp()), "k": v.key_id,
+    }  # fmt: skip
+
+
+def vouchers_issue(*, acting_user: Any, cycle: Cycle) -> int:
+    """One signed voucher per cash/e-Warung payment of the cycle; re-running adds nothing."""
+    _require(acting_user, ISSUERS, "menerbitkan voucher / issue vouchers")
+    cycle = Cycle.objects.select_related("programme").get(pk=cycle.pk)
+    pays = list(
+        Payment.objects.filter(cycle=cycle, channel__in=VOUCHER_CHANNELS, voucher__isnull=True)
+        .exclude(state=PaymentState.CANCELLED)
+        .order_by("id")
+    )
+    now = timezone.now()
+    default_days = int(setting("TEPAT_VOUCHER_VALID_DAYS", 14))
+    kid = signing.key_id()
+    made = []
+    for p in pays:
+        v = Voucher(
+            payment=p, village_code=p.village_code, key_id=kid,
+            valid_from=p.collection_from or now,
+            valid_until=p.collection_until or now + dt.timedelta(days=default_days),
+        )  # fmt: skip
+        v.token = signing.sign(_payload(v, p, cycle.programme.code, cycle.code))
+        made.append(v)
+    with transaction.atomic(durable=True):
+        Voucher.objects.bulk_create(made, batch_size=2000, ignore_conflicts=True)
+        audit_record(actor=acting_user, action="vouchers.issue", target_type="cycle",
+                     target_id=cycle.public_id, detail={"issued": len(made)})  # fmt: skip
+    return len(made)
+
+
+def voucher_revoke(*, acting_user: Any, voucher_id: str, reason: str) -> Voucher:
+    _require(acting_user, ISSUERS, "mencabut voucher / revoke vouchers")
+    if not reason.strip():
+        raise ValidationFailed([FieldProblem("reason", "required", "Alasan wajib diisi")])
+    with transaction.atomic(durable=True):
+        v = Voucher.objects.select_for_update().filter(public_id=voucher_id).first()
+        if v is None:
+            raise NotFound()
+        if v.revoked_at is None:
+            v.revoked_at = timezone.now()
+            v.revoke_reason = reason.strip()[:255]
+            v.save(update_fields=["revoked_at", "revoke_reason"])
+            audit_record(actor=acting_user, action="voucher.revoke", target_type="voucher",
+                         target_id=v.public_id, region_code=v.village_code,
+                         detail={"reason": v.revoke_reason})  # fmt: skip
+    return v
+
+
+PROXY_CONTEXT = "verification.proxy.id_number"
+
+
+def proxy_register(
+    *, acting_user: Any, person_ref: str, name: str, id_number: str, reason: str
+) -> ProxyCollector:
+    """Register, in advance, who may collect for an elderly or disabled beneficiary."""
+    from tepat.registry.models import Person
+
+    _require(acting_user, ISSUERS, "mendaftarkan kuasa / register proxies")
+    problems = []
+    if reason not in ProxyReason.values:
+        problems.append(FieldProblem("reason", "unknown_code", "elderly | disabled"))
+    if not name.strip():
+        problems.append(FieldProblem("name", "required", "Nama kuasa wajib diisi"))
+    digits = "".join(ch for ch in id_number if ch.isdigit())
+    if len(digits) < 6:
+        problems.append(FieldProblem("id_number", "invalid", "Nomor identitas kuasa tidak sah"))
+    person = Person.objects.select_related("household").filter(public_id=person_ref).first()
+    if person is None or not can_see_region(acting_user, person.household.village_id):
+        raise NotFound()
+    if problems:
+        raise ValidationFailed(problems)
+    with transaction.atomic(durable=True):
+        proxy = ProxyCollector.objects.create(
+            person_ref=person_ref, name=name.strip()[:150], reason=reason,
+            id_number_enc=crypto.encrypt(digits, context=PROXY_CONTEXT), registered_by=acting_user,
+        )  # fmt: skip
+        audit_record(actor=acting_user, action="proxy.register", target_type="person",
+                     target_id=person_ref, region_code=person.household.village_id,
+                     detail={"reason": reason})  # fmt: skip
+    return proxy
+
+
+def proxy_numbers(person_refs: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """person ref -> [(proxy name, proxy id number)] for live registrations."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    rows = ProxyCollector.objects.filter(person_ref__in=list(person_refs), revoked_at__isnull=True)
+    for p in rows:
+        number = crypto.decrypt(p.id_number_enc, context=PROXY_CONTEXT)
+        out.setdefault(p.person_ref, []).append((p.name, number))
+    return out
+
+
+# --- one-time codes ------------------------------------------------------------------------
+
+
+def _otp_hash(voucher_id: str, code: str) -> str:
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"otp:{voucher_id}:{code}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def _phone_of(person_ref: str) -> str:
+    from tepat.registry.models import Person
+
+    person = Person.objects.filter(public_id=person_ref).first()
+    if person is None or not person.phone_enc:
+        return ""
+    return crypto.decrypt(person.phone_enc, context=PHONE_CONTEXT)
+
+
+def otp_send(*, acting_user: Any, voucher_id: str, gateway: Any = None) -> OtpChallenge:
+    """Send a 6-digit code to the beneficiary's registered phone (needs a connection)."""
+    from tepat.payments.sms import SimulatedSmsGateway
+
+    v = _scoped_voucher(acting_user, voucher_id)
+    phone = _phone_of(v.payment.beneficiary_ref)
+    if not phone:
+        raise TepatError("Tidak ada nomor telepon terdaftar / no registered phone", code="no_phone")
+    code = f"{secrets.randbelow(10**6):06d}"
+    ttl = int(setting("TEPAT_OTP_TTL_SECONDS", 300))
+    with transaction.atomic(durable=True):
+        ch = OtpChallenge.objects.create(
+            voucher=v, code_hash=_otp_hash(v.public_id, code),
+            expires_at=timezone.now() + dt.timedelta(seconds=ttl),
+        )  # fmt: skip
+        audit_record(actor=acting_user, action="otp.send", target_type="voucher",
+                     target_id=v.public_id, region_code=v.village_code)  # fmt: skip
+    body = f"Kode verifikasi bansos: {code}. Jangan berikan kepada siapa pun selain petugas."
+    (gateway or SimulatedSmsGateway()).send([(f"otp:{ch.pk}", phone, body)])
+    return ch
+
+
+def otp_check(*, acting_user: Any, voucher_id: str, code: str) -> bool:
+    v = _scoped_voucher(acting_user, voucher_id)
+    limit = int(setting("TEPAT_OTP_MAX_ATTEMPTS", 5))
+    with transaction.atomic(durable=True):
+        ch = (
+            OtpChallenge.objects.select_for_update()
+            .filter(voucher=v, used_at__isnull=True, expires_at__gt=timezone.now())
+            .order_by("-id")
+            .first()
+        )
+        ok = (
+            ch is not None
+            and ch.attempts < limit
+            and hmac.compare_digest(ch.code_hash, _otp_hash(v.public_id, code.strip()))
+        )
+        if ch is not None:
+            ch.attempts += 1
+            if ok:
+                ch.used_at = timezone.now()
+            ch.save(update_fields=["attempts", "used_at"])
+        if not ok:
+            audit_record(actor=acting_user, action="verification.failed", target_type="voucher",
+                         target_id=v.public_id, region_code=v.village_code,
+                         detail={"method": Method.OTP})  # fmt: skip
+    return ok
+
+
+def _scoped_voucher(user: Any, voucher_id: str) -> Voucher:
+    _require(user, frozenset({Role.FIELD_AGENT, *ISSUERS}), "memverifikasi / verify")
+    v = Voucher.objects.select_related("payment").filter(public_id=voucher_id).first()
+    if v is None or not can_see_region(user, v.village_code):
+        raise NotFound()
+    return v
+
+
+def verification_failure_record(
+    *, acting_user: Any, voucher_id: str, method: str, reason: str
+) -> None:
+    """A failed check the device made offline, reported at sync: goes to the audit trail."""
+    audit_record(actor=acting_user, action="verification.failed", target_type="voucher",
+                 target_id=voucher_id[:16], detail={"method": method[:8], "reason": reason[:64]})  # fmt: skip
+
+
+# --- handover sync -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HandoverIn:
+    client_id: str
+    token: str
+    method: str
+    device_time: dt.datetime
+    by_proxy: bool = False
+
+
+@dataclass
+class SyncResult:
+    accepted: list[str]
+    duplicates: list[str]  # second redemptions: rejected, flagged for investigation
+    rejected: dict[str, str]  # client id -> reason
+    already: list[str]  # replays of handovers already applied
+
+
+def _check(item: HandoverIn, public_raw: bytes) -> tuple[dict[str, Any] | None, str]:
+    if item.method not in Method.values:
+        return None, "unknown_method"
+    try:
+        payload = signing.verify(item.token, public_raw)
+    except signing.InvalidVoucher as exc:
+        return None, exc.code
+    skew = dt.timedelta(seconds=int(setting("TEPAT_DEVICE_CLOCK_SKEW_SECONDS", 6 * 3600)))
+    t = item.device_time
+    if t.tzinfo is None:
+        return None, "naive_device_time"
+    if t < dt.datetime.fromtimestamp(payload["f"], dt.UTC) - skew:
+        return None, "not_yet_valid"
+    if t > dt.datetime.fromtimestamp(payload["u"], dt.UTC) + skew:
+        return None, "expired"
+    return payload, ""
+
+
+def handovers_sync(*, acting_user: Any, device_id: str, items: Sequence[HandoverIn]) -> SyncResult:
+    """Apply a batch from a device: each handover exactly once, in one transaction."""
+    from tepat.ledger.entries import pseudonymise
+    from tepat.ledger.services import ledger_enqueue_many
+    from tepat.payments.services import dotted
+
+    _require(
+        acting_user,
+        frozenset({Role.FIELD_AGENT, *ISSUERS}),
+        "mencatat penyerahan / record handovers",
+    )
+    res = SyncResult([], [], {}, [])
+    ids: dict[str, uuid.UUID] = {}
+    for it in items:
+        try:
+            ids[it.client_id] = uuid.UUID(it.client_id)
+        except ValueError:
+            res.rejected[it.client_id] = "bad_client_id"
+    public_raw = signing.public_key_raw()
+    checked: list[tuple[HandoverIn, dict[str, Any]]] = []
+    for it in items:
+        if it.client_id not in ids:
+            continue
+        payload, why = _check(it, public_raw)
+        if payload is None:
+            res.rejected[it.client_id] = why
+        else:
+            checked.append((it, payload))
+    with transaction.atomic(durable=True):
+        vids = {p["id"] for _, p in checked}
+        # Lock the vouchers first so two syncs touching the same voucher serialise here; only
+        # then read which client ids and vouchers are already taken.
+        vouchers = {
+            v.public_id: v
+            for v in Voucher.objects.select_for_update()
+            .select_related("payment__cycle__programme")
+            .filter(public_id__in=vids)
+            .order_by("id")
+        }
+        seen = {
+            str(u)
+            for u in Handover.objects.filter(client_id__in=list(ids.values())).values_list(
+                "client_id", flat=True
+            )
+        }
+        taken = set(
+            Handover.objects.filter(
+                voucher__public_id__in=vids, status=HandoverStatus.ACCEPTED
+            ).values_list("voucher__public_id", flat=True)
+        )
+        rows: list[Handover] = []
+        ledger: list[tuple[str, dict[str, Any], str]] = []
+        failures: list[tuple[str, str, str]] = []
+        now = timezone.now()
+        for it, payload in checked:
+            cid = str(ids[it.client_id])
+            if cid in seen:
+                res.already.append(it.client_id)
+                continue
+            seen.add(cid)
+            v = vouchers.get(payload["id"])
+            base = {
+                "client_id": ids[it.client_id], "agent": acting_user, "device_id": device_id[:64],
+                "method": it.method, "by_proxy": it.by_proxy, "device_time": it.device_time,
+            }  # fmt: skip
+            if v is None or not can_see_region(acting_user, v.village_code):
+                res.rejected[it.client_id] = "unknown_voucher"
+                continue
+            if v.revoked_at is not None:
+                rows.append(Handover(voucher=v, status=HandoverStatus.REJECTED, reason="revoked",
+                                     flagged=True, **base))  # fmt: skip
+                res.rejected[it.client_id] = "revoked"
+                failures.append((v.public_id, it.method, "revoked"))
+                continue
+            if (
+                it.by_proxy
+                and not ProxyCollector.objects.filter(
+                    person_ref=v.payment.beneficiary_ref, revoked_at__isnull=True
+                ).exists()
+            ):
+                res.rejected[it.client_id] = "no_registered_proxy"
+                failures.append((v.public_id, it.method, "no_registered_proxy"))
+                continue
+            if v.public_id in taken:
+                rows.append(Handover(voucher=v, status=HandoverStatus.DUPLICATE,
+                                     reason="double_redemption", flagged=True, **base))  # fmt: skip
+                res.duplicates.append(it.client_id)
+                failures.append((v.public_id, it.method, "double_redemption"))
+                continue
+            taken.add(v.public_id)
+            rows.append(Handover(voucher=v, status=HandoverStatus.ACCEPTED, **base))
+            res.accepted.append(it.client_id)
+            p = v.payment
+            ledger.append((
+                "handover.recorded",
+                {
+                    "programme": p.cycle.programme.code, "cycle": p.cycle.code, "time": now,
+                    "payment": p.public_id, "beneficiary": pseudonymise(p.beneficiary_ref),
+                    "amount": p.amount, "region": dotted(p.village_code), "method": it.method,
+                },
+                p.public_id,
+            ))  # fmt: skip
+        Handover.objects.bulk_create(rows, batch_size=2000)
+        if ledger:
+            ledger_enqueue_many(items=ledger)
+            from tepat.payments.services import payments_mark_handed_over
+
+            payments_mark_handed_over(
+                payment_ids=[
+                    r.voucher.payment_id for r in rows if r.status == HandoverStatus.ACCEPTED
+                ]
+            )
+        for vid, method, reason in failures:
+            verification_failure_record(
+                acting_user=acting_user, voucher_id=vid, method=method, reason=reason
+            )
+        audit_record(actor=acting_user, action="handovers.sync", target_type="device",
+                     target_id=device_id[:64], detail={
+                         "accepted": len(res.accepted), "duplicates": len(res.duplicates),
+                         "rejected": len(res.rejected), "already": len(res.already)})  # fmt: skip
+    return res
+
+
+# --- face verification (optional extra) ----------------------------------------------------
+
+FACE_CONTEXT = "verification.face_template"
+
+
+def _template_encode(vec: Any) -> str:
+    import numpy as np
+
+    return crypto.encrypt(
+        signing.b64e(np.asarray(vec, dtype="<f4").tobytes()), context=FACE_CONTEXT
+    )
+
+
+def _template_decode(enc: str) -> Any:
+    import numpy as np
+
+    return np.frombuffer(signing.b64d(crypto.decrypt(enc, context=FACE_CONTEXT)), dtype="<f4")
+
+
+def face_enrol(*, acting_user: Any, person_ref: str, image: Any) -> FaceTemplate:
+    """Enrol a face from a photo (an RGB array): only the encrypted descriptor is kept."""
+    from tepat.verification import face
+
+    _require(acting_user, frozenset({Role.FIELD_AGENT, *ISSUERS}), "merekam wajah / enrol faces")
+    vec = face.descriptor(image)
+    if vec is None:
+        raise TepatError("Wajah tidak terdeteksi / no face found", code="no_face")
+    with transaction.atomic(durable=True):
+        tpl, _ = FaceTemplate.objects.update_or_create(
+            person_ref=person_ref,
+            defaults={"template_enc": _template_encode(vec), "enrolled_by": acting_user},
+        )
+        audit_record(actor=acting_user, action="face.enrol", target_type="person",
+                     target_id=person_ref)  # fmt: skip
+    return tpl
+
+
+@dataclass(frozen=True)
+class FaceResult:
+    ok: bool
+    distance: float | None
+    threshold: float
+
+
+def face_verify(*, acting_user: Any, voucher_id: str, image: Any) -> FaceResult:
+    """Compare a live photo with the voucher holder's enrolled template; every attempt audited."""
+    from tepat.verification import face
+
+    v = _scoped_voucher(acting_user, voucher_id)
+    threshold = float(setting("TEPAT_FACE_THRESHOLD", 0.5))
+    tpl = FaceTemplate.objects.filter(person_ref=v.payment.beneficiary_ref).first()
+    if tpl is None:
+        raise TepatError("Belum ada rekaman wajah / no enrolled face", code="not_enrolled")
+    vec = face.descriptor(image)
+    dist = None if vec is None else face.distance(vec, _template_decode(tpl.template_enc))
+    ok = dist is not None and dist <= threshold
+    audit_record(
+        actor=acting_user, action="verification.face" if ok else "verification.failed",
+        target_type="voucher", target_id=v.public_id, region_code=v.village_code,
+        detail={"method": Method.FACE, "distance": None if dist is None else round(dist, 4),
+                "threshold": threshold, "ok": ok},
+    )  # fmt: skip
+    return FaceResult(ok, dist, threshold)
+
+
+# --- e-Warung settlement ---------------------------------------------------------------------
+
+
+def ewarung_settle(*, acting_user: Any, ewarung: Any) -> EwarungSettlement | None:
+    """Settle, once, every accepted e-Warung voucher redemption the e-Warung has synced and not
+    yet been paid for; None when there is nothing to settle."""
+    from django.db.models import Sum
+
+    _require(acting_user, ISSUERS, "menyelesaikan pembayaran e-Warung / settle e-Warung")
+    with transaction.atomic(durable=True):
+        # Lock the rows so a concurrent settlement cannot take the same redemptions.
+        ids = list(
+            Handover.objects.select_for_update()
+            .filter(
+                agent=ewarung, status=HandoverStatus.ACCEPTED, settlement__isnull=True,
+                voucher__payment__channel=Channel.EWARUNG,
+            )
+            .values_list("id", flat=True)
+        )  # fmt: skip
+        if not ids:
+            return None
+        total = Handover.objects.filter(id__in=ids).aggregate(a=Sum("voucher__payment__amount"))
+        st = EwarungSettlement.objects.create(
+            ewarung=ewarung, vouchers=len(ids), amount=total["a"] or 0, created_by=acting_user
+        )
+        Handover.objects.filter(id__in=ids).update(settlement=st)
+        audit_record(actor=acting_user, action="ewarung.settle", target_type="settlement",
+                     target_id=st.public_id, detail={"vouchers": st.vouchers, "amount": st.amount,
+                                                     "ewarung": ewarung.username})  # fmt: skip
+    return st

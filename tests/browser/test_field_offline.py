@@ -1,0 +1,119 @@
+"""The field PWA with the network cut: offline redemption, sync on reconnection, and the same
+voucher redeemed on two devices offline (the second is rejected at sync and flagged)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tepat.verification.models import Handover, HandoverStatus
+from tests.verification.conftest import *  # noqa: F403 - the verification cast
+
+CARD = "1000000001"  # the bank (KKS) account of the cast's household 1
+
+
+def device(browser: Any, live_server: Any, user: Any) -> Any:
+    """A new browser context (one phone) signed in as `user`, past the TOTP step."""
+    from tepat.accounts.views import SESSION_VERIFIED
+
+    c = Client()
+    c.force_login(user)
+    s = c.session
+    s[SESSION_VERIFIED] = True
+    s.save()
+    context = browser.new_context(base_url=live_server.url, locale="id-ID")
+    context.set_default_timeout(10_000)
+    context.add_cookies([{"name": "sessionid", "value": c.cookies["sessionid"].value,
+                          "url": live_server.url}])  # fmt: skip
+    page = context.new_page()
+    page.goto("/lapangan/")
+    page.click("#download")
+    page.wait_for_selector("#result:has-text('Daftar diunduh')")
+    return context, page
+
+
+def redeem(page: Any, token: str, card: str = CARD) -> str:
+    page.evaluate("document.getElementById('result').textContent=''")
+    page.fill("#token", token)
+    page.fill("#card", card)
+    page.click("#verify")
+    page.wait_for_function("document.getElementById('result').textContent.length > 0")
+    return str(page.text_content("#result"))
+
+
+def first_voucher(vouchers: list[Any]) -> Any:
+    from tepat.verification.selectors import _cards
+
+    for v in vouchers:
+        if _cards([v.payment.beneficiary_ref]).get(v.payment.beneficiary_ref) == CARD:
+            return v
+    pytest.fail("no voucher for the cast's first card")
+
+
+def test_an_agent_redeems_offline_and_the_handover_syncs_on_reconnection(
+    browser, live_server, transactional_db, vouchers, field_agent
+):
+    v = first_voucher(vouchers)
+    context, page = device(browser, live_server, field_agent)
+    context.set_offline(True)
+    assert "Nomor kartu KKS tidak cocok" in redeem(page, v.token, card="9999")
+    assert "Diserahkan" in redeem(page, v.token)
+    assert page.text_content("#queued") == "1"
+    assert Handover.objects.count() == 0  # nothing reached the server while offline
+    context.set_offline(False)
+    page.click("#sync")
+    page.wait_for_selector("#syncresult:has-text('1 diterima')")
+    assert page.text_content("#queued") == "0"
+    assert Handover.objects.get().status == HandoverStatus.ACCEPTED
+    context.close()
+
+
+def test_a_forged_voucher_is_refused_offline(
+    browser, live_server, transactional_db, vouchers, field_agent
+):
+    v = first_voucher(vouchers)
+    context, page = device(browser, live_server, field_agent)
+    context.set_offline(True)
+    forged = v.token[:-6] + ("A" * 6 if not v.token.endswith("AAAAAA") else "B" * 6)
+    assert "Tanda tangan voucher tidak sah" in redeem(page, forged)
+    context.close()
+
+
+def test_two_devices_redeem_the_same_voucher_offline_and_the_second_is_flagged(
+    browser, live_server, transactional_db, vouchers, field_agent
+):
+    v = first_voucher(vouchers)
+    ctx1, phone1 = device(browser, live_server, field_agent)
+    ctx2, phone2 = device(browser, live_server, field_agent)
+    ctx1.set_offline(True)
+    ctx2.set_offline(True)
+    assert "Diserahkan" in redeem(phone1, v.token)
+    assert "Diserahkan" in redeem(phone2, v.token)
+    ctx1.set_offline(False)
+    phone1.click("#sync")
+    phone1.wait_for_selector("#syncresult:has-text('1 diterima')")
+    ctx2.set_offline(False)
+    phone2.click("#sync")
+    phone2.wait_for_selector("#syncresult:has-text('1 penukaran ganda')")
+    rows = list(Handover.objects.order_by("id"))
+    assert [r.status for r in rows] == [HandoverStatus.ACCEPTED, HandoverStatus.DUPLICATE]
+    assert rows[1].flagged
+    ctx1.close()
+    ctx2.close()
+
+
+def test_the_field_app_reopens_offline_from_the_service_worker_cache(
+    browser, live_server, transactional_db, vouchers, field_agent
+):
+    context, page = device(browser, live_server, field_agent)
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()  # now controlled by the service worker, which caches what it serves
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("document.getElementById('count').textContent === '3'")
+    context.set_offline(True)
+    page.reload()
+    page.wait_for_function("document.getElementById('count').textContent === '3'")
+    assert "Penyaluran di lapangan" in page.text_content("h1")
+    context.close()
