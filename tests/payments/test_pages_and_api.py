@@ -100,3 +100,4 @@ def test_every_payment_outcome_queues_one_sms_and_the_simulator_delivers_it_once
     lines = (tmp_path / "sms.jsonl").read_text().splitlines()
     assert len(lines) == 3
     assert "Rp1.125.000" in lines[0]
+    assert '"to": "081234567890"' in lines[0]  # the head's registered phone, decrypted to send

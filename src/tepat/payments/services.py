@@ -664,7 +664,19 @@ def sms_deliver(*, gateway: Any, batch: int = 500) -> int:
     )
     if not rows:
         return 0
-    accepted = gateway.send([(m.event_key, m.payment.beneficiary_ref, m.body) for m in rows])
+    from tepat.registry.selectors import person_phones
+
+    phones = person_phones(public_ids=sorted({m.payment.beneficiary_ref for m in rows}))
+    # Without a registered phone there is no one to tell: the notice is failed, not retried.
+    unreachable = [m.event_key for m in rows if m.payment.beneficiary_ref not in phones]
+    if unreachable:
+        SmsMessage.objects.filter(event_key__in=unreachable).update(
+            state=SmsMessage.State.FAILED, attempts=F("attempts") + 1
+        )
+    sendable = [m for m in rows if m.payment.beneficiary_ref in phones]
+    accepted = gateway.send(
+        [(m.event_key, phones[m.payment.beneficiary_ref], m.body) for m in sendable]
+    )
     with transaction.atomic():
         SmsMessage.objects.filter(event_key__in=list(accepted), state=SmsMessage.State.PENDING).update(
             state=SmsMessage.State.SENT, sent_at=timezone.now(), attempts=F("attempts") + 1)  # fmt: skip

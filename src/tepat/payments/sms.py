@@ -13,7 +13,7 @@ from django.conf import settings
 
 class SmsGateway(Protocol):
     def send(self, messages: Sequence[tuple[str, str, str]]) -> list[str]:
-        """(event key, recipient person ref, body) -> event keys accepted."""
+        """(event key, recipient phone number, body) -> event keys accepted."""
         ...
 
 

@@ -25,6 +25,7 @@ from tepat.core.masking import mask_name
 from tepat.payments.models import Payment
 from tepat.portal.models import CitizenOtp, NotificationPreference
 from tepat.registry.models import Person
+from tepat.registry.snapshots import PHONE_CONTEXT
 
 OTP_TTL_S = 300
 OTP_ATTEMPTS = 5
@@ -57,7 +58,8 @@ def otp_request(*, nik: str) -> None:
             expires_at=timezone.now() + dt.timedelta(seconds=OTP_TTL_S),
         )
     body = f"Kode masuk Tepat: {code}. Berlaku 5 menit. Jangan berikan kode ini kepada siapa pun."
-    _gateway().send([(f"otp-{otp.pk}", person.public_id, body)])
+    phone = crypto.decrypt(person.phone_enc, context=PHONE_CONTEXT)
+    _gateway().send([(f"otp-{otp.pk}", phone, body)])
 
 
 def nik_index(nik: str) -> str:

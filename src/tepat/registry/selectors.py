@@ -347,3 +347,18 @@ def person_reveal(
         phone=crypto.decrypt(person.phone_enc, context=PHONE_CONTEXT) if person.phone_enc else "",
         accounts=accounts,
     )
+
+
+def person_phones(*, public_ids: list[str]) -> dict[str, str]:
+    """Registered phone numbers for sending notices and one-time codes (never shown on screen).
+
+    Persons without a phone are absent from the result.
+    """
+    out: dict[str, str] = {}
+    for start in range(0, len(public_ids), 900):
+        rows = Person.objects.filter(
+            public_id__in=public_ids[start : start + 900], deceased_on__isnull=True
+        ).exclude(phone_enc="")
+        for pid, enc in rows.values_list("public_id", "phone_enc"):
+            out[pid] = crypto.decrypt(enc, context=PHONE_CONTEXT)
+    return out
