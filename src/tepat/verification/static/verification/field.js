@@ -131,7 +131,15 @@
     await refreshCounts();
   }
 
-  async function sync() {
+  // One sync at a time: the "online" event and a tap on the button can both start one, and two
+  // overlapping posts of the same queue would report the second as "already applied".
+  let inflight = null;
+  function sync() {
+    if (!inflight) inflight = syncOnce().finally(() => { inflight = null; });
+    return inflight;
+  }
+
+  async function syncOnce() {
     const queue = await all("queue");
     const failures = (await get("meta", "failures")) || [];
     const r = await fetch(API + "/sync", {
@@ -144,7 +152,9 @@
     await put("meta", [], "failures");
     const done = [...res.accepted, ...res.already, ...res.duplicates, ...Object.keys(res.rejected)];
     for (const id of done) await del("queue", id);
-    const msg = "Sinkron: " + res.accepted.length + " diterima, " + res.duplicates.length +
+    // Handovers the server had already applied (an earlier, interrupted sync) count as received.
+    const received = res.accepted.length + res.already.length;
+    const msg = "Sinkron: " + received + " diterima, " + res.duplicates.length +
       " penukaran ganda, " + Object.keys(res.rejected).length + " ditolak";
     $("syncresult").textContent = msg;
     $("syncresult").className = res.duplicates.length ? "bad" : "ok";
