@@ -97,6 +97,45 @@ def _change(
     )
 
 
+def _record(
+    *,
+    acting_user: Any,
+    entity_type: str,
+    entity_id: str,
+    household: Household,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    source: str,
+    reason: str,
+    audit_action: str,
+    audit_target: tuple[str, str],
+    detail: dict[str, Any],
+    at: dt.datetime | None = None,
+) -> None:
+    """One change to the registry: its history record and its audit event, together."""
+    _change(
+        at=at or timezone.now(),
+        entity_type=entity_type,
+        entity_id=entity_id,
+        household=household,
+        action=action,
+        before=before,
+        after=after,
+        source=source,
+        reason=reason,
+        acting_user=acting_user,
+    ).save()
+    audit_record(
+        actor=acting_user,
+        action=audit_action,
+        target_type=audit_target[0],
+        target_id=audit_target[1],
+        region_code=household.village_id,
+        detail={"source": source, **detail},
+    )
+
+
 def _encrypt_person_secrets(person: Person, *, nik: str, phone: str) -> None:
     person.nik_enc = crypto.encrypt(nik, context=NIK_CONTEXT)
     person.nik_index = crypto.blind_index(nik, purpose="nik")
@@ -259,8 +298,8 @@ def household_update(
         if not diff(before, after):
             return household
         h.save()
-        _change(
-            at=timezone.now(),
+        _record(
+            acting_user=acting_user,
             entity_type="household",
             entity_id=h.public_id,
             household=h,
@@ -269,15 +308,9 @@ def household_update(
             after=after,
             source=source,
             reason=reason,
-            acting_user=acting_user,
-        ).save()
-        audit_record(
-            actor=acting_user,
-            action="household.update",
-            target_type="household",
-            target_id=h.public_id,
-            region_code=h.village_id,
-            detail={"source": source, "fields": sorted(diff(before, after))},
+            audit_action="household.update",
+            audit_target=("household", h.public_id),
+            detail={"fields": sorted(diff(before, after))},
         )
     return h
 
@@ -336,8 +369,8 @@ def person_update(
                 code="duplicate",
                 field="nik",
             ) from exc
-        _change(
-            at=timezone.now(),
+        _record(
+            acting_user=acting_user,
             entity_type="person",
             entity_id=obj.public_id,
             household=obj.household,
@@ -346,15 +379,9 @@ def person_update(
             after=after,
             source=source,
             reason=reason,
-            acting_user=acting_user,
-        ).save()
-        audit_record(
-            actor=acting_user,
-            action="person.update",
-            target_type="person",
-            target_id=obj.public_id,
-            region_code=obj.household.village_id,
-            detail={"source": source, "fields": sorted(diff(before, after))},
+            audit_action="person.update",
+            audit_target=("person", obj.public_id),
+            detail={"fields": sorted(diff(before, after))},
         )
     return obj
 
@@ -388,8 +415,8 @@ def person_move(
                 code="duplicate_head",
                 field="relationship",
             ) from exc
-        _change(
-            at=timezone.now(),
+        _record(
+            acting_user=acting_user,
             entity_type="person",
             entity_id=obj.public_id,
             household=to_household,
@@ -398,15 +425,9 @@ def person_move(
             after=person_snapshot(obj, household_public_id=to_household.public_id),
             source=source,
             reason=reason,
-            acting_user=acting_user,
-        ).save()
-        audit_record(
-            actor=acting_user,
-            action="person.move",
-            target_type="person",
-            target_id=obj.public_id,
-            region_code=to_household.village_id,
-            detail={"source": source, "from": before["household"], "to": to_household.public_id},
+            audit_action="person.move",
+            audit_target=("person", obj.public_id),
+            detail={"from": before["household"], "to": to_household.public_id},
         )
     return obj
 
@@ -469,8 +490,8 @@ def financial_address_set(
             source=source,
             recorded_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
         )
-        _change(
-            at=now,
+        _record(
+            acting_user=acting_user,
             entity_type="financial_address",
             entity_id=fa.public_id,
             household=person.household,
@@ -479,20 +500,10 @@ def financial_address_set(
             after=financial_snapshot(fa, person_public_id=person.public_id, account=account),
             source=source,
             reason=reason,
-            acting_user=acting_user,
-        ).save()
-        audit_record(
-            actor=acting_user,
-            action="financial_address.set",
-            target_type="person",
-            target_id=person.public_id,
-            region_code=person.household.village_id,
-            detail={
-                "source": source,
-                "kind": kind,
-                "provider": provider,
-                "replaced": before is not None,
-            },
+            audit_action="financial_address.set",
+            audit_target=("person", person.public_id),
+            detail={"kind": kind, "provider": provider, "replaced": before is not None},
+            at=now,
         )
     return fa
 
