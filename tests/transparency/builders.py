@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
-from tepat.accounts.models import RegionScope, Role, User
+from tepat.accounts.models import Role, User
 from tepat.payments.models import Payment
 from tepat.programs.models import Cycle, Entitlement, Programme
 from tepat.regions.models import Level, Region
 from tepat.registry.models import Household, Person
+from tests.registry.conftest import _staff as staff
+from tests.registry.conftest import staff_client  # noqa: F401  (a fixture, re-exported)
 
 REGIONS = [
     ("32", "32", "Jawa Barat", Level.PROVINCE, None),
@@ -49,13 +50,6 @@ def regions(db: Any) -> None:
         )
 
 
-def staff(username: str, role: str, scopes: tuple[str, ...] = ()) -> User:
-    user = User.objects.create_user(username=username, password="kata-sandi-panjang-1", role=role)
-    for code in scopes:
-        RegionScope.objects.create(user=user, region_code=code)
-    return user
-
-
 @pytest.fixture
 def bandung_operator(regions: None) -> User:
     return staff("op_bandung", Role.OPERATOR, ("3273",))
@@ -79,21 +73,6 @@ def auditor(regions: None) -> User:
 @pytest.fixture
 def admin_user(regions: None) -> User:
     return staff("admin_pusat", Role.ADMIN)
-
-
-@pytest.fixture
-def staff_client(client: Any) -> Callable[[User], Any]:
-    """A test client signed in as `user`, past the TOTP step."""
-    from tepat.accounts.views import SESSION_VERIFIED
-
-    def _login(user: User) -> Any:
-        client.force_login(user)
-        session = client.session
-        session[SESSION_VERIFIED] = True
-        session.save()
-        return client
-
-    return _login
 
 
 def make_cycle(
