@@ -65,7 +65,10 @@ def truth(synth: Path) -> pd.DataFrame:
     t = pd.read_csv(synth / "truth" / "records.csv", dtype=str, keep_default_na=False)
     source_key = {"survey": "dtsen"}
     t["unique_id"] = t["source"].map(lambda s: source_key.get(s, s)) + ":" + t["source_record_id"]
-    return t[t["person_key"] != ""][["unique_id", "person_key"]]
+    # A record of nobody (an electricity customer unknown to the registry) is its own person:
+    # linking it to anyone counts as a false pair.
+    t["person_key"] = t["person_key"].where(t["person_key"] != "", "none:" + t["unique_id"])
+    return t[["unique_id", "person_key"]]
 
 
 PIPELINE_CHILD = r"""

@@ -20,6 +20,20 @@ def test_synthetic_sources_become_golden_records_flags_and_review_pairs(synth_re
     registry_load_directory(
         acting_user=None, directory=synth_dir / "registry", source="synth", progress=False
     )
+    # The registry's record of one surveyed household is out of date.
+    import csv
+
+    from tepat.core import crypto
+
+    with (synth_dir / "sources" / "survey.csv").open(encoding="utf-8") as fh:
+        surveyed_niks = [r["NIK_KRT"] for r in csv.DictReader(fh) if r["NIK_KRT"]]
+    stale = next(
+        p.household
+        for nik in surveyed_niks
+        for p in Person.objects.filter(nik_index=crypto.blind_index(nik, purpose="nik"))
+    )
+    survey_floor = stale.floor_area_m2
+    Household.objects.filter(pk=stale.pk).update(floor_area_m2=(survey_floor or 0) + 7)
     report = integration_build_from_synth(synth_dir=synth_dir, progress=False)
 
     assert report.quarantined > 0
@@ -44,6 +58,22 @@ def test_synthetic_sources_become_golden_records_flags_and_review_pairs(synth_re
     assert died is not None
     assert "golden record" in died.reason
     assert Flag.objects.filter(kind="civil_servant", source="asn_payroll").exists()
+    # The survey decides the attributes of the households it linked to, with the history.
+    surveyed = (
+        GoldenRecord.objects.exclude(person=None)
+        .filter(fields__has_key="household.floor_material")
+        .first()
+    )
+    assert surveyed is not None
+    assert surveyed.fields["household.floor_material"]["source"] == "dtsen"
+    assert run.stats["household_updates"] >= 1
+    updated = ChangeRecord.objects.get(
+        entity_type="household", source="integration:dtsen", entity_id=stale.public_id
+    )
+    assert updated.before["floor_area_m2"] == (survey_floor or 0) + 7
+    assert updated.after["floor_area_m2"] == survey_floor
+    stale.refresh_from_db()
+    assert stale.floor_area_m2 == survey_floor
     households = list(Household.objects.values_list("id", flat=True))
     flags = flags_for_households(households)
     assert set(flags[households[0]]) == {

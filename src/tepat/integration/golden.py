@@ -28,12 +28,13 @@ from tepat.integration.models import (
     Source,
     StagedRecord,
 )
+from tepat.integration.sources import HOUSEHOLD_FIELDS
 from tepat.registry.cleaning import name_search_key
-from tepat.registry.models import ChangeRecord, Person
+from tepat.registry.models import ChangeRecord, Household, Person
 from tepat.registry.services import _change
 from tepat.registry.snapshots import KK_CONTEXT as REG_KK_CONTEXT
 from tepat.registry.snapshots import NIK_CONTEXT as REG_NIK_CONTEXT
-from tepat.registry.snapshots import PHONE_CONTEXT, diff, person_snapshot
+from tepat.registry.snapshots import PHONE_CONTEXT, diff, household_snapshot, person_snapshot
 
 REGISTRY = "registry"
 # Person fields a golden record may write back to the registry.
@@ -243,11 +244,20 @@ def link_run_execute(
     return run
 
 
+def _person_value(r: _Rec, field: str) -> Any:
+    return r.values.get(field)
+
+
+def _household_value(r: _Rec, field: str) -> Any:
+    return (r.attrs.get("household") or {}).get(field)
+
+
 def _pick(
     field: str,
     members: list[_Rec],
     sources: dict[str, Source],
     current: Any,
+    get: Any = _person_value,
 ) -> tuple[Any, str, str] | None:
     """The golden value of one field: the authoritative source with the highest precedence;
     within it the most common value, the registry's current value winning a tie."""
@@ -257,7 +267,7 @@ def _pick(
         src = sources.get(r.source)
         if src is None or field not in src.config.get("authoritative_for", []):
             continue
-        if r.values.get(field) in (None, ""):
+        if get(r, field) in (None, ""):
             continue
         if best_prec is None or src.precedence > best_prec:
             best, best_prec = [r], src.precedence
@@ -265,11 +275,11 @@ def _pick(
             best.append(r)
     if not best:
         return None
-    counts = Counter(r.values[field] for r in best)
+    counts = Counter(get(r, field) for r in best)
     top = max(counts.values())
     winners = [v for v, n in counts.items() if n == top]
     value = current if current in winners else sorted(winners, key=str)[0]
-    rec = next(r for r in best if r.values[field] == value)
+    rec = next(r for r in best if get(r, field) == value)
     return value, rec.source, rec.uid.split(":", 1)[1]
 
 
@@ -328,6 +338,7 @@ def _apply(
         [pk for pk in person_of.values() if pk is not None]
     )
     goldens: list[GoldenRecord] = []
+    household_values: list[tuple[Person, dict[str, Any]]] = []
     changed: list[Person] = []
     changes: list[ChangeRecord] = []
     now = timezone.now()
@@ -341,6 +352,16 @@ def _apply(
             if picked is not None:
                 value, src, rid = picked
                 fields[name] = {"value": _json(value), "source": src, "record": rid}
+        for name in HOUSEHOLD_FIELDS:
+            household = person.household if person is not None else None
+            picked = _pick(
+                name, group, sources, getattr(household, name, None), get=_household_value
+            )
+            if picked is not None:
+                value, src, rid = picked
+                fields["household." + name] = {"value": value, "source": src, "record": rid}
+        if person is not None:
+            household_values.append((person, fields))
         nik_idx = ""
         niks = [r.values["nik"] for r in group if r.values.get("nik")]
         if niks:
@@ -415,6 +436,9 @@ def _apply(
         changed, [*APPLIED_FIELDS, "name_search", "version", "updated_at"], batch_size=BATCH
     )
     ChangeRecord.objects.bulk_create(changes, batch_size=BATCH)
+    households_changed = _apply_households(
+        run=run, acting_user=acting_user, household_values=household_values, now=now
+    )
 
     flags = _flags(
         run=run,
@@ -428,9 +452,70 @@ def _apply(
     return {
         "golden_records": len(goldens),
         "registry_updates": len(changed),
+        "household_updates": households_changed,
         "flags": flags,
         "linked_persons": sum(1 for v in person_of.values() if v is not None),
     }
+
+
+def _apply_households(
+    *,
+    run: LinkRun,
+    acting_user: Any,
+    household_values: list[tuple[Person, dict[str, Any]]],
+    now: dt.datetime,
+) -> int:
+    """Household attributes from a survey (or any source authoritative for them) onto the
+    registry household of the linked person, each change with its history record. When several
+    linked members of one household carry survey values, the household head's record wins."""
+    chosen: dict[int, tuple[Person, dict[str, Any]]] = {}
+    for person, fields in household_values:
+        values = {
+            k[len("household.") :]: v for k, v in fields.items() if k.startswith("household.")
+        }
+        if not values:
+            continue
+        hid = person.household_id
+        if hid not in chosen or person.relationship == "head":
+            chosen[hid] = (person, values)
+    changed: list[Household] = []
+    changes: list[ChangeRecord] = []
+    for person, values in chosen.values():
+        household = person.household
+        updates = {
+            n: v["value"]
+            for n, v in values.items()
+            if v["source"] != REGISTRY and getattr(household, n) != v["value"]
+        }
+        if not updates:
+            continue
+        before = household_snapshot(household)
+        for name, value in updates.items():
+            setattr(household, name, value)
+        household.version += 1
+        household.updated_at = now
+        after = household_snapshot(household)
+        used = sorted({values[n]["source"] for n in updates})
+        changed.append(household)
+        changes.append(
+            _change(
+                at=now,
+                entity_type="household",
+                entity_id=household.public_id,
+                household=household,
+                action="update",
+                before=before,
+                after=after,
+                source="integration:" + "+".join(used),
+                reason=f"golden record, link run {run.public_id}",
+                acting_user=acting_user,
+            )
+        )
+    Household.objects.bulk_update(
+        changed, [*HOUSEHOLD_FIELDS, "version", "updated_at"], batch_size=BATCH
+    )
+    ChangeRecord.objects.bulk_create(changes, batch_size=BATCH)
+    return len(changed)
 
 
 def _flags(
@@ -593,6 +678,7 @@ def _link_incremental(*, acting_user: Any, engine: str, model: LinkModel) -> Lin
                 forced=forced,
                 forbidden=forbidden,
                 engine=engine,
+                cluster_of={u: r.cluster_id for u, r in recs.items() if r.cluster_id},
             )
             stats.update(out.stats)
             t0 = time.perf_counter()

@@ -20,9 +20,10 @@ from django.utils import timezone
 
 from tepat.core import crypto
 from tepat.core.audit import audit_record
-from tepat.core.errors import FieldProblem, NotFound
+from tepat.core.errors import FieldProblem, NotFound, Problems
 from tepat.integration.models import ImportRun, QuarantinedRow, Source, StagedRecord
 from tepat.integration.reading import RawRow, read_rows
+from tepat.registry.cleaning import clean_household
 from tepat.registry.validators import validate_kk, validate_nik
 
 NIK_CONTEXT = "integration.record.nik"
@@ -177,9 +178,35 @@ def check_row(
     out["address"] = raw("address")[:255]
     out["rt"] = raw("rt")[-3:].zfill(3) if raw("rt") else ""
     out["rw"] = raw("rw")[-3:].zfill(3) if raw("rw") else ""
-    mapped = set(columns.values()) | {config.get("record_id", "")}
+    household_columns: dict[str, str] = config.get("household_columns", {})
+    mapped = set(columns.values()) | set(household_columns.values()) | {config.get("record_id", "")}
     out["attrs"] = {k: v for k, v in row.values.items() if k not in mapped and v != ""}
+    if household_columns:
+        present = {
+            name: row.values.get(col, "").strip()
+            for name, col in household_columns.items()
+            if row.values.get(col, "").strip() != ""
+        }
+        checked = Problems()
+        cleaned = clean_household(
+            present,
+            checked,
+            row=n,
+            region_exists=_always,
+            village_exists=_always,
+            today=today,
+            partial=True,
+        )
+        for prob in checked.items:
+            prob.field = household_columns.get(prob.field, prob.field)
+            (errors if prob.severity == "error" else warnings).append(prob)
+        if cleaned:
+            out["attrs"]["household"] = cleaned
     return out, errors, warnings
+
+
+def _always(_code: str) -> bool:
+    return True
 
 
 def _village_lookup() -> Callable[[str], bool]:

@@ -28,9 +28,6 @@ NAME_VARIANTS = {
     "MUHAMMAT": "MUHAMMAD",
     "MOHAMMED": "MUHAMMAD",
     "MUHAMMED": "MUHAMMAD",
-    "M": "MUHAMMAD",
-    "MOH": "MUHAMMAD",
-    "MUH": "MUHAMMAD",
     "ACHMAD": "AHMAD",
     "AKHMAD": "AHMAD",
     "AHMAT": "AHMAD",
@@ -48,6 +45,8 @@ NAME_VARIANTS = {
     "YUSUP": "YUSUF",
     "JUSUF": "YUSUF",
 }
+# Short forms of Muhammad, expanded only as a first word: at the end, "M." is an initial.
+FIRST_WORD_VARIANTS = {"M": "MUHAMMAD", "MOH": "MUHAMMAD", "MUH": "MUHAMMAD", "MOCH": "MUHAMMAD"}
 _OLD_SPELLING = (("OE", "U"), ("DJ", "J"), ("TJ", "C"))
 _NON_LETTER = re.compile(r"[^A-Z ]+")
 
@@ -72,8 +71,10 @@ def normalize_name(name: str) -> str:
     folded = unicodedata.normalize("NFKD", base.upper())
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     words = []
-    for w in _NON_LETTER.sub(" ", folded).split():
+    for i, w in enumerate(_NON_LETTER.sub(" ", folded).split()):
         w = NAME_VARIANTS.get(w, w)
+        if i == 0:
+            w = FIRST_WORD_VARIANTS.get(w, w)
         for old, new in _OLD_SPELLING:
             w = w.replace(old, new)
         words.append(w)
@@ -90,6 +91,9 @@ def prepare(records: pd.DataFrame) -> pd.DataFrame:
     df["name_sorted"] = tokens.map(lambda t: " ".join(sorted(t)))
     df["name_first"] = tokens.map(lambda t: t[0] if t else "")
     df["name_last"] = tokens.map(lambda t: t[-1] if t else "")
+    # Agencies abbreviate the last word to an initial ("WARDAYA M."): the name with its last
+    # word cut to the initial, compared when one side carries only the initial.
+    df["name_abbrev"] = tokens.map(lambda t: " ".join([*t[:-1], t[-1][0]]) if len(t) > 1 else "")
     df["address_norm"] = df["address"].str.upper().str.replace(r"[^A-Z0-9 ]+", " ", regex=True)
     df["address_norm"] = df["address_norm"].str.split().str.join(" ")
     # Empty strings become NULLs so that Splink's null levels see missing values as missing.
@@ -122,10 +126,21 @@ def _levels_nik() -> list[dict[str, Any]]:
 def _levels_name() -> list[dict[str, Any]]:
     return [
         {"sql_condition": '"name_norm_l" IS NULL OR "name_norm_r" IS NULL', "is_null_level": True},
-        {"sql_condition": '"name_norm_l" = "name_norm_r"', "label_for_charts": "name exact"},
+        {
+            # A rare name agreeing says more than a common one (term-frequency adjustment).
+            "sql_condition": '"name_norm_l" = "name_norm_r"',
+            "label_for_charts": "name exact",
+            "tf_adjustment_column": "name_norm",
+            "tf_adjustment_weight": 1.0,
+        },
         {
             "sql_condition": '"name_sorted_l" = "name_sorted_r"',
             "label_for_charts": "same words, other order",
+        },
+        {
+            "sql_condition": '"name_abbrev_l" = "name_abbrev_r" '
+            'AND (length("name_last_l") = 1 OR length("name_last_r") = 1)',
+            "label_for_charts": "last word abbreviated to its initial",
         },
         {
             "sql_condition": 'jaro_winkler_similarity("name_norm_l", "name_norm_r") >= 0.92',
@@ -226,6 +241,7 @@ def blocking_rules() -> list[Any]:
         block_on("birth_date", "name_last"),
         block_on("birth_date", "village_code"),
         block_on("name_sorted", "village_code"),
+        block_on("name_abbrev", "village_code"),
         # Sources without a birth date (electricity customers, survey heads): the household's
         # address. Restricted to them, or every household would be compared with itself.
         "l.address_norm = r.address_norm AND l.village_code = r.village_code "
@@ -405,6 +421,18 @@ def link(
         node_id_column_name="unique_id",
         threshold_match_probability=match_threshold,
     ).as_pandas_dataframe()  # type: ignore[no-untyped-call]
+    clustered = clustered[["unique_id", "cluster_id"]]
+    extra = unique_name_edges(df, clustered, forbidden or [])
+    if not extra.empty:
+        target = dict(zip(clustered["unique_id"], clustered["cluster_id"], strict=True))
+        moved = {
+            target[a]: target[b]
+            for a, b in zip(extra["unique_id_l"], extra["unique_id_r"], strict=True)
+        }
+        clustered = clustered.assign(
+            cluster_id=clustered["cluster_id"].map(lambda c: moved.get(c, c))
+        )
+    stats["unique_name_links"] = len(extra)
     # A doubtful pair whose records ended up together through other links needs no clerk.
     cluster_of = dict(zip(clustered["unique_id"], clustered["cluster_id"], strict=True))
     apart = [
@@ -426,15 +454,73 @@ def link(
     )
 
 
+def unique_name_edges(
+    df: pd.DataFrame, clusters: pd.DataFrame, forbidden: list[tuple[str, str]]
+) -> pd.DataFrame:
+    """A last, deterministic pass for records that carry nothing but a name (an electricity
+    customer without NIK whose address is out of date, or whose meter is at another house): the
+    model cannot link them, as a name alone never outweighs a different village. Such a record,
+    left alone after clustering, joins a person when its full name (two or more words, no
+    initials; word order ignored) belongs to exactly one other cluster in the whole run and that
+    cluster holds an identified record (NIK or birth date). Common names, initials and single
+    names never link this way; a clerk's rejection of any pair with that cluster wins. Measured
+    on the synthetic region in docs/integration.md (it trades a little precision for recall).
+    Returns edges unique_id_l (the lone record) -> unique_id_r (a record of the cluster)."""
+    cols = ["unique_id_l", "unique_id_r", "match_probability"]
+    rec = clusters.merge(
+        df[["unique_id", "nik", "birth_date", "name_sorted"]], on="unique_id", how="left"
+    )
+    size = rec.groupby("cluster_id")["unique_id"].transform("size")
+    lone = rec[(size == 1) & rec["nik"].isna() & rec["birth_date"].isna()]
+    lone = lone[
+        lone["name_sorted"].map(
+            lambda n: isinstance(n, str) and len(n.split()) >= 2 and min(map(len, n.split())) >= 3
+        )
+    ]
+    if lone.empty:
+        return pd.DataFrame(columns=cols)
+    named = rec[rec["name_sorted"].isin(set(lone["name_sorted"]))]
+    per_name = named.groupby("name_sorted")["cluster_id"].nunique()
+    lone = lone[lone["name_sorted"].map(per_name) == 2]  # itself and exactly one other cluster
+    identified = set(rec.loc[rec["nik"].notna() | rec["birth_date"].notna(), "cluster_id"])
+    targets = named[
+        named["name_sorted"].isin(set(lone["name_sorted"])) & named["cluster_id"].isin(identified)
+    ]
+    target_of = targets.drop_duplicates("name_sorted").set_index("name_sorted")
+    no = {(a, b) for a, b in forbidden} | {(b, a) for a, b in forbidden}
+    members = (
+        rec[rec["cluster_id"].isin(set(targets["cluster_id"]))]
+        .groupby("cluster_id")["unique_id"]
+        .agg(list)
+        if no
+        else None
+    )
+    rows = []
+    for uid, name, own in zip(
+        lone["unique_id"], lone["name_sorted"], lone["cluster_id"], strict=True
+    ):
+        if name not in target_of.index:
+            continue
+        cid = target_of.at[name, "cluster_id"]
+        if cid == own or (members is not None and any((uid, o) in no for o in members[cid])):
+            continue
+        rows.append((uid, target_of.at[name, "unique_id"], UNIQUE_NAME_PROBABILITY))
+    return pd.DataFrame(rows, columns=cols)
+
+
+# Reported for unique-name links (they are not scored by the model): just at the match level.
+UNIQUE_NAME_PROBABILITY = 0.95
+
+
 def guard_name_only(pred: pd.DataFrame, df: pd.DataFrame, match_threshold: float) -> pd.DataFrame:
-    """Pairs that agree on neither NIK nor birth date rest on the name (a customer or survey
+    """Pairs that agree on neither NIK, birth date nor house rest on the name (a customer or survey
     record without NIK, say). The model may call such a pair a match only inside one village,
     and a record without NIK joins at most one other record this way, its best: otherwise one
     "YULIANA" without NIK would chain every Yuliana of the village into one person. Pairs that
     fail go to review (probability capped just under the match threshold)."""
     if pred.empty:
         return pred
-    keys = df.set_index("unique_id")[["nik", "birth_date", "village_code"]]
+    keys = df.set_index("unique_id")[["nik", "birth_date", "village_code", "address_norm"]]
     left = keys.reindex(pred["unique_id_l"]).to_numpy()
     right = keys.reindex(pred["unique_id_r"]).to_numpy()
 
@@ -443,7 +529,8 @@ def guard_name_only(pred: pd.DataFrame, df: pd.DataFrame, match_threshold: float
         return pd.notna(a) & pd.notna(b) & (a == b)
 
     prob = pred["match_probability"].to_numpy()
-    name_only = ~(same(0) | same(1)) & (prob >= match_threshold)
+    # The same house (address within the village) corroborates like a NIK or a birth date.
+    name_only = ~(same(0) | same(1) | (same(2) & same(3))) & (prob >= match_threshold)
     demote = name_only & ~same(2)
     # Among the remaining name-only matches, a record without NIK keeps only its best one.
     candidates = pred[name_only & ~demote].copy()
@@ -518,6 +605,7 @@ def link_new_records(
     forced: list[tuple[str, str]] | None = None,
     forbidden: list[tuple[str, str]] | None = None,
     engine: str = "duckdb",
+    cluster_of: dict[str, str] | None = None,
 ) -> IncrementalOutput:
     """Score a new delivery against what is already linked (`predict_between`) and within
     itself (`predict_within`) with the saved model: no retraining, no full rebuild."""
@@ -528,9 +616,15 @@ def link_new_records(
     t0 = time.perf_counter()
     api = db_api(engine)
     new_df, old_df = prepare(new), prepare(existing)
+    # Term frequencies of names over everything known, as Splink computes them in a full run.
+    names = pd.concat([new_df["name_norm"], old_df["name_norm"]]).dropna()
+    freq = names.value_counts(normalize=True).rename("tf_name_norm").rename_axis("name_norm")
     new_t = api.register(new_df, table_name="new_records")
     old_t = api.register(old_df, table_name="existing_records")
     linker = Linker(old_t, model_for_engine(model_json, engine), log_level=logging.WARNING)
+    linker.table_management.register_term_frequency_lookup(
+        api.register(freq.reset_index(), table_name="tf_name_norm_lookup"), "name_norm"
+    )
     between = linker.inference.predict_between(
         new_t, old_t, threshold_match_probability=review_threshold, warning_mode="never"
     )
@@ -553,6 +647,24 @@ def link_new_records(
         (pred["match_probability"] >= review_threshold)
         & (pred["match_probability"] < match_threshold)
     ].reset_index(drop=True)
+    if cluster_of is not None:
+        # Who is still alone after the model's links: a new record with an edge sits in its
+        # partner's cluster; existing records keep theirs.
+        where = {**cluster_of}
+        for a, b in zip(edges["unique_id_l"], edges["unique_id_r"], strict=True):
+            for x, y in ((a, b), (b, a)):
+                if x not in cluster_of:
+                    where[x] = where.get(y, cluster_of.get(y, y))
+        every = pd.concat([new_df, old_df], ignore_index=True)
+        clusters = pd.DataFrame(
+            {"unique_id": every["unique_id"], "cluster_id": every["unique_id"].map(where)}
+        )
+        clusters["cluster_id"] = clusters["cluster_id"].fillna(clusters["unique_id"])
+        extra = unique_name_edges(every, clusters, forbidden or [])
+        extra = extra[~extra["unique_id_l"].isin(set(cluster_of))]
+        stats["unique_name_links"] = len(extra)
+        if not extra.empty:
+            edges = pd.concat([edges, extra], ignore_index=True)
     stats["matches"] = len(edges)
     stats["uncertain"] = len(uncertain)
     return IncrementalOutput(edges=edges, uncertain=uncertain, stats=stats)

@@ -9,8 +9,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
-from tepat.accounts.scoping import region_q
+from tepat.accounts.scoping import can_see_region, region_q
+from tepat.core.errors import FieldProblem, NotFound, ValidationFailed
 from tepat.core.masking import mask_nik
 from tepat.integration.importing import quarantine_raw
 from tepat.integration.models import (
@@ -66,16 +68,77 @@ def import_run_get(public_id: str) -> ImportRun | None:
     return ImportRun.objects.select_related("source").filter(public_id=public_id).first()
 
 
+def import_runs_filter(*, source_key: str = "", status: str = "") -> QuerySet[ImportRun]:
+    """Import runs, newest first, optionally of one source and in one status."""
+    runs = ImportRun.objects.select_related("source", "resubmission_of").order_by(
+        "-started_at", "-id"
+    )
+    if source_key:
+        runs = runs.filter(source__key=source_key)
+    if status:
+        runs = runs.filter(status=status)
+    return runs
+
+
+def quarantine_corrections_resolve(
+    user: Any, run: ImportRun, corrections: dict[int, dict[str, str]]
+) -> dict[int, dict[str, str]]:
+    """Corrections keyed by the file's row number, re-keyed by quarantine row id for
+    services.quarantine_resubmit. Refuses rows that are not open in the user's regions and
+    columns the delivered row does not have, naming each row and column."""
+    rows = {
+        r.row_number: r
+        for r in quarantine_for(user, run).filter(
+            status=QuarantinedRow.Status.OPEN, row_number__in=list(corrections)
+        )
+    }
+    problems: list[FieldProblem] = []
+    out: dict[int, dict[str, str]] = {}
+    for number, values in sorted(corrections.items()):
+        row = rows.get(number)
+        if row is None:
+            problems.append(
+                FieldProblem(
+                    "row",
+                    "unknown_row",
+                    _("Baris tidak ada di karantina terbuka / row is not open in quarantine"),
+                    number,
+                )
+            )
+            continue
+        columns = quarantine_raw(row)
+        for column in values:
+            if column not in columns:
+                problems.append(
+                    FieldProblem(
+                        column,
+                        "unknown_column",
+                        _("Kolom %(column)r tidak ada di baris ini / no such column in this row")
+                        % {"column": column},
+                        number,
+                    )
+                )
+        out[row.pk] = values
+    if problems:
+        raise ValidationFailed(problems)
+    return out
+
+
 def quarantine_for(user: Any, run: ImportRun) -> QuerySet[QuarantinedRow]:
     """Quarantined rows of a run the user may see: those of their regions; rows without a
     readable village code only for full-access roles."""
     return QuarantinedRow.objects.filter(run=run).filter(region_q(user, "village_code"))
 
 
-def quarantine_rows_with_raw(user: Any, run: ImportRun, *, masked: bool) -> list[dict[str, Any]]:
+def quarantine_rows_with_raw(
+    user: Any, run: ImportRun, *, masked: bool, offset: int = 0, limit: int | None = None
+) -> list[dict[str, Any]]:
     out = []
     nik_cols = {run.source.config["columns"].get("nik"), run.source.config["columns"].get("kk")}
-    for row in quarantine_for(user, run):
+    rows = quarantine_for(user, run)
+    if offset or limit is not None:
+        rows = rows[offset : None if limit is None else offset + limit]
+    for row in rows:
         raw = quarantine_raw(row)
         if masked:
             raw = {k: (mask_nik(v) if k in nik_cols else v) for k, v in raw.items()}
@@ -111,6 +174,22 @@ def quarantine_csv(user: Any, run: ImportRun) -> str:
 
 def review_pairs_for(user: Any, *, status: str = "open") -> QuerySet[ReviewPair]:
     return ReviewPair.objects.filter(status=status).filter(region_q(user, "village_code"))
+
+
+def review_pair_get(user: Any, public_id: str) -> ReviewPair:
+    """One pair in the user's regions, whatever its status; outside them it does not exist."""
+    pair = (
+        ReviewPair.objects.filter(region_q(user, "village_code"))
+        .filter(public_id=public_id)
+        .first()
+    )
+    if pair is None:
+        raise NotFound()
+    return pair
+
+
+def link_runs_recent() -> QuerySet[LinkRun]:
+    return LinkRun.objects.select_related("model").order_by("-started_at", "-id")
 
 
 def review_pair_records(pair: ReviewPair) -> list[dict[str, Any]]:
@@ -160,6 +239,21 @@ def review_pair_records(pair: ReviewPair) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def quality_region(user: Any, raw: str) -> str:
+    """The undotted region code to narrow the quality figures to ("" for all the user's regions).
+    A region that shares nothing with the user's regions does not exist for them."""
+    from tepat.regions.selectors import region_get
+
+    if not raw.strip():
+        return ""
+    code = region_get(raw, field="region").code
+    inside = can_see_region(user, code)
+    around = user.is_region_scoped and any(c.startswith(code) for c in user.region_codes)
+    if not (inside or around):
+        raise NotFound()
+    return code
 
 
 def data_quality(user: Any, *, region_prefix: str = "") -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import threading
 from dataclasses import dataclass, field
@@ -11,7 +12,9 @@ from typing import Any
 
 from django.db import close_old_connections, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from tepat.accounts.models import Role
 from tepat.accounts.scoping import can_edit_registry, can_see_region
 from tepat.core.audit import audit_record
 from tepat.core.errors import NotFound, PermissionDenied, TepatError
@@ -43,6 +46,21 @@ def _require_operator(acting_user: Any) -> None:
         raise PermissionDenied()
 
 
+def _require_admin(acting_user: Any) -> None:
+    """A link run rewrites golden records and flags in every region: admins only."""
+    if acting_user is None:
+        return
+    if not (
+        getattr(acting_user, "is_superuser", False)
+        or getattr(acting_user, "role", None) == Role.ADMIN
+    ):
+        raise PermissionDenied()
+
+
+class LinkRunBusy(TepatError):
+    http_status = 409
+
+
 def source_save(*, acting_user: Any, config: dict[str, Any]) -> Source:
     """Create or update a source from its configuration (no code change needed)."""
     _require_operator(acting_user)
@@ -71,11 +89,22 @@ def sources_ensure_builtin(*, acting_user: Any = None) -> list[Source]:
     return out
 
 
-def upload_start(*, acting_user: Any, source_key: str, file_name: str, data: bytes) -> ImportResult:
+def upload_start(
+    *,
+    acting_user: Any,
+    source_key: str,
+    file_name: str,
+    data: bytes,
+    delivered_on: dt.date | None = None,
+) -> ImportResult:
     """Register an upload and process it in the background (inline in tests)."""
     _require_operator(acting_user)
     created = import_run_create(
-        acting_user=acting_user, source_key=source_key, file_name=file_name, data=data
+        acting_user=acting_user,
+        source_key=source_key,
+        file_name=file_name,
+        data=data,
+        delivered_on=delivered_on,
     )
     if created.duplicate:
         return created
@@ -240,3 +269,53 @@ def link_run_get(*, public_id: str) -> LinkRun:
     if run is None:
         raise NotFound()
     return run
+
+
+# A run still "running" after this long died with its process; it no longer blocks a new one.
+LINK_RUN_STALE = dt.timedelta(hours=12)
+LINK_RUN_WAIT_S = 10.0
+
+
+def link_run_start(*, acting_user: Any, incremental: bool = False) -> LinkRun:
+    """Start a link run (a full one, or an incremental one over records not linked yet) in the
+    background (inline in tests) and return it as soon as it exists; one run at a time."""
+    _require_admin(acting_user)
+    busy = LinkRun.objects.filter(
+        status=LinkRun.Status.RUNNING, started_at__gte=timezone.now() - LINK_RUN_STALE
+    ).first()
+    if busy is not None:
+        raise LinkRunBusy(
+            _("Penautan %(run)s masih berjalan / a link run is still running")
+            % {"run": busy.public_id},
+            code="link_run_running",
+        )
+    if conf.inline_jobs():
+        return link_run_execute(acting_user=acting_user, incremental=incremental)
+    last = LinkRun.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    signed_in = getattr(acting_user, "is_authenticated", False)
+    mine: dict[str, Any] = {"created_by": acting_user} if signed_in else {}
+    finished = threading.Event()
+
+    def work() -> None:
+        try:
+            link_run_execute(acting_user=acting_user, incremental=incremental)
+        except Exception:  # noqa: S110 - the run records the failure for the list to show
+            pass
+        finally:
+            close_old_connections()
+            finished.set()
+
+    threading.Thread(target=work, daemon=True, name="link-run").start()
+    # link_run_execute creates the run first thing; wait for that row, not for the run.
+    deadline = timezone.now() + dt.timedelta(seconds=LINK_RUN_WAIT_S)
+    while True:
+        done = finished.is_set()  # read before the query: a run that ends in between is found
+        run = LinkRun.objects.filter(id__gt=last, **mine).order_by("id").first()
+        if run is not None:
+            return run
+        if done or timezone.now() > deadline:
+            raise TepatError(
+                _("Penautan tidak dapat dimulai / the link run could not start"),
+                code="link_run_failed",
+            )
+        finished.wait(0.1)

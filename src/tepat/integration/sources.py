@@ -11,7 +11,11 @@ code change. Keys:
 - values: canonical field -> {source value: canonical value} (e.g. sex "PEREMPUAN" -> "F").
 - date_formats: strptime formats tried in order (ISO is always tried first).
 - required: canonical fields a row must have.
-- authoritative_for: canonical fields this source decides in golden records.
+- household_columns: household attribute -> source column (a socio-economic survey: floor,
+  walls, water, assets ...; names as in the registry's household, HOUSEHOLD_FIELDS below).
+  Values are checked like the registry's own household data; a linked registry person's
+  household takes them when this source is authoritative for them.
+- authoritative_for: canonical fields (and household attributes) this source decides.
 - precedence: higher wins when two sources are authoritative for the same field.
 - nik_reference: this source is the civil registry: a NIK absent from it is flagged.
 - flags: rules raising eligibility flags on linked registry persons:
@@ -24,6 +28,13 @@ from __future__ import annotations
 from typing import Any
 
 from tepat.core.errors import FieldProblem, ValidationFailed
+from tepat.registry.cleaning import (
+    HOUSEHOLD_BOOL_FIELDS,
+    HOUSEHOLD_CHOICE_FIELDS,
+    HOUSEHOLD_INT_FIELDS,
+)
+
+HOUSEHOLD_FIELDS = (*HOUSEHOLD_CHOICE_FIELDS, *HOUSEHOLD_INT_FIELDS, *HOUSEHOLD_BOOL_FIELDS)
 
 CANONICAL_FIELDS = (
     "nik",
@@ -100,6 +111,23 @@ BUILTIN_SOURCES: list[dict[str, Any]] = [
         },
         "values": {"sex": _SEX_ID},
         "required": ["full_name", "village_code"],
+        "household_columns": {
+            "floor_material": "LANTAI",
+            "wall_material": "DINDING",
+            "roof_material": "ATAP",
+            "floor_area_m2": "LUAS_LANTAI",
+            "drinking_water": "AIR_MINUM",
+            "toilet": "JAMBAN",
+            "electricity": "PENERANGAN",
+            "electricity_va": "DAYA_VA",
+            "cooking_fuel": "BAHAN_BAKAR",
+            "owns_motorcycle": "MOTOR",
+            "owns_refrigerator": "KULKAS",
+            "owns_car": "MOBIL",
+            "owns_land": "LAHAN",
+            "land_area_m2": "LUAS_LAHAN",
+            "livestock_count": "TERNAK",
+        },
         "authoritative_for": [
             "floor_material",
             "wall_material",
@@ -108,7 +136,14 @@ BUILTIN_SOURCES: list[dict[str, Any]] = [
             "drinking_water",
             "toilet",
             "electricity",
+            "electricity_va",
             "cooking_fuel",
+            "owns_motorcycle",
+            "owns_refrigerator",
+            "owns_car",
+            "owns_land",
+            "land_area_m2",
+            "livestock_count",
         ],
         "precedence": 80,
         "flags": [],
@@ -207,6 +242,16 @@ def config_check(config: dict[str, Any]) -> dict[str, Any]:
     for name in config.get("required", []):
         if name not in columns:
             bad("required", f"{name!r} wajib tapi tidak dipetakan / required but not mapped")
+    household = config.get("household_columns", {})
+    if not isinstance(household, dict):
+        bad("household_columns", "household_columns harus objek / must map attributes to columns")
+        household = {}
+    for name in household:
+        if name not in HOUSEHOLD_FIELDS:
+            bad(
+                f"household_columns.{name}",
+                f"atribut rumah tangga {name!r} tidak dikenal / unknown household attribute",
+            )
     for rule in config.get("flags", []):
         if not isinstance(rule, dict) or rule.get("kind") not in FLAG_KINDS:
             bad("flags", f"aturan bendera tidak valid: {rule!r} / invalid flag rule")
@@ -218,6 +263,7 @@ def config_check(config: dict[str, Any]) -> dict[str, Any]:
         "delimiter": "auto",
         "record_id": "",
         "values": {},
+        "household_columns": {},
         "date_formats": [],
         "required": [],
         "authoritative_for": [],

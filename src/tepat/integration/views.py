@@ -10,10 +10,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tepat.accounts.scoping import can_edit_registry, can_view_full_record
 from tepat.core.errors import PermissionDenied, TepatError
-from tepat.integration import selectors, services
+from tepat.integration import conf, selectors, services
 from tepat.integration.models import ImportRun, ReviewPair
-
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
 
 @login_required
@@ -26,7 +24,7 @@ def home(request: HttpRequest) -> HttpResponse:
         source_key = request.POST.get("source", "")
         if upload is None:
             error = "Pilih berkas / choose a file"
-        elif upload.size and upload.size > MAX_UPLOAD_BYTES:
+        elif upload.size and upload.size > conf.max_upload_bytes():
             error = "Berkas terlalu besar / file too large"
         else:
             try:
