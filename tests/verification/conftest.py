@@ -53,3 +53,16 @@ def handover(v: Voucher, *, client_id: str | None = None, when: dt.datetime | No
         method=method,
         device_time=when or dt.datetime.now(dt.UTC),
     )
+
+
+@pytest.fixture
+def allow(supervisor: Any) -> Any:
+    """Set the methods the cast's sembako programme accepts on e-Warung vouchers."""
+
+    def _allow(*methods: str, channel: str = "ewarung") -> Any:
+        return vs.verification_policy_set(
+            acting_user=supervisor, programme_code="SEMBAKO-2026", channel=channel,
+            methods=list(methods),
+        )  # fmt: skip
+
+    return _allow

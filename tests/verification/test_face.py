@@ -12,10 +12,11 @@ skimage = pytest.importorskip("skimage", reason="scikit-image (face test photos)
 
 
 @pytest.fixture
-def enrolled(vouchers, field_agent):
+def enrolled(vouchers, field_agent, allow):
     from tepat.verification import services
     from tests.verification.faces import astronaut_variants
 
+    allow("card", "face")
     ref = vouchers[0].payment.beneficiary_ref
     services.face_enrol(
         acting_user=field_agent, person_ref=ref, image=astronaut_variants()["original"]

@@ -15,6 +15,7 @@ urlpatterns = [
     path("program/", include("tepat.programs.urls")),
     path("penyaluran/", include("tepat.payments.urls")),
     path("lapangan/", include("tepat.verification.urls")),
+    path("verifikasi/", include("tepat.verification.staff_urls")),
     path("ledger/", include("tepat.ledger.urls")),
     path("transparansi/", include("tepat.transparency.urls")),
     path("pemantauan/", include("tepat.monitoring.urls")),

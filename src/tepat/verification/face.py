@@ -51,6 +51,78 @@ def _models() -> tuple[Any, Any, Any]:
     )
 
 
+class BadImage(TepatError):
+    http_status = 422
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Berkas bukan gambar yang dapat dibaca (gunakan foto JPEG atau PNG) / "
+            "the file is not a readable image (use a JPEG or PNG photo)",
+            code="not_an_image",
+            field="image",
+        )
+
+
+class ImageTooLarge(TepatError):
+    http_status = 413
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"Gambar terlalu besar (maksimum {limit // 1_000_000} MB atau {MAX_PIXELS // 1_000_000}"
+            f" megapiksel) / the image is too large",
+            code="image_too_large",
+            field="image",
+        )
+
+
+# A phone photo is a few megapixels; a decompression bomb claims far more than that.
+MAX_PIXELS = 40_000_000
+# Faces are found reliably well below a phone camera's resolution, and dlib's detector time grows
+# with the pixel count, so photos are scaled down to this longest side before the search.
+WORK_SIDE = 1280
+
+
+def image_from_upload(data: bytes, *, max_bytes: int) -> np.ndarray[Any, Any]:
+    """An RGB uint8 array from an uploaded JPEG/PNG (or anything Pillow reads), or a clear error.
+
+    Needs the `face` extra (Pillow comes with scikit-image); callers check `available()` first.
+    """
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    if len(data) > max_bytes:
+        raise ImageTooLarge(max_bytes)
+    if not data:
+        raise BadImage()
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            w, h = probe.size
+            if w * h > MAX_PIXELS:
+                raise ImageTooLarge(max_bytes)
+            probe.draft("RGB", (WORK_SIDE, WORK_SIDE))  # JPEG: decode at a reduced scale
+            img = probe.convert("RGB")
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise BadImage() from exc
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLarge(max_bytes) from exc
+    img.thumbnail((WORK_SIDE, WORK_SIDE))
+    return np.asarray(img, dtype=np.uint8)
+
+
+def image_from_uploaded_file(upload: Any) -> np.ndarray[Any, Any]:
+    """An uploaded photo (a Django UploadedFile) as an RGB array; oversized files are refused
+    before they are read whole, and a clear 501 says when the face extra is not installed."""
+    from django.conf import settings
+
+    limit = int(getattr(settings, "TEPAT_FACE_MAX_UPLOAD_BYTES", 5_000_000))
+    if (getattr(upload, "size", 0) or 0) > limit:
+        raise ImageTooLarge(limit)
+    if not available():
+        raise FaceUnavailable()
+    return image_from_upload(upload.read(limit + 1), max_bytes=limit)
+
+
 def descriptor(image: np.ndarray[Any, Any]) -> np.ndarray[Any, Any] | None:
     """The descriptor of the largest face in an RGB uint8 image, or None when none is found."""
     detector, predictor, encoder = _models()

@@ -42,6 +42,14 @@ class Method(models.TextChoices):
     FACE = "face", _("Verifikasi wajah")
 
 
+class HandoverDecision(models.TextChoices):
+    """What an investigation of a flagged handover concluded."""
+
+    NO_LOSS = "no_loss", _("Tidak ada penyerahan ganda (salah catat atau perangkat)")
+    RECOVERED = "recovered", _("Penyerahan ganda; dana atau barang dikembalikan")
+    ESCALATED = "escalated", _("Penyerahan ganda; diteruskan ke inspektorat")
+
+
 class HandoverStatus(models.TextChoices):
     ACCEPTED = "accepted", _("Diterima")
     DUPLICATE = "duplicate", _("Penukaran ganda (diselidiki)")
@@ -64,6 +72,13 @@ class Handover(models.Model):
         "EwarungSettlement", null=True, blank=True, on_delete=models.PROTECT,
         related_name="handovers",
     )  # fmt: skip
+    # The investigation of a flagged row: decided once, by staff of the voucher's region.
+    decision = models.CharField(max_length=16, choices=HandoverDecision.choices, blank=True)
+    decision_note = models.TextField(blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["id"]
@@ -115,6 +130,22 @@ class OtpChallenge(models.Model):
         return f"OTP for {self.voucher_id}"
 
 
+class FaceCheck(models.Model):
+    """One face comparison made for a voucher; a passed one lets a `face` handover through."""
+
+    voucher = models.ForeignKey(Voucher, on_delete=models.CASCADE, related_name="face_checks")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ok = models.BooleanField()
+    distance = models.FloatField(null=True, blank=True)  # None: no face found in the photo
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Face check for {self.voucher_id}"
+
+
 class FaceTemplate(models.Model):
     """An enrolled face descriptor, encrypted at rest; the photo it came from is not kept."""
 
@@ -137,7 +168,9 @@ class ProxyReason(models.TextChoices):
 class ProxyCollector(models.Model):
     """Someone registered in advance to collect for an elderly or disabled beneficiary."""
 
+    public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
     person_ref = models.CharField(max_length=16, db_index=True)  # the beneficiary
+    village_code = models.CharField(max_length=10, blank=True, db_index=True)  # for scoping
     name = models.CharField(max_length=150)
     id_number_enc = models.TextField()  # the proxy's KTP/card number, encrypted
     reason = models.CharField(max_length=16, choices=ProxyReason.choices)
@@ -146,6 +179,42 @@ class ProxyCollector(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoke_reason = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["id"]
 
     def __str__(self) -> str:
         return f"Proxy for {self.person_ref}"
+
+
+class VerificationPolicy(models.Model):
+    """Which verification methods a programme accepts on one voucher channel.
+
+    Any one of `methods` suffices for a handover; a programme/channel without a row falls back to
+    TEPAT_VERIFICATION_DEFAULT_METHODS. The server enforces it at sync, the device at the counter.
+    """
+
+    programme = models.ForeignKey(
+        "programs.Programme", on_delete=models.CASCADE, related_name="verification_policies"
+    )
+    channel = models.CharField(max_length=16)  # a voucher channel of payments.Channel
+    methods = models.JSONField(default=list)  # values of Method
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["programme_id", "channel"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "channel"], name="one_verification_policy_per_channel"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme_id}/{self.channel}: {','.join(self.methods)}"

@@ -1,4 +1,5 @@
-"""Reads for verification: the day's list for a field agent, the revocation list, the key."""
+"""Reads for verification: the day's list for a field agent, the revocation list, the key, and
+what staff review: flagged handovers, proxies and face enrolment of a person, the policies."""
 
 from __future__ import annotations
 
@@ -9,8 +10,21 @@ from django.utils import timezone
 
 from tepat.accounts.scoping import region_q
 from tepat.verification import signing
-from tepat.verification.models import Handover, HandoverStatus, Voucher
-from tepat.verification.services import card_check, proxy_numbers
+from tepat.verification.models import (
+    FaceTemplate,
+    Handover,
+    HandoverStatus,
+    ProxyCollector,
+    VerificationPolicy,
+    Voucher,
+)
+from tepat.verification.services import (
+    VOUCHER_CHANNELS,
+    PolicyBook,
+    card_check,
+    default_methods,
+    proxy_numbers,
+)
 
 
 def _scoped(user: Any) -> QuerySet[Voucher]:
@@ -39,10 +53,11 @@ def day_list(*, user: Any) -> list[dict[str, Any]]:
         _scoped(user)
         .filter(revoked_at__isnull=True, valid_until__gte=now)
         .exclude(handovers__status=HandoverStatus.ACCEPTED)
-        .select_related("payment")
+        .select_related("payment__cycle")
         .order_by("village_code", "id")
     )
     vouchers = list(qs)
+    policy = PolicyBook()
     refs = [v.payment.beneficiary_ref for v in vouchers]
     cards = _cards(refs)
     proxies = proxy_numbers(refs)
@@ -61,6 +76,7 @@ def day_list(*, user: Any) -> list[dict[str, Any]]:
                 {"name": name, "check": card_check(v.public_id, number)}
                 for name, number in proxies.get(v.payment.beneficiary_ref, [])
             ],
+            "methods": policy.methods(v.payment.cycle.programme_id, v.payment.channel),
         }
         for v in vouchers
     ]
@@ -80,10 +96,65 @@ def public_key() -> dict[str, str]:
     return {"alg": "Ed25519", "key_id": signing.key_id(raw), "public_key": signing.b64e(raw)}
 
 
-def flagged_handovers(*, user: Any) -> QuerySet[Handover]:
-    return Handover.objects.filter(
-        Q(flagged=True), region_q(user, field="voucher__village_code")
-    ).select_related("voucher", "agent")
+def flagged_handovers(*, user: Any, include_resolved: bool = False) -> QuerySet[Handover]:
+    """Flagged handovers in the user's regions (double redemptions, revoked vouchers), open ones
+    first by default, newest first."""
+    qs = Handover.objects.filter(Q(flagged=True), region_q(user, field="voucher__village_code"))
+    if not include_resolved:
+        qs = qs.filter(decided_at__isnull=True)
+    return qs.select_related("voucher__payment__cycle__programme", "agent", "decided_by").order_by(
+        "-received_at", "-id"
+    )
+
+
+def accepted_handover_of(*, voucher: Voucher) -> Handover | None:
+    """The handover that was accepted for a voucher: what a flagged one is compared with."""
+    return (
+        Handover.objects.filter(voucher=voucher, status=HandoverStatus.ACCEPTED)
+        .select_related("agent")
+        .first()
+    )
+
+
+def proxies_of(*, user: Any, person_ref: str, include_revoked: bool = True) -> list[ProxyCollector]:
+    qs = ProxyCollector.objects.filter(
+        region_q(user, field="village_code"), person_ref=person_ref
+    ).order_by("-registered_at", "-id")
+    if not include_revoked:
+        qs = qs.filter(revoked_at__isnull=True)
+    return list(qs)
+
+
+def proxies_in_scope(*, user: Any, limit: int = 200) -> list[ProxyCollector]:
+    """Live proxy registrations in the user's regions, newest first."""
+    return list(
+        ProxyCollector.objects.filter(
+            region_q(user, field="village_code"), revoked_at__isnull=True
+        ).order_by("-registered_at", "-id")[:limit]
+    )
+
+
+def face_enrolled(*, person_ref: str) -> FaceTemplate | None:
+    return FaceTemplate.objects.filter(person_ref=person_ref).first()
+
+
+def policies() -> list[dict[str, Any]]:
+    """Every programme x voucher channel with the methods in force and whether they are set or
+    the default."""
+    from tepat.programs.models import Programme
+
+    rows = {(r.programme_id, r.channel): r for r in VerificationPolicy.objects.all()}
+    default = default_methods()
+    out = []
+    for prog in Programme.objects.order_by("code"):
+        for channel in VOUCHER_CHANNELS:
+            row = rows.get((prog.pk, channel))
+            out.append({
+                "programme": prog.code, "programme_name": prog.name, "channel": str(channel),
+                "methods": list(row.methods) if row else default, "configured": row is not None,
+                "updated_at": row.updated_at if row else None,
+            })  # fmt: skip
+    return out
 
 
 def ewarung_record(*, user: Any) -> list[dict[str, Any]]:

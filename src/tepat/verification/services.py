@@ -32,18 +32,23 @@ from tepat.programs.models import Cycle
 from tepat.verification import signing
 from tepat.verification.models import (
     EwarungSettlement,
+    FaceCheck,
     FaceTemplate,
     Handover,
+    HandoverDecision,
     HandoverStatus,
     Method,
     OtpChallenge,
     ProxyCollector,
     ProxyReason,
+    VerificationPolicy,
     Voucher,
 )
 
 VOUCHER_CHANNELS = (Channel.CASH_POS, Channel.EWARUNG)
 ISSUERS = frozenset({Role.ADMIN, Role.OPERATOR, Role.SUPERVISOR})
+# Who decides which checks a programme demands at the counter: a national, not a local, choice.
+POLICY_EDITORS = frozenset({Role.ADMIN, Role.SUPERVISOR})
 PHONE_CONTEXT = "registry.person.phone"
 
 
@@ -149,11 +154,43 @@ def proxy_register(
     with transaction.atomic(durable=True):
         proxy = ProxyCollector.objects.create(
             person_ref=person_ref, name=name.strip()[:150], reason=reason,
+            village_code=person.household.village_id,
             id_number_enc=crypto.encrypt(digits, context=PROXY_CONTEXT), registered_by=acting_user,
         )  # fmt: skip
         audit_record(actor=acting_user, action="proxy.register", target_type="person",
                      target_id=person_ref, region_code=person.household.village_id,
                      detail={"reason": reason})  # fmt: skip
+    return proxy
+
+
+def proxy_revoke(*, acting_user: Any, proxy_id: str, reason: str) -> ProxyCollector:
+    """End a proxy registration (the proxy moved away, the family asked): devices stop accepting
+    the proxy's number at their next download, the server at the next sync."""
+    from tepat.registry.models import Person
+
+    _require(acting_user, ISSUERS, "mencabut kuasa / revoke proxies")
+    if not reason.strip():
+        raise ValidationFailed([FieldProblem("reason", "required", "Alasan wajib diisi")])
+    with transaction.atomic(durable=True):
+        proxy = ProxyCollector.objects.select_for_update().filter(public_id=proxy_id).first()
+        if proxy is None:
+            raise NotFound()
+        village = proxy.village_code or (
+            Person.objects.filter(public_id=proxy.person_ref)
+            .values_list("household__village_id", flat=True)
+            .first()
+            or ""
+        )
+        if not can_see_region(acting_user, village):
+            raise NotFound()
+        if proxy.revoked_at is None:
+            proxy.revoked_at = timezone.now()
+            proxy.revoked_by = acting_user
+            proxy.revoke_reason = reason.strip()[:255]
+            proxy.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+            audit_record(actor=acting_user, action="proxy.revoke", target_type="person",
+                         target_id=proxy.person_ref, region_code=village,
+                         detail={"proxy": proxy.public_id, "reason": proxy.revoke_reason})  # fmt: skip
     return proxy
 
 
@@ -165,6 +202,73 @@ def proxy_numbers(person_refs: Sequence[str]) -> dict[str, list[tuple[str, str]]
         number = crypto.decrypt(p.id_number_enc, context=PROXY_CONTEXT)
         out.setdefault(p.person_ref, []).append((p.name, number))
     return out
+
+
+# --- verification policy per programme and channel --------------------------------------------
+
+
+def default_methods() -> list[str]:
+    raw = setting("TEPAT_VERIFICATION_DEFAULT_METHODS", "card,otp")
+    methods = [m.strip() for m in str(raw).split(",") if m.strip() in Method.values]
+    return methods or [Method.CARD]
+
+
+class PolicyBook:
+    """Allowed methods per (programme id, channel), read once per request or sync batch."""
+
+    def __init__(self) -> None:
+        self._rows = {
+            (programme_id, channel): list(methods)
+            for programme_id, channel, methods in VerificationPolicy.objects.values_list(
+                "programme_id", "channel", "methods"
+            )
+        }
+        self._default = default_methods()
+
+    def methods(self, programme_id: int, channel: str) -> list[str]:
+        return self._rows.get((programme_id, channel), self._default)
+
+
+def verification_policy_set(
+    *, acting_user: Any, programme_code: str, channel: str, methods: Sequence[str]
+) -> VerificationPolicy:
+    """Set which methods (any one suffices) a programme accepts on a voucher channel."""
+    from tepat.programs.models import Programme
+
+    _require(acting_user, POLICY_EDITORS, "mengatur metode verifikasi / set verification methods")
+    problems = []
+    if channel not in VOUCHER_CHANNELS:
+        problems.append(FieldProblem("channel", "unknown_code",
+                                     "Saluran harus cash_pos atau ewarung / must be cash_pos or ewarung"))  # fmt: skip
+    unknown = [m for m in methods if m not in Method.values]
+    if unknown:
+        problems.append(FieldProblem("methods", "unknown_code",
+                                     f"Metode tidak dikenal / unknown method: {', '.join(unknown)}"))  # fmt: skip
+    chosen = [m for m in Method.values if m in set(methods)]  # canonical order, no repeats
+    if not chosen and not unknown:
+        problems.append(FieldProblem("methods", "required",
+                                     "Pilih minimal satu metode / choose at least one method"))  # fmt: skip
+    programme = Programme.objects.filter(code=programme_code).first()
+    if programme is None:
+        raise NotFound()
+    if problems:
+        raise ValidationFailed(problems)
+    with transaction.atomic(durable=True):
+        row = (
+            VerificationPolicy.objects.select_for_update()
+            .filter(programme=programme, channel=channel)
+            .first()
+        )
+        before = list(row.methods) if row else None
+        if row is None:
+            row = VerificationPolicy(programme=programme, channel=channel)
+        row.methods = chosen
+        row.updated_by = acting_user
+        row.save()
+        audit_record(actor=acting_user, action="verification_policy.set", target_type="programme",
+                     target_id=programme.public_id, detail={"channel": channel, "before": before,
+                                                            "after": chosen})  # fmt: skip
+    return row
 
 
 # --- one-time codes ------------------------------------------------------------------------
@@ -190,6 +294,7 @@ def otp_send(*, acting_user: Any, voucher_id: str, gateway: Any = None) -> OtpCh
     from tepat.payments.sms import SimulatedSmsGateway
 
     v = _scoped_voucher(acting_user, voucher_id)
+    _require_method(v, Method.OTP)
     phone = _phone_of(v.payment.beneficiary_ref)
     if not phone:
         raise TepatError("Tidak ada nomor telepon terdaftar / no registered phone", code="no_phone")
@@ -236,10 +341,22 @@ def otp_check(*, acting_user: Any, voucher_id: str, code: str) -> bool:
 
 def _scoped_voucher(user: Any, voucher_id: str) -> Voucher:
     _require(user, frozenset({Role.FIELD_AGENT, *ISSUERS}), "memverifikasi / verify")
-    v = Voucher.objects.select_related("payment").filter(public_id=voucher_id).first()
+    v = Voucher.objects.select_related("payment__cycle").filter(public_id=voucher_id).first()
     if v is None or not can_see_region(user, v.village_code):
         raise NotFound()
     return v
+
+
+def _require_method(v: Voucher, method: str) -> None:
+    """Refuse a check the voucher's programme does not accept on its channel: no SMS is sent and
+    no photo compared for a handover the sync would reject anyway."""
+    allowed = PolicyBook().methods(v.payment.cycle.programme_id, v.payment.channel)
+    if method not in allowed:
+        raise TepatError(
+            f"Metode {method} tidak berlaku untuk program dan saluran voucher ini (yang berlaku: "
+            f"{', '.join(allowed)}) / method not allowed for this programme and channel",
+            code="method_not_allowed",
+        )
 
 
 def verification_failure_record(
@@ -338,6 +455,20 @@ def handovers_sync(*, acting_user: Any, device_id: str, items: Sequence[Handover
                 voucher__public_id__in=vids, status=HandoverStatus.ACCEPTED
             ).values_list("voucher__public_id", flat=True)
         )
+        policy = PolicyBook()
+        # A code or a face is checked online before the handover: the sync only accepts a
+        # handover by one of those methods when the check really passed for that voucher.
+        vpks = [v.pk for v in vouchers.values()]
+        otp_passed = set(
+            OtpChallenge.objects.filter(voucher_id__in=vpks, used_at__isnull=False).values_list(
+                "voucher_id", flat=True
+            )
+        )
+        face_passed = set(
+            FaceCheck.objects.filter(voucher_id__in=vpks, ok=True).values_list(
+                "voucher_id", flat=True
+            )
+        )
         rows: list[Handover] = []
         ledger: list[tuple[str, dict[str, Any], str]] = []
         failures: list[tuple[str, str, str]] = []
@@ -362,6 +493,18 @@ def handovers_sync(*, acting_user: Any, device_id: str, items: Sequence[Handover
                 res.rejected[it.client_id] = "revoked"
                 failures.append((v.public_id, it.method, "revoked"))
                 continue
+            p = v.payment
+            why = ""
+            if it.method not in policy.methods(p.cycle.programme_id, p.channel):
+                why = "method_not_allowed"
+            elif it.method == Method.OTP and v.pk not in otp_passed:
+                why = "otp_not_verified"
+            elif it.method == Method.FACE and v.pk not in face_passed:
+                why = "face_not_verified"
+            if why:
+                res.rejected[it.client_id] = why
+                failures.append((v.public_id, it.method, why))
+                continue
             if (
                 it.by_proxy
                 and not ProxyCollector.objects.filter(
@@ -380,7 +523,6 @@ def handovers_sync(*, acting_user: Any, device_id: str, items: Sequence[Handover
             taken.add(v.public_id)
             rows.append(Handover(voucher=v, status=HandoverStatus.ACCEPTED, **base))
             res.accepted.append(it.client_id)
-            p = v.payment
             ledger.append((
                 "handover.recorded",
                 {
@@ -411,6 +553,50 @@ def handovers_sync(*, acting_user: Any, device_id: str, items: Sequence[Handover
     return res
 
 
+def handover_resolve(*, acting_user: Any, client_id: str, decision: str, note: str) -> Handover:
+    """Close the investigation of a flagged handover (a double redemption, a revoked voucher)
+    with a decision and a note; decided once, by staff of the voucher's region."""
+    _require(acting_user, ISSUERS, "menyelesaikan penyelidikan / resolve investigations")
+    problems = []
+    if decision not in HandoverDecision.values:
+        problems.append(FieldProblem("decision", "unknown_code",
+                                     " | ".join(HandoverDecision.values)))  # fmt: skip
+    if not note.strip():
+        problems.append(
+            FieldProblem("note", "required", "Catatan wajib diisi / a note is required")
+        )
+    try:
+        key = uuid.UUID(client_id)
+    except ValueError as exc:
+        raise NotFound() from exc
+    with transaction.atomic(durable=True):
+        h = (
+            Handover.objects.select_for_update()
+            .select_related("voucher")
+            .filter(client_id=key, flagged=True)
+            .first()
+        )
+        if h is None or not can_see_region(acting_user, h.voucher.village_code):
+            raise NotFound()
+        if problems:
+            raise ValidationFailed(problems)
+        if h.decided_at is not None:
+            raise TepatError(
+                "Penyelidikan ini sudah diselesaikan / this investigation is already resolved",
+                code="already_resolved",
+            )
+        h.decision = decision
+        h.decision_note = note.strip()[:2000]
+        h.decided_at = timezone.now()
+        h.decided_by = acting_user
+        h.save(update_fields=["decision", "decision_note", "decided_at", "decided_by"])
+        audit_record(actor=acting_user, action="handover.resolve", target_type="handover",
+                     target_id=str(h.client_id), region_code=h.voucher.village_code,
+                     detail={"voucher": h.voucher.public_id, "status": h.status,
+                             "before": None, "after": decision, "note": h.decision_note})  # fmt: skip
+    return h
+
+
 # --- face verification (optional extra) ----------------------------------------------------
 
 FACE_CONTEXT = "verification.face_template"
@@ -430,21 +616,38 @@ def _template_decode(enc: str) -> Any:
     return np.frombuffer(signing.b64d(crypto.decrypt(enc, context=FACE_CONTEXT)), dtype="<f4")
 
 
+class NoFace(TepatError):
+    http_status = 422
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Wajah tidak terdeteksi pada foto; ambil ulang dengan wajah menghadap kamera dan "
+            "cahaya cukup / no face found in the photo",
+            code="no_face",
+            field="image",
+        )
+
+
 def face_enrol(*, acting_user: Any, person_ref: str, image: Any) -> FaceTemplate:
     """Enrol a face from a photo (an RGB array): only the encrypted descriptor is kept."""
+    from tepat.registry.models import Person
     from tepat.verification import face
 
     _require(acting_user, frozenset({Role.FIELD_AGENT, *ISSUERS}), "merekam wajah / enrol faces")
+    person = Person.objects.select_related("household").filter(public_id=person_ref).first()
+    if person is None or not can_see_region(acting_user, person.household.village_id):
+        raise NotFound()
     vec = face.descriptor(image)
     if vec is None:
-        raise TepatError("Wajah tidak terdeteksi / no face found", code="no_face")
+        raise NoFace()
     with transaction.atomic(durable=True):
-        tpl, _ = FaceTemplate.objects.update_or_create(
+        tpl, created = FaceTemplate.objects.update_or_create(
             person_ref=person_ref,
             defaults={"template_enc": _template_encode(vec), "enrolled_by": acting_user},
         )
         audit_record(actor=acting_user, action="face.enrol", target_type="person",
-                     target_id=person_ref)  # fmt: skip
+                     target_id=person_ref, region_code=person.household.village_id,
+                     detail={"replaced": not created})  # fmt: skip
     return tpl
 
 
@@ -460,6 +663,7 @@ def face_verify(*, acting_user: Any, voucher_id: str, image: Any) -> FaceResult:
     from tepat.verification import face
 
     v = _scoped_voucher(acting_user, voucher_id)
+    _require_method(v, Method.FACE)
     threshold = float(setting("TEPAT_FACE_THRESHOLD", 0.5))
     tpl = FaceTemplate.objects.filter(person_ref=v.payment.beneficiary_ref).first()
     if tpl is None:
@@ -467,12 +671,15 @@ def face_verify(*, acting_user: Any, voucher_id: str, image: Any) -> FaceResult:
     vec = face.descriptor(image)
     dist = None if vec is None else face.distance(vec, _template_decode(tpl.template_enc))
     ok = dist is not None and dist <= threshold
-    audit_record(
-        actor=acting_user, action="verification.face" if ok else "verification.failed",
-        target_type="voucher", target_id=v.public_id, region_code=v.village_code,
-        detail={"method": Method.FACE, "distance": None if dist is None else round(dist, 4),
-                "threshold": threshold, "ok": ok},
-    )  # fmt: skip
+    with transaction.atomic(durable=True):
+        FaceCheck.objects.create(voucher=v, agent=acting_user, ok=ok, distance=dist)
+        audit_record(
+            actor=acting_user, action="verification.face" if ok else "verification.failed",
+            target_type="voucher", target_id=v.public_id, region_code=v.village_code,
+            detail={"method": Method.FACE, "distance": None if dist is None else round(dist, 4),
+                    "threshold": threshold, "ok": ok,
+                    "reason": "" if ok else ("no_face" if dist is None else "mismatch")},
+        )  # fmt: skip
     return FaceResult(ok, dist, threshold)
 
 

@@ -1,9 +1,16 @@
 // Tepat field app: verifies signed vouchers offline and queues handovers in IndexedDB.
 // Every handover gets a client-generated id, so resending a batch to the server is harmless.
+// A card check runs offline; a one-time code or a face check needs the server (online steps),
+// and the server accepts a handover by those methods only when the check passed there.
+// Messages come translated from the page (json_script "field-messages"): no text lives here.
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
   const API = "/api/verification";
+  const T = JSON.parse(($("field-messages") || {}).textContent || "{}");
+  const t = (key, vars) => (T[key] || key).replace(/\{(\w+)\}/g, (m, k) => (vars && k in vars ? vars[k] : m));
+  // Voucher id -> methods whose online check passed in this session.
+  const verified = new Map();
   let dbp = null;
 
   function db() {
@@ -60,8 +67,31 @@
   async function refreshCounts() {
     $("count").textContent = (await all("list")).length;
     $("queued").textContent = (await all("queue")).length;
-    $("net").textContent = navigator.onLine ? "daring" : "luring";
+    $("net").textContent = navigator.onLine ? t("online") : t("offline");
+    $("otp-offline").hidden = navigator.onLine;
   }
+  function show(el, cls, text) {
+    el.className = cls;
+    el.textContent = text;
+  }
+  async function post(path, body) {
+    const isForm = body instanceof FormData;
+    return fetch(API + path, {
+      method: "POST", credentials: "same-origin",
+      headers: isForm ? { "X-CSRFToken": csrf() } : { "Content-Type": "application/json", "X-CSRFToken": csrf() },
+      body: isForm ? body : JSON.stringify(body),
+    });
+  }
+  async function errorOf(r) {
+    try {
+      return await r.json();
+    } catch (e) {
+      return { code: "http_" + r.status, message: "HTTP " + r.status };
+    }
+  }
+  const methodsOf = (item) => (item && item.methods && item.methods.length ? item.methods : ["card"]);
+  const methodNames = (ms) => ms.map((m) => t("method_" + m)).join(", ");
+  const chosenMethod = () => (document.querySelector("input[name=method]:checked") || {}).value || "card";
 
   async function download() {
     const r = await fetch(API + "/day", { credentials: "same-origin" });
@@ -70,64 +100,184 @@
     await tx("list", "readwrite", (o) => { o.clear(); data.items.forEach((i) => o.put(i)); });
     await put("meta", data.revoked, "revoked");
     await put("meta", data.key, "key");
-    $("result").textContent = "Daftar diunduh: " + data.items.length + " voucher";
+    $("result").textContent = t("downloaded", { n: data.items.length });
     await refreshCounts();
   }
 
-  // The same check the server runs: signature, revocation, validity window.
+  // The same check the server runs: signature, revocation, validity window. `reason` is a
+  // message key (and the code reported to the server at sync).
   async function verifyToken(token) {
     const key = await get("meta", "key");
-    if (!key) return { ok: false, reason: "Kunci publik belum diunduh" };
+    if (!key) return { ok: false, reason: "no_key" };
     const parts = token.trim().split(".");
-    if (parts.length !== 2) return { ok: false, reason: "QR tidak dikenali" };
-    const pub = await crypto.subtle.importKey("raw", b64d(key.public_key), { name: "Ed25519" }, false, ["verify"]);
-    const body = b64d(parts[0]);
-    const good = await crypto.subtle.verify({ name: "Ed25519" }, pub, b64d(parts[1]), body);
-    if (!good) return { ok: false, reason: "Tanda tangan voucher tidak sah" };
+    if (parts.length !== 2) return { ok: false, reason: "unreadable" };
+    let good = false;
+    let body = null;
+    try {
+      const pub = await crypto.subtle.importKey("raw", b64d(key.public_key), { name: "Ed25519" }, false, ["verify"]);
+      body = b64d(parts[0]);
+      good = await crypto.subtle.verify({ name: "Ed25519" }, pub, b64d(parts[1]), body);
+    } catch (e) {
+      return { ok: false, reason: "unreadable" };
+    }
+    if (!good) return { ok: false, reason: "bad_signature" };
     const p = JSON.parse(new TextDecoder().decode(body));
     const revoked = (await get("meta", "revoked")) || [];
-    if (revoked.includes(p.id)) return { ok: false, reason: "Voucher telah dicabut", p };
+    if (revoked.includes(p.id)) return { ok: false, reason: "revoked", p };
     const now = Date.now() / 1000;
-    if (now > p.u) return { ok: false, reason: "Voucher kedaluwarsa", p };
+    if (now > p.u) return { ok: false, reason: "expired", p };
     return { ok: true, p };
+  }
+
+  // The voucher on screen and its entry in the day's list, or the reason it cannot be used.
+  async function currentVoucher() {
+    const token = $("token").value;
+    const v = await verifyToken(token);
+    if (!v.ok) return { reason: v.reason, p: v.p };
+    const item = await get("list", v.p.id);
+    if (!item) return { reason: "not_in_list", p: v.p };
+    if (item.redeemed) return { reason: "already_redeemed", p: v.p };
+    return { p: v.p, item, token: token.trim() };
+  }
+
+  // Offer only the methods the voucher's programme accepts on its channel.
+  async function showMethods() {
+    const token = $("token").value.trim();
+    const radios = document.querySelectorAll("input[name=method]");
+    if (!token) {
+      radios.forEach((r) => { r.disabled = false; });
+      $("allowed").textContent = "";
+      return;
+    }
+    const cur = await currentVoucher();
+    if (!cur.item) return;
+    const allowed = methodsOf(cur.item);
+    radios.forEach((r) => { r.disabled = !allowed.includes(r.value); });
+    if (!allowed.includes(chosenMethod())) {
+      const first = document.querySelector("input[name=method][value=" + allowed[0] + "]");
+      if (first) first.checked = true;
+    }
+    $("allowed").textContent = t("allowed_methods", { methods: methodNames(allowed) });
+    showSteps();
+  }
+  function showSteps() {
+    const m = chosenMethod();
+    $("card-step").hidden = m !== "card";
+    $("otp-step").hidden = m !== "otp";
+    $("face-step").hidden = m !== "face";
+  }
+
+  // --- online steps: one-time code and face -------------------------------------------------
+  async function onlineVoucher(status, method) {
+    if (!navigator.onLine) {
+      show(status, "bad", t("online_only"));
+      return null;
+    }
+    const cur = await currentVoucher();
+    if (!cur.item) {
+      show(status, "bad", t("rejected", { reason: t(cur.reason) }));
+      return null;
+    }
+    const allowed = methodsOf(cur.item);
+    if (!allowed.includes(method)) {
+      show(status, "bad", t("method_not_allowed", { methods: methodNames(allowed) }));
+      return null;
+    }
+    return cur;
+  }
+  function serverError(status, err) {
+    const known = {
+      no_phone: "otp_no_phone", no_face: "face_no_face", not_an_image: "face_not_image",
+      image_too_large: "face_too_large", face_unavailable: "face_unavailable",
+      not_enrolled: "face_not_enrolled",
+    };
+    show(status, "bad", known[err.code] ? t(known[err.code]) : t("failed", { error: err.message || err.code }));
+  }
+  async function otpSend() {
+    const status = $("otp-status");
+    const cur = await onlineVoucher(status, "otp");
+    if (!cur) return;
+    const r = await post("/otp/send", { voucher_id: cur.p.id });
+    if (!r.ok) return serverError(status, await errorOf(r));
+    show(status, "ok", t("otp_sent"));
+    $("otp-code").focus();
+  }
+  async function otpCheck() {
+    const status = $("otp-status");
+    const code = $("otp-code").value.replace(/\D/g, "");
+    if (code.length !== 6) return show(status, "bad", t("otp_enter"));
+    const cur = await onlineVoucher(status, "otp");
+    if (!cur) return;
+    const r = await post("/otp/check", { voucher_id: cur.p.id, code });
+    if (!r.ok) return serverError(status, await errorOf(r));
+    const res = await r.json();
+    if (!res.ok) return show(status, "bad", t("otp_wrong"));
+    if (!verified.has(cur.p.id)) verified.set(cur.p.id, new Set());
+    verified.get(cur.p.id).add("otp");
+    $("otp-code").value = "";
+    show(status, "ok", t("otp_ok"));
+  }
+  async function faceCheck() {
+    const status = $("face-status");
+    const file = $("face-photo").files[0];
+    if (!file) return show(status, "bad", t("face_no_photo"));
+    const cur = await onlineVoucher(status, "face");
+    if (!cur) return;
+    const form = new FormData();
+    form.append("voucher_id", cur.p.id);
+    form.append("image", file);
+    const r = await post("/face/verify", form);
+    if (!r.ok) return serverError(status, await errorOf(r));
+    const res = await r.json();
+    if (!res.ok) return show(status, "bad", t("face_mismatch"));
+    if (!verified.has(cur.p.id)) verified.set(cur.p.id, new Set());
+    verified.get(cur.p.id).add("face");
+    show(status, "ok", t("face_ok"));
   }
 
   async function verifyAndHandOver() {
     const out = $("result");
     out.className = "";
-    const token = $("token").value;
-    const v = await verifyToken(token);
-    const fail = async (reason, p) => {
-      out.className = "bad";
-      out.textContent = "Ditolak: " + reason;
+    const method = chosenMethod();
+    // Failed checks go to the server at the next sync, by code, for the audit trail.
+    const fail = async (reason, p, vars) => {
+      show(out, "bad", t("rejected", { reason: t(reason, vars) }));
       const f = (await get("meta", "failures")) || [];
-      f.push({ voucher_id: p ? p.id : "", method: "card", reason: reason.slice(0, 60) });
+      f.push({ voucher_id: p ? p.id : "", method, reason });
       await put("meta", f, "failures");
     };
-    if (!v.ok) return fail(v.reason, v.p);
-    const item = await get("list", v.p.id);
-    if (!item) return fail("Voucher tidak ada di daftar hari ini", v.p);
-    if (item.redeemed) return fail("Voucher sudah diserahkan", v.p);
-    const check = await sha256hex(v.p.id + ":" + $("card").value.replace(/\D/g, ""));
-    if ($("proxy").checked) {
-      // A proxy shows their own registered ID number instead of the KKS card.
-      if (!(item.proxies || []).some((p) => p.check === check)) {
-        return fail("Kuasa tidak terdaftar untuk penerima ini", v.p);
+    const cur = await currentVoucher();
+    if (!cur.item) return fail(cur.reason, cur.p);
+    const { p, item, token } = cur;
+    const allowed = methodsOf(item);
+    if (!allowed.includes(method)) return fail("method_not_allowed", p, { methods: methodNames(allowed) });
+    const byProxy = method === "card" && $("proxy").checked;
+    if (method === "card") {
+      const check = await sha256hex(p.id + ":" + $("card").value.replace(/\D/g, ""));
+      if (byProxy) {
+        // A proxy shows their own registered ID number instead of the KKS card.
+        if (!(item.proxies || []).some((x) => x.check === check)) return fail("proxy_unknown", p);
+      } else if (!item.card_check || check !== item.card_check) {
+        return fail("card_mismatch", p);
       }
-    } else if (!item.card_check || check !== item.card_check) {
-      return fail("Nomor kartu KKS tidak cocok", v.p);
+    } else if (!(verified.get(p.id) || new Set()).has(method)) {
+      return fail(method === "otp" ? "otp_needed" : "face_needed", p);
     }
     const handover = {
-      client_id: crypto.randomUUID(), token: token.trim(), method: "card",
-      device_time: new Date().toISOString(), by_proxy: $("proxy").checked,
+      client_id: crypto.randomUUID(), token, method,
+      device_time: new Date().toISOString(), by_proxy: byProxy,
     };
     await put("queue", handover);
     item.redeemed = true;
     await put("list", item);
-    out.className = "ok";
-    out.textContent = "Diserahkan: " + item.name + " (Rp" + item.amount + ") — menunggu sinkronisasi";
+    verified.delete(p.id);
+    show(out, "ok", t("handed_over", { name: item.name, amount: item.amount }));
     $("token").value = "";
     $("card").value = "";
+    $("proxy").checked = false;
+    $("otp-status").textContent = "";
+    $("face-status").textContent = "";
+    $("face-photo").value = "";
     await refreshCounts();
   }
 
@@ -154,22 +304,32 @@
     for (const id of done) await del("queue", id);
     // Handovers the server had already applied (an earlier, interrupted sync) count as received.
     const received = res.accepted.length + res.already.length;
-    const msg = "Sinkron: " + received + " diterima, " + res.duplicates.length +
-      " penukaran ganda, " + Object.keys(res.rejected).length + " ditolak";
-    $("syncresult").textContent = msg;
+    $("syncresult").textContent = t("synced", {
+      received, duplicates: res.duplicates.length, rejected: Object.keys(res.rejected).length,
+    });
     $("syncresult").className = res.duplicates.length ? "bad" : "ok";
     await refreshCounts();
   }
 
-  const guard = (fn) => () => fn().catch((e) => { $("result").className = "bad"; $("result").textContent = "Gagal: " + e.message; });
+  const guard = (fn, where) => () => fn().catch((e) => {
+    const el = $(where || "result");
+    // A fetch that cannot reach the server rejects with a TypeError: say it needs a connection.
+    show(el, "bad", e instanceof TypeError && !navigator.onLine ? t("online_only") : t("failed", { error: e.message }));
+  });
   $("download").addEventListener("click", guard(download));
   $("verify").addEventListener("click", guard(verifyAndHandOver));
   $("sync").addEventListener("click", guard(sync));
+  $("otp-send").addEventListener("click", guard(otpSend, "otp-status"));
+  $("otp-check").addEventListener("click", guard(otpCheck, "otp-status"));
+  $("face-check").addEventListener("click", guard(faceCheck, "face-status"));
+  $("token").addEventListener("input", () => { showMethods().catch(() => {}); });
+  document.querySelectorAll("input[name=method]").forEach((r) => r.addEventListener("change", showSteps));
   window.addEventListener("online", () => { refreshCounts(); sync().catch(() => {}); });
   window.addEventListener("offline", refreshCounts);
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/lapangan/sw.js", { scope: "/lapangan/" }).catch(() => {});
   }
   refreshCounts();
+  showSteps();
   window.tepatField = { sync, download };
 })();
