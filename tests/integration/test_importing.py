@@ -141,3 +141,44 @@ def test_a_new_delivery_supersedes_the_same_records(sources):
 def test_it_refuses_an_unknown_source(sources):
     with pytest.raises(NotFound):
         _import(_csv(GOOD), source="nope")
+
+
+def test_an_import_whose_process_died_is_marked_failed_and_can_be_uploaded_again(sources, settings):
+    """A killed import (no progress for longer than the setting) stops counting as running;
+    it applied nothing, and the same file imports again."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tepat.core.models import AuditEvent
+    from tepat.integration.importing import INTERRUPTED, import_run_create, import_runs_reap_stale
+
+    data = _csv(GOOD)
+    dead = import_run_create(
+        acting_user=None, source_key="bpjs", file_name="bpjs.csv", data=data
+    ).run
+    ImportRun.objects.filter(pk=dead.pk).update(
+        status=ImportRun.Status.RUNNING,
+        heartbeat_at=timezone.now() - dt.timedelta(minutes=11),
+        processed_rows=0,
+    )
+    fresh = import_run_create(acting_user=None, source_key="bpjs", file_name="x.csv", data=b"x")
+    ImportRun.objects.filter(pk=fresh.run.pk).update(
+        status=ImportRun.Status.RUNNING, heartbeat_at=timezone.now()
+    )
+    # The next upload found the dead run and marked it.
+    assert import_runs_reap_stale() == 0
+    dead.refresh_from_db()
+    assert dead.status == "failed"
+    assert dead.error == INTERRUPTED
+    assert not StagedRecord.objects.filter(run=dead).exists()
+    assert AuditEvent.objects.filter(
+        action="integration.import_interrupted", target_id=dead.public_id
+    ).exists()
+    assert ImportRun.objects.get(pk=fresh.run.pk).status == "running"  # still alive
+    settings.TEPAT_IMPORT_STALE_SECONDS = 0
+    assert import_runs_reap_stale(now=timezone.now() + dt.timedelta(seconds=1)) == 1
+
+    again = import_file(acting_user=None, source_key="bpjs", file_name="bpjs.csv", data=data)
+    assert not again.duplicate
+    assert again.run.status == "done"

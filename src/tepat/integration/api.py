@@ -314,6 +314,7 @@ def _result(request: HttpRequest, result: ImportResult) -> Status[dict[str, Any]
 
 
 def _run(public_id: str) -> ImportRun:
+    services.import_runs_reap_stale()  # a run whose process died stops "running" here
     run = selectors.import_run_get(public_id)
     if run is None:
         raise NotFound()

@@ -24,3 +24,10 @@ def inline_jobs() -> bool:
 def max_upload_bytes() -> int:
     """The largest delivery the pages and the API accept in one upload (held in memory)."""
     return int(getattr(settings, "TEPAT_INTEGRATION_MAX_UPLOAD_BYTES", 200 * 1024 * 1024))
+
+
+def stale_import_seconds() -> int:
+    """An import that has not reported progress for this long is taken as interrupted (its
+    process was killed or the server restarted): it is marked failed and can be uploaded again.
+    Validation reports progress every 2,000 rows, far more often than this."""
+    return int(getattr(settings, "TEPAT_IMPORT_STALE_SECONDS", 600))

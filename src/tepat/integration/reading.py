@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,8 +44,13 @@ def sniff_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
+_MOJIBAKE_RE = re.compile("|".join(re.escape(m) for m in MOJIBAKE))
+
+
 def _bad_encoding(values: dict[str, str], number: int) -> list[FieldProblem]:
-    out = []
+    out: list[FieldProblem] = []
+    if not _MOJIBAKE_RE.search("\x00".join(values.values())):
+        return out  # the common case: one scan of the whole row
     for name, value in values.items():
         if any(mark in value for mark in MOJIBAKE):
             out.append(

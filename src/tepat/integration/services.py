@@ -26,6 +26,7 @@ from tepat.integration.importing import (
     import_file,
     import_run_create,
     import_run_process,
+    import_runs_reap_stale,
     quarantine_raw,
 )
 from tepat.integration.models import ImportRun, LinkRun, QuarantinedRow, ReviewPair, Source
@@ -35,6 +36,7 @@ __all__ = [
     "import_file",
     "import_run_create",
     "import_run_process",
+    "import_runs_reap_stale",
     "link_run_execute",
 ]
 

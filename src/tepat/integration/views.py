@@ -18,6 +18,7 @@ from tepat.integration.models import ImportRun, ReviewPair
 @require_http_methods(["GET", "POST"])
 def home(request: HttpRequest) -> HttpResponse:
     services.sources_ensure_builtin()
+    services.import_runs_reap_stale()
     error = ""
     if request.method == "POST":
         upload = request.FILES.get("file")
@@ -53,6 +54,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _run(public_id: str) -> ImportRun:
+    services.import_runs_reap_stale()  # a run whose process died stops "running" here
     run = selectors.import_run_get(public_id)
     if run is None:
         raise Http404
