@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -27,6 +30,10 @@ SECRET_KEY = secret_from_env_or_file("TEPAT_SECRET_KEY", VAR_DIR / "keys" / "sec
 FIELD_KEY = secret_from_env_or_file("TEPAT_FIELD_KEY", VAR_DIR / "keys" / "field_key")
 FIELD_KEYS_OLD = env_list("TEPAT_FIELD_KEYS_OLD", [])
 BLIND_INDEX_KEY = secret_from_env_or_file("TEPAT_BLIND_INDEX_KEY", VAR_DIR / "keys" / "blind_key")
+
+# Reverse proxies (addresses or CIDR blocks) whose X-Forwarded-For is believed for per-address
+# rate limits on the citizen pages; empty means the socket address is the client.
+TEPAT_TRUSTED_PROXIES = env_list("TEPAT_TRUSTED_PROXIES", [])
 
 ALLOWED_HOSTS = env_list("TEPAT_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("TEPAT_CSRF_TRUSTED_ORIGINS", [])
@@ -141,6 +148,15 @@ TEPAT_LINK_REVIEW_THRESHOLD = env_float("TEPAT_LINK_REVIEW_THRESHOLD", 0.5)
 # Run uploaded imports inside the request instead of a background thread (tests, tiny offices).
 TEPAT_INTEGRATION_INLINE_JOBS = env_bool("TEPAT_INTEGRATION_INLINE_JOBS", False)
 
+# SMS: "simulator" (a JSON-lines file under var/) or "http" (a real gateway, see
+# tepat.portal.gateway); the token and the webhook secret also read from *_FILE.
+TEPAT_SMS_GATEWAY = env_str("TEPAT_SMS_GATEWAY", "simulator")
+TEPAT_SMS_HTTP_URL = env_str("TEPAT_SMS_HTTP_URL", "")
+TEPAT_SMS_HTTP_TOKEN = env_str("TEPAT_SMS_HTTP_TOKEN", "")
+TEPAT_SMS_HTTP_TIMEOUT_S = env_float("TEPAT_SMS_HTTP_TIMEOUT_S", 5.0)
+TEPAT_SMS_HTTP_RETRIES = env_int("TEPAT_SMS_HTTP_RETRIES", 2)
+TEPAT_SMS_WEBHOOK_SECRET = env_str("TEPAT_SMS_WEBHOOK_SECRET", "")
+
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
@@ -181,3 +197,57 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("TEPAT_LOG_LEVEL", "WARNING")},
 }
+
+# Settings whose default lives where they are read (getattr with a default, next to the code and
+# its tests); the environment overrides them only when it names them. Documented in
+# docs/operations.md.
+_FROM_ENV_WHEN_SET: dict[str, Callable[[str, Any], Any]] = {
+    **dict.fromkeys(
+        (
+            "TEPAT_CASH_COLLECTION_DAYS",
+            "TEPAT_CEK_LIMIT_PER_IP_HOUR",
+            "TEPAT_CEK_LIMIT_PER_NIK_DAY",
+            "TEPAT_CHALLENGE_MAX_AGE_S",
+            "TEPAT_CITIZEN_SESSION_S",
+            "TEPAT_COMPLAINT_LIMIT_PER_IP_HOUR",
+            "TEPAT_DEVICE_CLOCK_SKEW_SECONDS",
+            "TEPAT_EVIDENCE_MAX_BYTES",
+            "TEPAT_EVIDENCE_MAX_PIXELS",
+            "TEPAT_FACE_MAX_UPLOAD_BYTES",
+            "TEPAT_GRIEVANCE_DEADLINE_DAYS",
+            "TEPAT_IMPORT_STALE_SECONDS",
+            "TEPAT_INTEGRATION_MAX_UPLOAD_BYTES",
+            "TEPAT_OTP_MAX_ATTEMPTS",
+            "TEPAT_OTP_PER_NIK_HOUR",
+            "TEPAT_OTP_TTL_SECONDS",
+            "TEPAT_PKH_MAX_COMPONENTS",
+            "TEPAT_SANGGAH_LAPSE_DAYS",
+            "TEPAT_SMS_LIMIT_PER_SENDER_HOUR",
+            "TEPAT_SMS_WEBHOOK_TOLERANCE_S",
+            "TEPAT_USUL_VERIFY_DAYS",
+            "TEPAT_VOUCHER_VALID_DAYS",
+        ),
+        env_int,
+    ),
+    **dict.fromkeys(
+        ("TEPAT_FACE_THRESHOLD", "TEPAT_PROVIDER_TIMEOUT_S", "TEPAT_SMS_HTTP_BACKOFF_S"),
+        env_float,
+    ),
+    **dict.fromkeys(
+        (
+            "TEPAT_PROVIDER_CALLBACK_TOKEN",
+            "TEPAT_PROVIDER_CALLBACK_URL",
+            "TEPAT_PROVIDER_URL",
+            "TEPAT_SMS_GATEWAY_TOKEN",
+            "TEPAT_SMS_SIM_PATH",
+            "TEPAT_VERIFICATION_DEFAULT_METHODS",
+        ),
+        env_str,
+    ),
+    "TEPAT_SMS_SIMULATOR": env_bool,
+}
+_EMPTY: dict[Any, Any] = {env_int: 0, env_float: 0.0, env_str: "", env_bool: False}
+for _name, _parse in _FROM_ENV_WHEN_SET.items():
+    # Only env_str reads NAME_FILE (secrets); the others are plain values.
+    if _name in os.environ or (_parse is env_str and f"{_name}_FILE" in os.environ):
+        globals()[_name] = _parse(_name, _EMPTY[_parse])
