@@ -53,13 +53,27 @@ CLUSTERED = [
 ]  # fmt: skip
 
 
+# Other people of the run, so that word frequencies look like a population's (a name is only
+# linked when it is rare there).
+FILLERS = [
+    {"unique_id": f"dukcapil:f{i}", "full_name": f"{first} {last}", "cluster": f"f{i}",
+     "nik": f"32730112058{i:05d}", "birth_date": "1980-05-12", "village_code": "3273011001"}
+    for i, (first, last) in enumerate(
+        (f, la)
+        for f in ("ASEP", "UJANG", "NENG", "EUIS", "CECEP", "IWAN", "YANTI", "DADANG")
+        for la in ("SUNANDAR", "KURNIA", "HIDAYAT", "RAHAYU", "SAEPUDIN", "MULYANA")
+    )
+]  # fmt: skip
+
+
 def _clustered() -> tuple[pd.DataFrame, pd.DataFrame]:
-    rows = [{k: v for k, v in r.items() if k != "cluster"} for r in CLUSTERED]
+    every = CLUSTERED + FILLERS
+    rows = [{k: v for k, v in r.items() if k != "cluster"} for r in every]
     df = _records(rows)
     clusters = pd.DataFrame(
         {
-            "unique_id": [r["unique_id"] for r in CLUSTERED],
-            "cluster_id": [r["cluster"] for r in CLUSTERED],
+            "unique_id": [r["unique_id"] for r in every],
+            "cluster_id": [r["cluster"] for r in every],
         }
     )
     return df, clusters

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import tempfile
 import time
@@ -101,19 +102,35 @@ def prepare(records: pd.DataFrame) -> pd.DataFrame:
 
 
 def _levels_nik() -> list[dict[str, Any]]:
+    """A NIK is region (6 digits) + birth date (6) + serial (4). Near-misses are weighed by where
+    they fall, because the birth-date part repeats what the birth date comparison says: two
+    different people born the same day in neighbouring districts, or a month apart with the same
+    serial, have NIKs one digit apart. Those cases carry no NIK evidence of their own (neutral
+    levels, see NEUTRAL_LEVELS); only a slip the birth dates do not explain counts as a typo."""
+    same_region = 'substr("nik_l", 1, 6) = substr("nik_r", 1, 6)'
+    same_serial = 'substr("nik_l", 13, 4) = substr("nik_r", 13, 4)'
+    one_off = 'damerau_levenshtein("nik_l", "nik_r") <= 1'
     return [
         {"sql_condition": '"nik_l" IS NULL OR "nik_r" IS NULL', "is_null_level": True},
         {"sql_condition": '"nik_l" = "nik_r"', "label_for_charts": "NIK exact"},
         {
-            # Same district and birth date, another serial: often twins or a same-day birth,
-            # so this level must learn its own (weaker) weight.
-            "sql_condition": 'substr("nik_l", 1, 12) = substr("nik_r", 1, 12) '
-            'AND damerau_levenshtein("nik_l", "nik_r") <= 1',
+            # Same district and birth date, another serial: a typo, or twins (neutral).
+            "sql_condition": f'substr("nik_l", 1, 12) = substr("nik_r", 1, 12) AND {one_off}',
             "label_for_charts": "NIK serial differs by one digit",
         },
         {
-            "sql_condition": 'damerau_levenshtein("nik_l", "nik_r") <= 1',
-            "label_for_charts": "NIK one digit or a transposition",
+            "sql_condition": f"{same_region} AND {same_serial} AND {one_off} AND "
+            '("birth_date_l" IS NULL OR "birth_date_r" IS NULL '
+            'OR "birth_date_l" = "birth_date_r")',
+            "label_for_charts": "NIK birth-date digits mistyped",
+        },
+        {
+            "sql_condition": f"{one_off} AND NOT ({same_region})",
+            "label_for_charts": "NIK region digits differ",
+        },
+        {
+            "sql_condition": one_off,
+            "label_for_charts": "NIK birth-date digits differ with the birth dates",
         },
         {
             "sql_condition": 'damerau_levenshtein("nik_l", "nik_r") <= 2',
@@ -193,11 +210,25 @@ def _levels_exact(col: str) -> list[dict[str, Any]]:
     ]
 
 
-def _levels_village() -> list[dict[str, Any]]:
+def _levels_place() -> list[dict[str, Any]]:
+    """Where the record says the person lives: one comparison, because the same address, the same
+    village and the same family card all say "same household" and must not add up. Members of
+    one family share all three; counted separately they outweighed different names and birth
+    dates and merged twins."""
     return [
         {
             "sql_condition": '"village_code_l" IS NULL OR "village_code_r" IS NULL',
             "is_null_level": True,
+        },
+        {
+            "sql_condition": '"village_code_l" = "village_code_r" '
+            'AND "address_norm_l" = "address_norm_r"',
+            "label_for_charts": "same house",
+        },
+        {
+            "sql_condition": '"village_code_l" = "village_code_r" '
+            'AND jaro_winkler_similarity("address_norm_l", "address_norm_r") >= 0.9',
+            "label_for_charts": "same village, similar address",
         },
         {
             "sql_condition": '"village_code_l" = "village_code_r"',
@@ -208,24 +239,6 @@ def _levels_village() -> list[dict[str, Any]]:
             "label_for_charts": "same district",
         },
         {"sql_condition": "ELSE", "label_for_charts": "elsewhere"},
-    ]
-
-
-def _levels_address() -> list[dict[str, Any]]:
-    return [
-        {
-            "sql_condition": '"address_norm_l" IS NULL OR "address_norm_r" IS NULL',
-            "is_null_level": True,
-        },
-        {
-            "sql_condition": '"address_norm_l" = "address_norm_r"',
-            "label_for_charts": "same address",
-        },
-        {
-            "sql_condition": 'jaro_winkler_similarity("address_norm_l", "address_norm_r") >= 0.9',
-            "label_for_charts": "similar address",
-        },
-        {"sql_condition": "ELSE", "label_for_charts": "address differs"},
     ]
 
 
@@ -265,9 +278,7 @@ def settings_creator() -> Any:
             custom("name", _levels_name()),
             custom("birth_date", _levels_birth_date()),
             custom("sex", _levels_exact("sex")),
-            custom("village", _levels_village()),
-            custom("kk", _levels_exact("kk")),
-            custom("address", _levels_address()),
+            custom("place", _levels_place()),
         ],
         blocking_rules_to_generate_predictions=blocking_rules(),
         retain_intermediate_calculation_columns=False,
@@ -333,9 +344,20 @@ def model_for_engine(model: dict[str, Any], engine: str) -> dict[str, Any]:
 # never outweigh an exact NIK and name. Floors on m for "elsewhere" levels, from the stale-address
 # rates agencies report (3-8%).
 M_FLOORS = {
-    ("village", "elsewhere"): 0.08,
-    ("village", "same district"): 0.03,
-    ("address", "address differs"): 0.3,
+    ("place", "elsewhere"): 0.08,
+    ("place", "same district"): 0.03,
+    ("place", "same village"): 0.2,
+}
+
+
+# Levels that must carry no evidence (m = u after training: a Bayes factor of 1), see
+# _levels_nik. Fixing m and u in the settings would stop EM from training the rest of the NIK
+# comparison, so they are set on the trained model instead.
+NEUTRAL_LEVELS = {
+    # Same district and birth date, another serial: a typo, or twins and same-day births.
+    ("nik", "NIK serial differs by one digit"),
+    ("nik", "NIK region digits differ"),
+    ("nik", "NIK birth-date digits differ with the birth dates"),
 }
 
 
@@ -344,6 +366,8 @@ def floor_m(model: dict[str, Any]) -> dict[str, Any]:
     for comparison in out.get("comparisons", []):
         name = comparison.get("output_column_name")
         for level in comparison.get("comparison_levels", []):
+            if (name, level.get("label_for_charts")) in NEUTRAL_LEVELS:
+                level["m_probability"] = level["u_probability"] = 0.01
             floor = M_FLOORS.get((name, level.get("label_for_charts")))
             if floor is not None and level.get("m_probability") is not None:
                 level["m_probability"] = max(float(level["m_probability"]), floor)
@@ -362,6 +386,10 @@ def train(linker: Any, *, seed: int = 42) -> None:
     )
     linker.training.estimate_parameters_using_expectation_maximisation(
         block_on("birth_date", "village_code"), record_sample_proportion=1.0
+    )
+    # The NIK comparison reads the birth dates too, so neither session above trains it.
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("name_sorted", "village_code"), record_sample_proportion=1.0
     )
 
 
@@ -461,8 +489,9 @@ def unique_name_edges(
     customer without NIK whose address is out of date, or whose meter is at another house): the
     model cannot link them, as a name alone never outweighs a different village. Such a record,
     left alone after clustering, joins a person when its full name (two or more words, no
-    initials; word order ignored) belongs to exactly one other cluster in the whole run and that
-    cluster holds an identified record (NIK or birth date). Common names, initials and single
+    initials; word order ignored) belongs to exactly one other cluster in the whole run, that
+    cluster holds an identified record (NIK or birth date), and the name is rare enough that
+    fewer than UNIQUE_NAME_MAX_NAMESAKES people would bear it by chance. Common names, initials and single
     names never link this way; a clerk's rejection of any pair with that cluster wins. Measured
     on the synthetic region in docs/integration.md (it trades a little precision for recall).
     Returns edges unique_id_l (the lone record) -> unique_id_r (a record of the cluster)."""
@@ -482,6 +511,18 @@ def unique_name_edges(
     named = rec[rec["name_sorted"].isin(set(lone["name_sorted"]))]
     per_name = named.groupby("name_sorted")["cluster_id"].nunique()
     lone = lone[lone["name_sorted"].map(per_name) == 2]  # itself and exactly one other cluster
+    if lone.empty:
+        return pd.DataFrame(columns=cols)
+    # Unique here is not enough in a big population: the name must also be rare enough that a
+    # namesake unknown to every source is unlikely. Expected namesakes among the people of the
+    # run, from how often each word occurs in their names (words taken as independent).
+    people = rec.dropna(subset=["name_sorted"]).drop_duplicates(["cluster_id", "name_sorted"])
+    freq = people["name_sorted"].str.split().explode().value_counts(normalize=True)
+    n_people = rec["cluster_id"].nunique()
+    namesakes = lone["name_sorted"].map(
+        lambda n: n_people * math.prod(float(freq.get(w, 0.0)) for w in n.split())
+    )
+    lone = lone[namesakes < UNIQUE_NAME_MAX_NAMESAKES]
     identified = set(rec.loc[rec["nik"].notna() | rec["birth_date"].notna(), "cluster_id"])
     targets = named[
         named["name_sorted"].isin(set(lone["name_sorted"])) & named["cluster_id"].isin(identified)
@@ -510,6 +551,9 @@ def unique_name_edges(
 
 # Reported for unique-name links (they are not scored by the model): just at the match level.
 UNIQUE_NAME_PROBABILITY = 0.95
+# The most expected namesakes a name may have for a unique-name link (see unique_name_edges;
+# chosen on the synthetic region at 46k and 460k people, docs/integration.md).
+UNIQUE_NAME_MAX_NAMESAKES = 0.1
 
 
 def guard_name_only(pred: pd.DataFrame, df: pd.DataFrame, match_threshold: float) -> pd.DataFrame:
