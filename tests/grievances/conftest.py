@@ -22,8 +22,22 @@ from tests.registry.conftest import (  # noqa: F401 (fixtures)
     supervisor,
 )
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+def image_bytes(fmt: str, size: tuple[int, int] = (24, 16), **save: Any) -> bytes:
+    """A small real picture (two colour halves, so a rotation shows) encoded as `fmt`."""
+    import io
+
+    from PIL import Image
+
+    img = Image.new("RGB", size, (200, 30, 30))
+    img.paste((30, 30, 200), (0, 0, size[0] // 2, size[1]))
+    out = io.BytesIO()
+    img.save(out, format=fmt, **save)
+    return out.getvalue()
+
+
+JPEG = image_bytes("JPEG")
+PNG = image_bytes("PNG")
 
 
 @pytest.fixture(autouse=True)

@@ -137,7 +137,9 @@ def test_the_operator_sees_the_evidence_photo_and_verifies(
     op = staff_client(bandung_operator)
     photo = op.get(f"/pengaduan/operator/tugas/{r.public_id}/foto")
     assert photo["Content-Type"] == "image/jpeg"
-    assert b"".join(photo.streaming_content) == JPEG
+    served = b"".join(photo.streaming_content)
+    assert served == (evidence_root / "evidence" / r.photo_path).read_bytes()
+    assert served.startswith(b"\xff\xd8\xff")
     assert Client().get(f"/pengaduan/operator/tugas/{r.public_id}/foto").status_code == 302
     resp = op.post(
         f"/pengaduan/operator/tugas/{r.public_id}/",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import pytest
 from django.utils import timezone
@@ -37,8 +38,9 @@ def test_a_sanggah_with_photo_and_location_becomes_a_task_that_lapses_in_14_days
     assert r.status == TaskStatus.OPEN
     assert r.tracking_code.startswith("SGH-")
     assert 13.9 < (r.due_at - timezone.now()).total_seconds() / 86400 <= 14
-    stored = evidence_root / "evidence" / r.photo_path
-    assert stored.read_bytes() == JPEG
+    stored = (evidence_root / "evidence" / r.photo_path).read_bytes()
+    assert stored.startswith(b"\xff\xd8\xff")
+    assert r.photo_sha256 == hashlib.sha256(stored).hexdigest()
     assert r.photo_type == "jpeg"
 
 

@@ -12,11 +12,14 @@ from django.contrib.staticfiles import finders
 pytestmark = pytest.mark.django_db
 
 CITIZEN_PAGES = [
+    "/",
+    "/tentang/",
     "/cek/",
     "/pengaduan/",
     "/pengaduan/usul-sanggah/",
     "/pengaduan/lacak/",
     "/luring/",
+    "/akun/masuk/",
 ]
 BUDGET = 100 * 1024
 

@@ -106,3 +106,50 @@ def test_the_page_switches_to_english(client, citizen):
     assert '<html lang="en">' in html
     r = _check(client, nik=citizen["nik"], name=citizen["name"])
     assert r.status_code == 200
+
+
+def test_not_found_and_wrong_name_run_the_very_same_statements(client, citizen):
+    # Same statements, same (zero) rows: nothing for a timing measurement to tell apart.
+    from django.db import connection
+
+    def statements(nik: str, name: str = "Budi Santoso") -> list[str]:
+        page = client.get("/cek/").content.decode()
+        data = {"mode": "nik", "nik": nik, "name": name, **solve(page)}
+        seen: list[str] = []
+
+        def record(execute, sql, params, many, context):
+            seen.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(record):
+            assert client.post("/cek/", data).status_code == 200
+        return seen
+
+    wrong_name = statements(citizen["nik"])
+    unknown = statements("3273011205809999")
+    assert wrong_name == unknown
+    assert len(wrong_name) == 1
+    assert "name_search" in wrong_name[0]
+    # Only a match goes on to read the tahap rows.
+    found = statements(citizen["nik"], citizen["name"])
+    assert found[0] == wrong_name[0]
+    assert len(found) == 2
+
+
+def test_a_village_search_keeps_each_familys_tahap_with_its_own_person(citizen, bandung_operator):
+    from tepat.portal.selectors import status_by_region
+    from tepat.registry.services import household_register
+    from tests.portal.conftest import make_household, make_members
+
+    household_register(
+        acting_user=bandung_operator,
+        source="test",
+        household=make_household(serial=2),
+        members=make_members(serial=2),
+    )
+    first, second = status_by_region(village_code=BANDUNG_VILLAGE, name="Asep Sunandar")
+    assert [r.tahap for r in first.rows] == [4]
+    assert first.desil == 2
+    assert second.rows == []
+    assert second.desil is None
+    assert len(status_by_region(village_code=BANDUNG_VILLAGE, name="Asep Sunandar", limit=1)) == 1

@@ -1,4 +1,5 @@
-"""The public pages: home and about, the shell around them, and the English switch."""
+"""The public pages (home and about) on the light citizen layout, the staff shell (USWDS)
+around the staff pages, and the English switch."""
 
 from __future__ import annotations
 
@@ -21,18 +22,27 @@ def test_the_public_pages_render_in_bahasa_indonesia_by_default(client, db, path
     assert "Lewati ke konten utama" in html
 
 
-def test_the_skip_link_comes_first_and_points_at_main(client, db):
-    html = client.get("/").content.decode()
+@pytest.mark.parametrize(
+    ("path", "skip_class", "target"),
+    [
+        ("/", "skip", "main"),
+        ("/tentang/", "skip", "main"),
+        ("/accounts/masuk/", "usa-skipnav", "main-content"),
+    ],
+)
+def test_the_skip_link_comes_first_and_points_at_main(client, db, path, skip_class, target):
+    html = client.get(path).content.decode()
     body = html.split("<body", 1)[1]
     first_link = re.search(r"<a [^>]*>", body)
     assert first_link is not None
-    assert 'class="usa-skipnav"' in first_link.group(0)
-    assert 'href="#main-content"' in first_link.group(0)
-    assert '<main id="main-content"' in html
+    assert f'class="{skip_class}"' in first_link.group(0)
+    assert f'href="#{target}"' in first_link.group(0)
+    assert f'<main id="{target}"' in html
 
 
-def test_the_footer_credits_idn_area_data_under_odbl_and_links_to_about(client, db):
-    html = client.get("/").content.decode()
+@pytest.mark.parametrize("path", ["/", "/cek/", "/accounts/masuk/"])
+def test_the_footer_credits_idn_area_data_under_odbl_and_links_to_about(client, db, path):
+    html = client.get(path).content.decode()
     footer = html.split("<footer", 1)[1]
     assert "Data wilayah" in footer
     assert "idn-area-data (ODbL)" in footer
@@ -49,15 +59,16 @@ def test_the_about_page_lists_the_data_sources_and_licences(client, db):
     assert "BSD" in html
 
 
-def test_there_is_no_government_banner_or_us_reference(client, db):
-    html = client.get("/").content.decode()
+@pytest.mark.parametrize("path", ["/", "/accounts/masuk/"])
+def test_there_is_no_government_banner_or_us_reference(client, db, path):
+    html = client.get(path).content.decode()
     assert "usa-banner" not in html
     assert ".gov" not in html
     assert "United States" not in html
 
 
-def test_the_shell_loads_the_vendored_design_system_and_htmx(client, db):
-    html = client.get("/").content.decode()
+def test_the_staff_shell_loads_the_vendored_design_system_and_htmx(client, db):
+    html = client.get("/accounts/masuk/").content.decode()
     for asset in (
         "vendor/uswds/css/uswds.min.css",
         "tepat/tepat.css",
@@ -86,11 +97,37 @@ def test_every_font_and_image_the_uswds_stylesheet_references_is_vendored():
 def test_anonymous_visitors_see_a_sign_in_link_and_no_registry_link(client, db):
     html = client.get("/").content.decode()
     assert 'href="/accounts/masuk/"' in html
+    assert ">Masuk staf<" in html
     assert 'href="/registry/"' not in html
 
 
-def test_the_language_switch_posts_to_set_language_with_both_languages(client, db):
+@pytest.mark.parametrize("path", ["/", "/tentang/"])
+def test_the_public_pages_use_the_light_citizen_layout_and_not_uswds(client, db, path):
+    html = client.get(path).content.decode()
+    assert "/static/portal/citizen.css" in html
+    assert "/static/vendor/" not in html
+    assert 'rel="manifest" href="/manifest.webmanifest"' in html
+
+
+def test_the_home_page_keeps_its_content_and_links(client, db):
     html = client.get("/").content.decode()
+    assert "Tepat: bantuan sosial tepat sasaran" in html
+    for text in ("Registri terpadu", "Penargetan terukur", "Penyaluran transparan"):
+        assert text in html
+    for href in ("/cek/", "/pengaduan/", "/tentang/", "/transparansi/"):
+        assert f'href="{href}"' in html, href
+
+
+def test_a_signed_in_staff_member_gets_a_link_to_their_work_from_home(
+    staff_client, bandung_operator
+):
+    html = staff_client(bandung_operator).get("/").content.decode()
+    assert 'href="/registry/"' in html
+    assert ">Masuk staf<" not in html
+
+
+def test_the_language_switch_posts_to_set_language_with_both_languages(client, db):
+    html = client.get("/accounts/masuk/").content.decode()
     assert 'action="/i18n/setlang/" method="post"' in html
     assert html.index('value="id"') < html.index('value="en"')
     assert 'name="csrfmiddlewaretoken"' in html

@@ -7,14 +7,16 @@ from typing import Any
 from django.http import HttpRequest
 
 from tepat.core.models import AuditEvent
+from tepat.core.netaddr import client_address
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
-    # Behind a proxy, deployments set TEPAT_TRUSTED_PROXY and the proxy sets X-Forwarded-For;
-    # without it we trust only the socket address.
-    return request.META.get("REMOTE_ADDR") or None
+    # Behind a proxy listed in TEPAT_TRUSTED_PROXIES, the address it forwarded (core.netaddr).
+    if not request.META.get("REMOTE_ADDR"):
+        return None
+    return client_address(request)
 
 
 def audit_record(

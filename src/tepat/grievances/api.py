@@ -11,7 +11,6 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from tepat.core.audit import client_ip
 from tepat.core.errors import TepatError
 from tepat.grievances import selectors, services
 from tepat.grievances.models import Complaint
@@ -81,7 +80,7 @@ class RateLimited(TepatError):
 def complaint_file(request: HttpRequest, body: ComplaintIn) -> Status[dict[str, Any]]:
     """File a complaint. A repeated `submission_key` returns the first complaint (200)."""
     limit = int(getattr(settings, "TEPAT_COMPLAINT_LIMIT_PER_IP_HOUR", 20))
-    if not guard.hit("adu-ip", client_ip(request) or "?", limit=limit, window_s=3600):
+    if not guard.hit("adu-ip", guard.client_address(request), limit=limit, window_s=3600):
         raise RateLimited(
             "Terlalu banyak pengaduan dari alamat ini / too many", code="rate_limited"
         )

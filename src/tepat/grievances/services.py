@@ -22,6 +22,7 @@ from tepat.core import crypto
 from tepat.core.audit import audit_record
 from tepat.core.errors import FieldProblem, PermissionDenied, TepatError, ValidationFailed
 from tepat.core.ids import new_public_id
+from tepat.grievances import photos
 from tepat.grievances.models import (
     DECISIONS,
     OPEN_STATUSES,
@@ -310,20 +311,10 @@ def complaints_escalate(*, now: dt.datetime | None = None) -> int:
 
 # --- usul and sanggah ---------------------------------------------------------------------------
 
-_MAGIC = (
-    (b"\xff\xd8\xff", "jpeg", ".jpg"),
-    (b"\x89PNG\r\n\x1a\n", "png", ".png"),
-)
-
-
-def photo_type(data: bytes) -> tuple[str, str] | None:
-    """(type, extension) by content, never by the file name: JPEG, PNG or WebP."""
-    for magic, kind, ext in _MAGIC:
-        if data.startswith(magic):
-            return kind, ext
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp", ".webp"
-    return None
+_PHOTO_PROBLEMS = {
+    "not_image": "Berkas bukan foto JPEG, PNG atau WebP / not a JPEG, PNG or WebP photo",
+    "too_many_pixels": "Foto terlalu besar ukurannya (piksel); kecilkan dulu / too many pixels",
+}
 
 
 def _coordinate(raw: Any, field: str, low: int, high: int, problems: list[FieldProblem]) -> Decimal:
@@ -388,7 +379,7 @@ def report_submit(
         )
     lat = _coordinate(latitude, "latitude", -90, 90, problems)
     lon = _coordinate(longitude, "longitude", -180, 180, problems)
-    kind_ext: tuple[str, str] | None = None
+    clean: photos.CleanPhoto | None = None
     if not photo:
         problems.append(FieldProblem("photo", "required", "Foto wajib dilampirkan / add a photo"))
     elif len(photo) > evidence_max_bytes():
@@ -399,27 +390,22 @@ def report_submit(
             )
         )
     else:
-        kind_ext = photo_type(photo)
-        if kind_ext is None:
-            problems.append(
-                FieldProblem(
-                    "photo",
-                    "not_image",
-                    "Berkas bukan foto JPEG, PNG atau WebP / not a JPEG, PNG or WebP photo",
-                )
-            )
+        try:
+            # Metadata (EXIF GPS above all) is gone before anything touches the disk.
+            clean = photos.photo_clean(photo)
+        except photos.PhotoRejected as exc:
+            problems.append(FieldProblem("photo", exc.code, _PHOTO_PROBLEMS[exc.code]))
     if problems:
         raise ValidationFailed(problems)
-    assert photo is not None
-    assert kind_ext is not None
-    digest = hashlib.sha256(photo).hexdigest()
-    relative = f"{digest[:2]}/{digest}{kind_ext[1]}"
+    assert clean is not None
+    digest = hashlib.sha256(clean.data).hexdigest()
+    relative = f"{digest[:2]}/{digest}{clean.ext}"
     target = evidence_dir() / relative
     # Content-addressed, written before the row: a retry rewrites the same file, never a second.
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists():
         tmp = target.with_suffix(".part")
-        tmp.write_bytes(photo)
+        tmp.write_bytes(clean.data)
         tmp.replace(target)
     now = timezone.now()
     days = sanggah_lapse_days() if kind == ReportKind.SANGGAH else usul_verify_days()
@@ -440,7 +426,7 @@ def report_submit(
                 longitude=lon,
                 photo_path=relative,
                 photo_sha256=digest,
-                photo_type=kind_ext[0],
+                photo_type=clean.kind,
                 due_at=now + dt.timedelta(days=days),
             )
             audit_record(

@@ -37,9 +37,9 @@ def _code_hash(otp_id_salt: str, code: str) -> str:
 
 
 def _gateway() -> Any:
-    from tepat.payments.sms import SimulatedSmsGateway
+    from tepat.portal.gateway import sms_gateway
 
-    return SimulatedSmsGateway()
+    return sms_gateway()
 
 
 def otp_request(*, nik: str) -> None:

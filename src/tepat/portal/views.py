@@ -14,10 +14,9 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tepat.core.audit import client_ip
 from tepat.core.errors import NotFound, TepatError
 from tepat.core.masking import mask_name
-from tepat.portal import citizen, guard, sms
+from tepat.portal import citizen, gateway, guard, sms
 from tepat.portal.selectors import StatusResult, status_by_nik, status_by_region
 from tepat.registry.validators import validate_nik
 
@@ -45,7 +44,7 @@ def cek(request: HttpRequest) -> HttpResponse:
         return _cek_page(request)
     form = {k: request.POST.get(k, "").strip() for k in ("mode", "nik", "name", "village_code")}
     mode = "region" if form["mode"] == "region" else "nik"
-    ip = client_ip(request) or "unknown"
+    ip = guard.client_address(request)
     lim = guard.limits()
     if not guard.hit("cek-ip", ip, limit=lim["ip"], window_s=3600):
         return _cek_page(
@@ -145,10 +144,11 @@ def offline(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def sms_webhook(request: HttpRequest) -> HttpResponse:
-    """Inbound SMS/USSD from the gateway: form fields `from`, `text` (and `session` for USSD).
-    The reply goes back in the response body (text/plain, at most 160 characters)."""
-    token = getattr(settings, "TEPAT_SMS_GATEWAY_TOKEN", "")
-    if token and request.headers.get("X-Gateway-Token", "") != token:
+    """Inbound SMS/USSD from the gateway: form fields `from`, `text` (and `channel=ussd`).
+    The reply goes back in the response body (text/plain, at most 160 characters). The call
+    must be signed (TEPAT_SMS_WEBHOOK_SECRET; see tepat.portal.gateway)."""
+    # The raw body first: the signature covers exactly the bytes the gateway sent.
+    if not gateway.webhook_verify(headers=request.headers, body=request.body):
         raise PermissionDenied
     sender = request.POST.get("from", "")
     text = request.POST.get("text", "")
@@ -196,7 +196,7 @@ def account_sign_in(request: HttpRequest) -> HttpResponse:
     """Step 1: NIK + challenge. The answer is the same whether or not the NIK is registered."""
     errors: dict[str, str] = {}
     if request.method == "POST":
-        ip = client_ip(request) or "unknown"
+        ip = guard.client_address(request)
         nik, problems = validate_nik(request.POST.get("nik", ""))
         if not guard.challenge_check(
             token=request.POST.get("challenge", ""), answer=request.POST.get("answer", "")

@@ -291,7 +291,7 @@ def _phone_of(person_ref: str) -> str:
 
 def otp_send(*, acting_user: Any, voucher_id: str, gateway: Any = None) -> OtpChallenge:
     """Send a 6-digit code to the beneficiary's registered phone (needs a connection)."""
-    from tepat.payments.sms import SimulatedSmsGateway
+    from tepat.portal.gateway import sms_gateway
 
     v = _scoped_voucher(acting_user, voucher_id)
     _require_method(v, Method.OTP)
@@ -308,7 +308,7 @@ def otp_send(*, acting_user: Any, voucher_id: str, gateway: Any = None) -> OtpCh
         audit_record(actor=acting_user, action="otp.send", target_type="voucher",
                      target_id=v.public_id, region_code=v.village_code)  # fmt: skip
     body = f"Kode verifikasi bansos: {code}. Jangan berikan kepada siapa pun selain petugas."
-    (gateway or SimulatedSmsGateway()).send([(f"otp:{ch.pk}", phone, body)])
+    (gateway or sms_gateway()).send([(f"otp:{ch.pk}", phone, body)])
     return ch
 
 

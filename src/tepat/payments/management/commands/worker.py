@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from tepat.payments import worker
 from tepat.payments.providers import G2PConnectAdapter
-from tepat.payments.sms import SimulatedSmsGateway
+from tepat.portal.gateway import sms_gateway
 
 
 class Command(BaseCommand):
@@ -42,7 +42,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         tally = worker.run(adapter=adapter, config=config, once=opts["once"], stop=stop,
-                           sms_gateway=SimulatedSmsGateway() if opts["sms"] else None)  # fmt: skip
+                           sms_gateway=sms_gateway() if opts["sms"] else None)  # fmt: skip
         self.stdout.write(
             f"worker {config.worker_id}: paid={tally.paid} failed={tally.failed} sent={tally.sent} "
             f"retried={tally.retried} dead={tally.dead} batches={tally.batches}"
