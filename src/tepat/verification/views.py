@@ -97,13 +97,11 @@ def field_messages() -> dict[str, str]:
             "Kode dikirim ke nomor telepon terdaftar penerima. Minta penerima membacakan kodenya."
         ),
         "otp_no_phone": _("Penerima tidak punya nomor telepon terdaftar; pakai metode lain."),
-        "otp_ok": _("Kode benar: penerima terverifikasi. Tekan \u201cPeriksa dan serahkan\u201d."),
+        "otp_ok": _('Kode benar: penerima terverifikasi. Tekan "Periksa dan serahkan".'),
         "otp_wrong": _("Kode salah atau kedaluwarsa. Periksa lagi, atau kirim kode baru."),
         "otp_enter": _("Masukkan 6 digit kode."),
         "face_no_photo": _("Ambil foto wajah penerima terlebih dahulu."),
-        "face_ok": _(
-            "Wajah cocok: penerima terverifikasi. Tekan \u201cPeriksa dan serahkan\u201d."
-        ),
+        "face_ok": _('Wajah cocok: penerima terverifikasi. Tekan "Periksa dan serahkan".'),
         "face_mismatch": _("Wajah tidak cocok dengan rekaman penerima."),
         "allowed_methods": _("Metode yang berlaku untuk voucher ini: {methods}"),
         "face_no_face": _(
