@@ -25,3 +25,16 @@ def shared_file():
         return path
 
     return _get
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language (Bahasa Indonesia): a test that switches to
+    English (a view with ?lang=en, translation.activate) must not change the next test's
+    messages on the same worker thread."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
