@@ -616,13 +616,23 @@ def _flags(
                     person, "nik_not_found", ",".join(reference), today, "NIK tidak ada di Dukcapil"
                 )
         # Registry persons in ambiguous clusters were not in `persons`; check them too.
+        # Filtered here, not with pk__in / exclude(pk__in=...): at a million persons that many
+        # parameters exceed SQLite's limit (and make a slow plan on PostgreSQL).
         linked = set(persons)
-        in_scope = Person.objects.select_related("household").exclude(pk__in=linked)
-        if not full:
-            in_scope = in_scope.filter(
-                pk__in=[r.pk for g in members.values() for r in g if r.source == REGISTRY]
-            )
-        for person in in_scope.iterator():
+        wanted = (
+            None
+            if full
+            else {r.pk for g in members.values() for r in g if r.source == REGISTRY} - linked
+        )
+        people = Person.objects.select_related("household").order_by("pk")
+        if wanted is None:
+            batches: Any = [people.iterator(chunk_size=BATCH)]
+        else:
+            ids = sorted(wanted)
+            batches = (people.filter(pk__in=ids[i : i + 900]) for i in range(0, len(ids), 900))
+        for person in (p for batch in batches for p in batch):
+            if person.pk in linked:
+                continue
             if person.nik_index not in ref_index:
                 add(
                     person, "nik_not_found", ",".join(reference), today, "NIK tidak ada di Dukcapil"
