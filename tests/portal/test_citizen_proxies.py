@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
 
-from tepat.portal.guard import client_address
+from tepat.core.netaddr import client_address
 from tests.portal.conftest import solve
 
 rf = RequestFactory()

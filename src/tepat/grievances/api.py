@@ -12,6 +12,7 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from tepat.core.errors import TepatError
+from tepat.core.netaddr import client_address
 from tepat.grievances import selectors, services
 from tepat.grievances.models import Complaint
 from tepat.portal import guard
@@ -80,7 +81,7 @@ class RateLimited(TepatError):
 def complaint_file(request: HttpRequest, body: ComplaintIn) -> Status[dict[str, Any]]:
     """File a complaint. A repeated `submission_key` returns the first complaint (200)."""
     limit = int(getattr(settings, "TEPAT_COMPLAINT_LIMIT_PER_IP_HOUR", 20))
-    if not guard.hit("adu-ip", guard.client_address(request), limit=limit, window_s=3600):
+    if not guard.hit("adu-ip", client_address(request), limit=limit, window_s=3600):
         raise RateLimited(
             "Terlalu banyak pengaduan dari alamat ini / too many", code="rate_limited"
         )

@@ -19,8 +19,6 @@ from django.core import signing
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 
-from tepat.core.netaddr import client_address as _client_address
-
 SALT = "tepat.portal.challenge"
 WORDS_ID = [
     "nol",
@@ -90,10 +88,6 @@ def hit(scope: str, ident: str, *, limit: int, window_s: int) -> bool:
         cache.add(key, 1, timeout=window_s + 5)
         return True
     return count <= limit
-
-
-# Kept here under its old name for the citizen views; the one implementation is in core.
-client_address = _client_address
 
 
 def limits() -> dict[str, int]:

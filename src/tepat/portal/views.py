@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tepat.core.errors import NotFound, TepatError
 from tepat.core.masking import mask_name
+from tepat.core.netaddr import client_address
 from tepat.portal import citizen, gateway, guard, sms
 from tepat.portal.selectors import StatusResult, status_by_nik, status_by_region
 from tepat.registry.validators import validate_nik
@@ -44,7 +45,7 @@ def cek(request: HttpRequest) -> HttpResponse:
         return _cek_page(request)
     form = {k: request.POST.get(k, "").strip() for k in ("mode", "nik", "name", "village_code")}
     mode = "region" if form["mode"] == "region" else "nik"
-    ip = guard.client_address(request)
+    ip = client_address(request)
     lim = guard.limits()
     if not guard.hit("cek-ip", ip, limit=lim["ip"], window_s=3600):
         return _cek_page(
@@ -196,7 +197,7 @@ def account_sign_in(request: HttpRequest) -> HttpResponse:
     """Step 1: NIK + challenge. The answer is the same whether or not the NIK is registered."""
     errors: dict[str, str] = {}
     if request.method == "POST":
-        ip = guard.client_address(request)
+        ip = client_address(request)
         nik, problems = validate_nik(request.POST.get("nik", ""))
         if not guard.challenge_check(
             token=request.POST.get("challenge", ""), answer=request.POST.get("answer", "")
