@@ -45,29 +45,79 @@ def bulk_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None
     if not objs:
         return
     fields = _columns(model)
+    insert_rows(
+        model,
+        [f.attname for f in fields],
+        [[getattr(obj, f.attname) for f in fields] for obj in objs],
+    )
+
+
+def insert_rows(
+    model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Insert plain rows: `names` are field attnames (`person_id`, not `person`), each row holds
+    their values in that order. No model instance per row: at a million rows building them
+    costs as much as the insert. Columns left out must be nullable or have a database default."""
+    if not rows:
+        return
+    by_name = {f.attname: f for f in model._meta.concrete_fields}
+    fields = [by_name[n] for n in names]
     table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     postgres = connection.vendor == "postgresql"
+    # Only JSON (and on SQLite, dates) need adapting; the rest pass through unchanged.
+    adapt = [
+        i
+        for i, f in enumerate(fields)
+        if isinstance(f, models.JSONField)
+        or (not postgres and isinstance(f, models.DateField | models.DateTimeField))
+    ]
+
+    def adapted(row: Sequence[Any]) -> Sequence[Any]:
+        if not adapt:
+            return row
+        out = list(row)
+        for i in adapt:
+            out[i] = _adapt(fields[i], out[i], postgres=postgres)
+        return out
+
     with connection.cursor() as cursor:
         if postgres:
             raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-            with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for obj in objs:
-                    copy.write_row(
-                        [_adapt(f, getattr(obj, f.attname), postgres=True) for f in fields]
-                    )
+            with raw.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(adapted(row))
         else:
             marks = ", ".join(["%s"] * len(fields))
             # Table and column names come from model metadata, quoted; values are parameters.
-            sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
-            for start in range(0, len(objs), _CHUNK):
-                cursor.executemany(
-                    sql,
-                    [
-                        [_adapt(f, getattr(obj, f.attname), postgres=False) for f in fields]
-                        for obj in objs[start : start + _CHUNK]
-                    ],
-                )
+            sql = f"INSERT INTO {table} ({cols}) VALUES ({marks})"  # noqa: S608
+            for start in range(0, len(rows), _CHUNK):
+                cursor.executemany(sql, [adapted(r) for r in rows[start : start + _CHUNK]])
+
+
+def update_rows(
+    model: type[models.Model], objs: Sequence[models.Model], names: Sequence[str]
+) -> None:
+    """UPDATE the named fields of each instance by primary key with one executemany of a plain
+    statement (bulk_update's CASE WHEN per row costs more to compile than to run). auto_now
+    fields are not touched: set them on the instances first."""
+    if not objs:
+        return
+    by_name = {f.name: f for f in model._meta.concrete_fields}
+    fields = [by_name[n] for n in names]
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    sets = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+    postgres = connection.vendor == "postgresql"
+    rows = [
+        [*(_adapt(f, getattr(obj, f.attname), postgres=postgres) for f in fields), obj.pk]
+        for obj in objs
+    ]
+    # Table and column names come from model metadata, quoted; values are parameters.
+    sql = f"UPDATE {table} SET {sets} WHERE {pk} = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), _CHUNK):
+            cursor.executemany(sql, rows[start : start + _CHUNK])
 
 
 def fill_ids(

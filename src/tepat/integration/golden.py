@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from tepat.core import crypto
 from tepat.core.audit import audit_record
+from tepat.core.bulk import insert_rows, update_rows
 from tepat.integration import conf, linkage
 from tepat.integration.importing import KK_CONTEXT, NIK_CONTEXT
 from tepat.integration.models import (
@@ -51,6 +52,10 @@ class _Rec:
     values: dict[str, Any]
     attrs: dict[str, Any]
     cluster_id: str = ""
+    # Registry rows only: what applying a cluster needs without loading the Person again.
+    household_id: int | None = None
+    nik_index: str = ""
+    relationship: str = ""
 
 
 def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
@@ -121,6 +126,9 @@ def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
         "household__village_id",
         "household__address",
         "household__kk_enc",
+        "household_id",
+        "nik_index",
+        "relationship",
     )
     kk_cache: dict[str, str] = {}
     person_cluster = {
@@ -128,9 +136,21 @@ def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
         for cid, pks in GoldenRecord.objects.values_list("cluster_id", "registry_persons")
         for pk in pks
     }
-    for pk, pid, nik_enc, name, sex, born, died, village, address, kk_enc in people.iterator(
-        chunk_size=BATCH
-    ):
+    for (
+        pk,
+        pid,
+        nik_enc,
+        name,
+        sex,
+        born,
+        died,
+        village,
+        address,
+        kk_enc,
+        household_id,
+        nik_index,
+        relationship,
+    ) in people.iterator(chunk_size=BATCH):
         uid = f"{REGISTRY}:{pid}"
         if kk_enc not in kk_cache:
             kk_cache[kk_enc] = crypto.decrypt(kk_enc, context=REG_KK_CONTEXT)
@@ -144,7 +164,18 @@ def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
             "address": address,
             "deceased_on": died,
         }
-        recs[uid] = _Rec(uid, REGISTRY, pk, None, values, {}, person_cluster.get(pk, ""))
+        recs[uid] = _Rec(
+            uid,
+            REGISTRY,
+            pk,
+            None,
+            values,
+            {},
+            person_cluster.get(pk, ""),
+            household_id=household_id,
+            nik_index=nik_index,
+            relationship=relationship,
+        )
         rows.append(
             {
                 "unique_id": uid,
@@ -244,6 +275,26 @@ def link_run_execute(
     return run
 
 
+@dataclass(frozen=True)
+class _SourceRules:
+    precedence: int
+    authoritative: frozenset[str]
+    flags: tuple[dict[str, Any], ...]
+    nik_reference: bool
+
+
+def _source_rules() -> dict[str, _SourceRules]:
+    return {
+        s.key: _SourceRules(
+            precedence=s.precedence,
+            authoritative=frozenset(s.config.get("authoritative_for", [])),
+            flags=tuple(s.config.get("flags", [])),
+            nik_reference=bool(s.config.get("nik_reference")),
+        )
+        for s in Source.objects.all()
+    }
+
+
 def _person_value(r: _Rec, field: str) -> Any:
     return r.values.get(field)
 
@@ -254,32 +305,33 @@ def _household_value(r: _Rec, field: str) -> Any:
 
 def _pick(
     field: str,
-    members: list[_Rec],
-    sources: dict[str, Source],
+    members: list[tuple[_Rec, _SourceRules]],
     current: Any,
     get: Any = _person_value,
 ) -> tuple[Any, str, str] | None:
     """The golden value of one field: the authoritative source with the highest precedence;
     within it the most common value, the registry's current value winning a tie."""
-    best: list[_Rec] = []
+    best: list[tuple[_Rec, Any]] = []
     best_prec = None
-    for r in members:
-        src = sources.get(r.source)
-        if src is None or field not in src.config.get("authoritative_for", []):
+    for r, rules in members:
+        if field not in rules.authoritative:
             continue
-        if get(r, field) in (None, ""):
+        value = get(r, field)
+        if value is None or value == "":
             continue
-        if best_prec is None or src.precedence > best_prec:
-            best, best_prec = [r], src.precedence
-        elif src.precedence == best_prec:
-            best.append(r)
+        if best_prec is None or rules.precedence > best_prec:
+            best, best_prec = [(r, value)], rules.precedence
+        elif rules.precedence == best_prec:
+            best.append((r, value))
     if not best:
         return None
-    counts = Counter(get(r, field) for r in best)
-    top = max(counts.values())
-    winners = [v for v, n in counts.items() if n == top]
-    value = current if current in winners else sorted(winners, key=str)[0]
-    rec = next(r for r in best if get(r, field) == value)
+    if len(best) > 1:
+        counts = Counter(v for _, v in best)
+        top = max(counts.values())
+        winners = [v for v, n in counts.items() if n == top]
+        value = current if current in winners else sorted(winners, key=str)[0]
+        best = [next((r, v) for r, v in best if v == value)]
+    rec, value = best[0]
     return value, rec.source, rec.uid.split(":", 1)[1]
 
 
@@ -294,6 +346,9 @@ def _members(out: linkage.LinkOutput, recs: dict[str, _Rec]) -> dict[str, list[_
     return members
 
 
+GOLDEN_PERSON_FIELDS = (*APPLIED_FIELDS, "village_code", "address")
+
+
 def _apply(
     *,
     run: LinkRun,
@@ -304,18 +359,23 @@ def _apply(
     replaced_clusters: set[str] | None = None,
 ) -> dict[str, Any]:
     """Write clusters, golden records, registry updates, flags and review pairs. Full runs
-    (`replaced_clusters` None) replace everything; incremental runs only the given clusters."""
-    sources = {s.key: s for s in Source.objects.all()}
+    (`replaced_clusters` None) replace everything; incremental runs only the given clusters.
+
+    Set-based where it counts at a million records: the values every cluster needs come from
+    the records already loaded for linkage (no ORM instance per person), rows are written with
+    COPY / executemany, and model instances are built only for the registry persons and
+    households that actually change (their history records need the full snapshot)."""
+    rules = _source_rules()
 
     # Clusters and the registry person of each staged record.
-    person_of: dict[str, int | None] = {}
+    reg_of: dict[str, _Rec | None] = {}
     for cid, group in members.items():
-        reg = [r for r in group if r.source == REGISTRY]
-        person_of[cid] = reg[0].pk if len(reg) == 1 else None
+        in_registry = [r for r in group if r.source == REGISTRY]
+        reg_of[cid] = in_registry[0] if len(in_registry) == 1 else None
     # executemany of one plain UPDATE: far faster than bulk_update's CASE WHEN on 1e5+ rows.
     table = connection.ops.quote_name(StagedRecord._meta.db_table)
     rows = [
-        (cid[:40], person_of[cid], r.pk)
+        (cid[:40], reg_of[cid].pk if reg_of[cid] else None, r.pk)  # type: ignore[union-attr]
         for cid, group in members.items()
         for r in group
         if r.source != REGISTRY
@@ -327,115 +387,101 @@ def _apply(
                 rows[i : i + 10_000],
             )
 
-    # Golden records with per-field provenance; registry write-back with history.
+    # Golden records with per-field provenance.
     if replaced_clusters is None:
         GoldenRecord.objects.all().delete()
     else:
         ids = sorted(replaced_clusters | {c[:40] for c in members})
         for i in range(0, len(ids), 900):
             GoldenRecord.objects.filter(cluster_id__in=ids[i : i + 900]).delete()
-    persons = Person.objects.select_related("household").in_bulk(
-        [pk for pk in person_of.values() if pk is not None]
-    )
-    goldens: list[GoldenRecord] = []
-    household_values: list[tuple[Person, dict[str, Any]]] = []
-    changed: list[Person] = []
-    changes: list[ChangeRecord] = []
-    now = timezone.now()
+    surveyed = {
+        linked.household_id
+        for cid, group in members.items()
+        if (linked := reg_of[cid]) is not None
+        and linked.household_id is not None
+        and any(r.attrs.get("household") for r in group)
+    }
+    household_now = _households_now(surveyed)
+    goldens: list[tuple[Any, ...]] = []
+    person_updates: dict[int, tuple[_Rec, dict[str, Any]]] = {}
+    household_values: list[tuple[_Rec, dict[str, Any]]] = []
     for cid, group in members.items():
-        pk = person_of[cid]
-        person = persons.get(pk) if pk is not None else None
+        reg = reg_of[cid]
+        ruled = [(r, rules[r.source]) for r in group if r.source in rules]
         fields: dict[str, Any] = {}
-        for name in (*APPLIED_FIELDS, "village_code", "address"):
-            current = getattr(person, name, None) if person is not None else None
-            picked = _pick(name, group, sources, current)
-            if picked is not None:
-                value, src, rid = picked
-                fields[name] = {"value": _json(value), "source": src, "record": rid}
-        for name in HOUSEHOLD_FIELDS:
-            household = person.household if person is not None else None
-            picked = _pick(
-                name, group, sources, getattr(household, name, None), get=_household_value
-            )
-            if picked is not None:
-                value, src, rid = picked
-                fields["household." + name] = {"value": value, "source": src, "record": rid}
-        if person is not None:
-            household_values.append((person, fields))
+        if ruled:
+            wanted = frozenset().union(*(rl.authoritative for _, rl in ruled))
+            for name in GOLDEN_PERSON_FIELDS:
+                if name not in wanted:
+                    continue
+                current = (
+                    reg.values.get(name) if reg is not None and name in APPLIED_FIELDS else None
+                )
+                picked = _pick(name, ruled, current)
+                if picked is not None:
+                    value, src, rid = picked
+                    fields[name] = {"value": _json(value), "source": src, "record": rid}
+            if any(r.attrs.get("household") for r, _ in ruled):
+                now_values = (
+                    household_now.get(reg.household_id, {})
+                    if reg is not None and reg.household_id is not None
+                    else {}
+                )
+                for name in HOUSEHOLD_FIELDS:
+                    if name not in wanted:
+                        continue
+                    picked = _pick(name, ruled, now_values.get(name), get=_household_value)
+                    if picked is not None:
+                        value, src, rid = picked
+                        fields["household." + name] = {
+                            "value": value,
+                            "source": src,
+                            "record": rid,
+                        }
+        if reg is not None:
+            household_values.append((reg, fields))
+            if _may_change_person(reg, fields):
+                person_updates[reg.pk] = (reg, fields)
         nik_idx = ""
         niks = [r.values["nik"] for r in group if r.values.get("nik")]
         if niks:
-            nik_idx = crypto.blind_index(Counter(niks).most_common(1)[0][0], purpose="nik")
+            top = niks[0] if len(niks) == 1 else Counter(niks).most_common(1)[0][0]
+            nik_idx = crypto.blind_index(top, purpose="nik")
+        village = (reg.values.get("village_code") if reg is not None else "") or next(
+            (r.values["village_code"] for r in group if r.values["village_code"]), ""
+        )
         goldens.append(
-            GoldenRecord(
-                cluster_id=cid[:40],
-                person_id=pk,
-                nik_index=nik_idx,
-                village_code=(person.household.village_id if person else "")
-                or next((r.values["village_code"] for r in group if r.values["village_code"]), ""),
-                fields=fields,
-                sources=sorted({r.source for r in group}),
-                registry_persons=[r.pk for r in group if r.source == REGISTRY],
-                record_count=len(group),
-                link_run=run,
+            (
+                cid[:40],
+                reg.pk if reg is not None else None,
+                nik_idx,
+                village,
+                fields,
+                sorted({r.source for r in group}),
+                [r.pk for r in group if r.source == REGISTRY],
+                len(group),
+                run.pk,
             )
         )
-        if person is None:
-            continue
-        updates = {
-            n: fields[n]["value"]
-            for n in APPLIED_FIELDS
-            if n in fields and fields[n]["source"] != REGISTRY
-        }
-        if not updates:
-            continue
-        reg_rec = recs[f"{REGISTRY}:{person.public_id}"]
-        hpid = person.household.public_id
-        phone = crypto.decrypt(person.phone_enc, context=PHONE_CONTEXT) if person.phone_enc else ""
-        before = person_snapshot(
-            person, household_public_id=hpid, nik=reg_rec.values["nik"], phone=phone
-        )
-        used: set[str] = set()
-        for name, value in updates.items():
-            if name in ("birth_date", "deceased_on") and isinstance(value, str):
-                value = dt.date.fromisoformat(value)
-            if name == "full_name":
-                if name_search_key(value) == name_search_key(person.full_name):
-                    continue  # the same name, only in capitals: keep the registry's casing
-                if value.isupper():
-                    value = value.title()
-            if getattr(person, name) != value:
-                setattr(person, name, value)
-                used.add(fields[name]["source"])
-        if not used:
-            continue
-        person.name_search = name_search_key(person.full_name)
-        person.version += 1
-        after = person_snapshot(
-            person, household_public_id=hpid, nik=reg_rec.values["nik"], phone=phone
-        )
-        if not diff(before, after):
-            continue
-        changed.append(person)
-        changes.append(
-            _change(
-                at=now,
-                entity_type="person",
-                entity_id=person.public_id,
-                household=person.household,
-                action="update",
-                before=before,
-                after=after,
-                source="integration:" + "+".join(sorted(used)),
-                reason=f"golden record, link run {run.public_id}",
-                acting_user=acting_user,
-            )
-        )
-    GoldenRecord.objects.bulk_create(goldens, batch_size=BATCH)
-    Person.objects.bulk_update(
-        changed, [*APPLIED_FIELDS, "name_search", "version", "updated_at"], batch_size=BATCH
+    insert_rows(
+        GoldenRecord,
+        (
+            "cluster_id",
+            "person_id",
+            "nik_index",
+            "village_code",
+            "fields",
+            "sources",
+            "registry_persons",
+            "record_count",
+            "link_run_id",
+        ),
+        goldens,
     )
-    ChangeRecord.objects.bulk_create(changes, batch_size=BATCH)
+    now = timezone.now()
+    registry_updates = _apply_persons(
+        run=run, acting_user=acting_user, updates=person_updates, now=now
+    )
     households_changed = _apply_households(
         run=run, acting_user=acting_user, household_values=household_values, now=now
     )
@@ -443,77 +489,185 @@ def _apply(
     flags = _flags(
         run=run,
         members=members,
-        person_of=person_of,
-        persons=persons,
-        sources=sources,
+        reg_of=reg_of,
+        recs=recs,
+        rules=rules,
         full=replaced_clusters is None,
     )
     _review_queue(run=run, uncertain=uncertain, recs=recs)
     return {
         "golden_records": len(goldens),
-        "registry_updates": len(changed),
+        "registry_updates": registry_updates,
         "household_updates": households_changed,
         "flags": flags,
-        "linked_persons": sum(1 for v in person_of.values() if v is not None),
+        "linked_persons": sum(1 for v in reg_of.values() if v is not None),
     }
+
+
+def _households_now(ids: set[int]) -> dict[int, dict[str, Any]]:
+    """Current attribute values of the registry households that a survey record reached."""
+    out: dict[int, dict[str, Any]] = {}
+    ordered = sorted(ids)
+    for i in range(0, len(ordered), 900):
+        for row in Household.objects.filter(pk__in=ordered[i : i + 900]).values(
+            "pk", *HOUSEHOLD_FIELDS
+        ):
+            out[row.pop("pk")] = row
+    return out
+
+
+def _person_updates(fields: dict[str, Any]) -> dict[str, Any]:
+    return {
+        n: fields[n]["value"]
+        for n in APPLIED_FIELDS
+        if n in fields and fields[n]["source"] != REGISTRY
+    }
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if name in ("birth_date", "deceased_on") and isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def _may_change_person(reg: _Rec, fields: dict[str, Any]) -> bool:
+    """Whether the golden values differ from the registry person's loaded values (a cheap
+    filter; `_apply_persons` decides on the full row)."""
+    for name, value in _person_updates(fields).items():
+        value = _coerce(name, value)
+        current = reg.values.get(name)
+        if name == "full_name":
+            if name_search_key(value) != name_search_key(current or ""):
+                return True
+        elif value != current:
+            return True
+    return False
+
+
+def _apply_persons(
+    *,
+    run: LinkRun,
+    acting_user: Any,
+    updates: dict[int, tuple[_Rec, dict[str, Any]]],
+    now: dt.datetime,
+) -> int:
+    """Write golden values back to the registry persons they change, each with its history."""
+    changed: list[Person] = []
+    changes: list[ChangeRecord] = []
+    ids = sorted(updates)
+    for i in range(0, len(ids), 900):
+        batch = Person.objects.select_related("household").in_bulk(ids[i : i + 900])
+        for pk in ids[i : i + 900]:
+            person = batch[pk]
+            reg, fields = updates[pk]
+            hpid = person.household.public_id
+            phone = (
+                crypto.decrypt(person.phone_enc, context=PHONE_CONTEXT) if person.phone_enc else ""
+            )
+            before = person_snapshot(
+                person, household_public_id=hpid, nik=reg.values["nik"], phone=phone
+            )
+            used: set[str] = set()
+            for name, value in _person_updates(fields).items():
+                value = _coerce(name, value)
+                if name == "full_name":
+                    if name_search_key(value) == name_search_key(person.full_name):
+                        continue  # the same name, only in capitals: keep the registry's casing
+                    if value.isupper():
+                        value = value.title()
+                if getattr(person, name) != value:
+                    setattr(person, name, value)
+                    used.add(fields[name]["source"])
+            if not used:
+                continue
+            person.name_search = name_search_key(person.full_name)
+            person.version += 1
+            after = person_snapshot(
+                person, household_public_id=hpid, nik=reg.values["nik"], phone=phone
+            )
+            if not diff(before, after):
+                continue
+            changed.append(person)
+            changes.append(
+                _change(
+                    at=now,
+                    entity_type="person",
+                    entity_id=person.public_id,
+                    household=person.household,
+                    action="update",
+                    before=before,
+                    after=after,
+                    source="integration:" + "+".join(sorted(used)),
+                    reason=f"golden record, link run {run.public_id}",
+                    acting_user=acting_user,
+                )
+            )
+    for person in changed:
+        person.updated_at = now
+    update_rows(Person, changed, [*APPLIED_FIELDS, "name_search", "version", "updated_at"])
+    ChangeRecord.objects.bulk_create(changes, batch_size=BATCH)
+    return len(changed)
 
 
 def _apply_households(
     *,
     run: LinkRun,
     acting_user: Any,
-    household_values: list[tuple[Person, dict[str, Any]]],
+    household_values: list[tuple[_Rec, dict[str, Any]]],
     now: dt.datetime,
 ) -> int:
     """Household attributes from a survey (or any source authoritative for them) onto the
     registry household of the linked person, each change with its history record. When several
     linked members of one household carry survey values, the household head's record wins."""
-    chosen: dict[int, tuple[Person, dict[str, Any]]] = {}
-    for person, fields in household_values:
+    chosen: dict[int, dict[str, Any]] = {}
+    for reg, fields in household_values:
         values = {
             k[len("household.") :]: v for k, v in fields.items() if k.startswith("household.")
         }
         if not values:
             continue
-        hid = person.household_id
-        if hid not in chosen or person.relationship == "head":
-            chosen[hid] = (person, values)
+        hid = reg.household_id
+        if hid is None:
+            continue
+        if hid not in chosen or reg.relationship == "head":
+            chosen[hid] = values
     changed: list[Household] = []
     changes: list[ChangeRecord] = []
-    for person, values in chosen.values():
-        household = person.household
-        updates = {
-            n: v["value"]
-            for n, v in values.items()
-            if v["source"] != REGISTRY and getattr(household, n) != v["value"]
-        }
-        if not updates:
-            continue
-        before = household_snapshot(household)
-        for name, value in updates.items():
-            setattr(household, name, value)
-        household.version += 1
-        household.updated_at = now
-        after = household_snapshot(household)
-        used = sorted({values[n]["source"] for n in updates})
-        changed.append(household)
-        changes.append(
-            _change(
-                at=now,
-                entity_type="household",
-                entity_id=household.public_id,
-                household=household,
-                action="update",
-                before=before,
-                after=after,
-                source="integration:" + "+".join(used),
-                reason=f"golden record, link run {run.public_id}",
-                acting_user=acting_user,
+    ids = sorted(chosen)
+    for i in range(0, len(ids), 900):
+        batch = Household.objects.in_bulk(ids[i : i + 900])
+        for hid in ids[i : i + 900]:
+            household, values = batch[hid], chosen[hid]
+            updates = {
+                n: v["value"]
+                for n, v in values.items()
+                if v["source"] != REGISTRY and getattr(household, n) != v["value"]
+            }
+            if not updates:
+                continue
+            before = household_snapshot(household)
+            for name, value in updates.items():
+                setattr(household, name, value)
+            household.version += 1
+            household.updated_at = now
+            after = household_snapshot(household)
+            used = sorted({values[n]["source"] for n in updates})
+            changed.append(household)
+            changes.append(
+                _change(
+                    at=now,
+                    entity_type="household",
+                    entity_id=household.public_id,
+                    household=household,
+                    action="update",
+                    before=before,
+                    after=after,
+                    source="integration:" + "+".join(used),
+                    reason=f"golden record, link run {run.public_id}",
+                    acting_user=acting_user,
+                )
             )
-        )
-    Household.objects.bulk_update(
-        changed, [*HOUSEHOLD_FIELDS, "version", "updated_at"], batch_size=BATCH
-    )
+    update_rows(Household, changed, [*HOUSEHOLD_FIELDS, "version", "updated_at"])
     ChangeRecord.objects.bulk_create(changes, batch_size=BATCH)
     return len(changed)
 
@@ -522,9 +676,9 @@ def _flags(
     *,
     run: LinkRun,
     members: dict[str, list[_Rec]],
-    person_of: dict[str, int | None],
-    persons: dict[int, Person],
-    sources: dict[str, Source],
+    reg_of: dict[str, _Rec | None],
+    recs: dict[str, _Rec],
+    rules: dict[str, _SourceRules],
     full: bool,
 ) -> int:
     if full:
@@ -534,23 +688,23 @@ def _flags(
         for i in range(0, len(touched), 900):
             Flag.objects.filter(person_id__in=touched[i : i + 900]).delete()
     today = timezone.localdate()
-    out: list[Flag] = []
+    out: list[tuple[Any, ...]] = []
 
-    def add(person: Person, kind: str, source: str, on: dt.date | None, detail: str) -> None:
+    def add(person: _Rec, kind: str, source: str, on: dt.date | None, detail: str) -> None:
         out.append(
-            Flag(
-                kind=kind,
-                person=person,
-                household=person.household,
-                village_code=person.household.village_id,
-                source=source,
-                as_of=on or today,
-                detail=detail[:255],
-                link_run=run,
+            (
+                kind,
+                person.pk,
+                person.household_id,
+                person.values.get("village_code") or "",
+                source,
+                on or today,
+                detail[:255],
+                run.pk,
             )
         )
 
-    reference = [k for k, s in sources.items() if s.config.get("nik_reference")]
+    reference = [k for k, rl in rules.items() if rl.nik_reference]
     ref_index = set(
         StagedRecord.objects.filter(source__key__in=reference, current=True)
         .exclude(nik_index="")
@@ -559,27 +713,20 @@ def _flags(
     for cid, group in members.items():
         reg = [r for r in group if r.source == REGISTRY]
         if len(reg) > 1:
-            dupes = Person.objects.select_related("household").in_bulk([r.pk for r in reg])
             for r in reg:
                 others = ", ".join(o.uid.split(":", 1)[1] for o in reg if o is not r)
-                add(
-                    dupes[r.pk],
-                    "duplicate",
-                    "integration",
-                    today,
-                    f"sama dengan / same as {others}",
-                )
-        pk = person_of[cid]
-        if pk is None:
+                add(r, "duplicate", "integration", today, f"sama dengan / same as {others}")
+        person = reg_of[cid]
+        if person is None:
             continue
-        person = persons[pk]
+        village = person.values.get("village_code") or ""
         raised: set[str] = set()
         for r in group:
-            src = sources.get(r.source)
-            if src is None:
+            rl = rules.get(r.source)
+            if rl is None:
                 continue
-            for rule in src.config.get("flags", []):
-                kind = rule.get("kind")
+            for rule in rl.flags:
+                kind = str(rule.get("kind"))
                 if kind in raised:
                     continue
                 if "when" in rule and not r.values.get(rule["when"]):
@@ -596,10 +743,10 @@ def _flags(
                 add(person, kind, r.source, r.delivered_on, detail)
                 raised.add(kind)
             if (
-                src.config.get("nik_reference")
+                rl.nik_reference
                 and "moved" not in raised
                 and r.values.get("village_code")
-                and r.values["village_code"][:4] != person.household.village_id[:4]
+                and r.values["village_code"][:4] != village[:4]
             ):
                 add(
                     person,
@@ -610,34 +757,30 @@ def _flags(
                 )
                 raised.add("moved")
     if ref_index:
-        for person in persons.values():
-            if person.nik_index not in ref_index:
-                add(
-                    person, "nik_not_found", ",".join(reference), today, "NIK tidak ada di Dukcapil"
-                )
-        # Registry persons in ambiguous clusters were not in `persons`; check them too.
-        # Filtered here, not with pk__in / exclude(pk__in=...): at a million persons that many
-        # parameters exceed SQLite's limit (and make a slow plan on PostgreSQL).
-        linked = set(persons)
-        wanted = (
-            None
-            if full
-            else {r.pk for g in members.values() for r in g if r.source == REGISTRY} - linked
-        )
-        people = Person.objects.select_related("household").order_by("pk")
-        if wanted is None:
-            batches: Any = [people.iterator(chunk_size=BATCH)]
+        # Every registry person of the run (all of them on a full run) whose NIK the civil
+        # registry does not know; linked or not.
+        if full:
+            checked: Any = (r for r in recs.values() if r.source == REGISTRY)
         else:
-            ids = sorted(wanted)
-            batches = (people.filter(pk__in=ids[i : i + 900]) for i in range(0, len(ids), 900))
-        for person in (p for batch in batches for p in batch):
-            if person.pk in linked:
-                continue
-            if person.nik_index not in ref_index:
-                add(
-                    person, "nik_not_found", ",".join(reference), today, "NIK tidak ada di Dukcapil"
-                )
-    Flag.objects.bulk_create(out, batch_size=BATCH)
+            checked = (r for g in members.values() for r in g if r.source == REGISTRY)
+        label = ",".join(reference)
+        for r in checked:
+            if r.nik_index not in ref_index:
+                add(r, "nik_not_found", label, today, "NIK tidak ada di Dukcapil")
+    insert_rows(
+        Flag,
+        (
+            "kind",
+            "person_id",
+            "household_id",
+            "village_code",
+            "source",
+            "as_of",
+            "detail",
+            "link_run_id",
+        ),
+        out,
+    )
     return len(out)
 
 
