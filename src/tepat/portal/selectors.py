@@ -14,6 +14,12 @@ latest payment, the latest desil) cost about 10 ms of Python per check against w
 in the database; two small statements also plan faster in PostgreSQL than one large one. They
 read registry, programs, payments and targeting tables; this app's tests run them on SQLite and
 PostgreSQL, so a renamed column fails loudly.
+
+On PostgreSQL both statements are prepared, once per connection (connections are kept,
+CONN_MAX_AGE): planning them took about 0.45 ms each against 0.1 ms to run them, on the server's
+share of the same CPU. Django's cursors bind parameters on the client and never prepare, so
+these statements go through a server-binding psycopg cursor, still wrapped by Django (query
+logging and execute wrappers see them as any other).
 """
 
 from __future__ import annotations
@@ -110,8 +116,39 @@ def _datetime(value: Any) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
+_prepared_cursor_class: Any = None
+
+
+def _cursor() -> Any:
+    """Django's cursor; on PostgreSQL one that prepares each statement it runs (see above)."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    global _prepared_cursor_class
+    if _prepared_cursor_class is None:
+        import psycopg
+
+        class PreparedCursor(psycopg.Cursor[Any]):
+            def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+                return super().execute(query, params, **{**kwargs, "prepare": True})
+
+        _prepared_cursor_class = PreparedCursor
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django sets None, which turns preparing off altogether, even on request. A threshold
+        # no statement reaches prepares only what asks (client-binding cursors never prepare).
+        raw.prepare_threshold = 2**31
+    connection.validate_thread_sharing()
+    with connection.wrap_database_errors:
+        cursor = _prepared_cursor_class(raw)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(cursor)
+    return connection.make_cursor(cursor)
+
+
 def _results(where_sql: str, params: Sequence[Any], limit: int) -> list[StatusResult]:
-    with connection.cursor() as cur:
+    with _cursor() as cur:
         cur.execute(where_sql, [_DONE, *params, limit])
         people = cur.fetchall()
         if not people:

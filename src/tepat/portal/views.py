@@ -45,21 +45,7 @@ def cek(request: HttpRequest) -> HttpResponse:
         return _cek_page(request)
     form = {k: request.POST.get(k, "").strip() for k in ("mode", "nik", "name", "village_code")}
     mode = "region" if form["mode"] == "region" else "nik"
-    ip = client_address(request)
-    lim = guard.limits()
-    if not guard.hit("cek-ip", ip, limit=lim["ip"], window_s=3600):
-        return _cek_page(
-            request,
-            status=429,
-            form=form,
-            mode=mode,
-            error=_("Terlalu banyak pencarian dari perangkat ini. Coba lagi dalam satu jam."),
-        )
     errors: dict[str, str] = {}
-    if not guard.challenge_check(
-        token=request.POST.get("challenge", ""), answer=request.POST.get("answer", "")
-    ):
-        errors["answer"] = _("Jawaban pertanyaan keamanan salah atau kedaluwarsa. Coba lagi.")
     if len(form["name"]) < 3:
         errors["name"] = _("Isi nama lengkap sesuai KTP (minimal 3 huruf).")
     nik = ""
@@ -71,9 +57,31 @@ def cek(request: HttpRequest) -> HttpResponse:
             errors["nik"] = _("NIK harus 16 angka, tanpa huruf atau spasi. Periksa KTP Anda.")
     elif not (len(village) == 10 and village.isdigit()):
         errors["village_code"] = _("Kode desa/kelurahan harus 10 angka.")
+    # Address limit, single-use challenge and NIK limit in one step (one Redis round trip); the
+    # NIK is counted only for a well-formed request whose challenge was spent.
+    lim = guard.limits()
+    gate = guard.lookup_admit(
+        scope="cek",
+        address=client_address(request),
+        address_limit=lim["ip"],
+        token=request.POST.get("challenge", ""),
+        answer=request.POST.get("answer", ""),
+        nik=nik if mode == "nik" and not errors else None,
+        nik_limit=lim["nik"],
+    )
+    if not gate.address_ok:
+        return _cek_page(
+            request,
+            status=429,
+            form=form,
+            mode=mode,
+            error=_("Terlalu banyak pencarian dari perangkat ini. Coba lagi dalam satu jam."),
+        )
+    if not gate.challenge_ok:
+        errors["answer"] = _("Jawaban pertanyaan keamanan salah atau kedaluwarsa. Coba lagi.")
     if errors:
         return _cek_page(request, status=400, form=form, mode=mode, errors=errors)
-    if mode == "nik" and not guard.hit("cek-nik", nik, limit=lim["nik"], window_s=86400):
+    if not gate.nik_ok:
         return _cek_page(
             request,
             status=429,
