@@ -128,3 +128,126 @@ def test_a_shared_house_corroborates_a_name_only_match():
         ("pln:9", "bpjs:9"),
         ("pln:10", "dukcapil:9"),
     }
+
+
+def _population(extra: list[dict[str, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`extra` records (each with its cluster) among 3,000 identified people elsewhere in the
+    city, so that a name's rarity is measured against a population."""
+    firsts = [f"PERTAMA{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(60)]
+    lasts = [f"AKHIR{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(50)]
+    people = [
+        {"unique_id": f"dukcapil:p{i}", "full_name": f"{first} {last}", "cluster": f"p{i}",
+         "nik": f"32730212058{i:05d}", "birth_date": "1980-05-12", "village_code": "3273021001"}
+        for i, (first, last) in enumerate((f, la) for f in firsts for la in lasts)
+    ]  # fmt: skip
+    every = extra + people
+    df = _records([{k: v for k, v in r.items() if k != "cluster"} for r in every])
+    clusters = pd.DataFrame(
+        {"unique_id": [r["unique_id"] for r in every], "cluster_id": [r["cluster"] for r in every]}
+    )
+    return df, clusters
+
+
+def test_a_name_only_record_joins_the_one_namesake_in_its_village():
+    village, other = "3273101001", "3273301003"
+    df, clusters = _population(
+        [
+            # A survey household head without NIK, and the civil registry's record of him.
+            {"unique_id": "dukcapil:7", "full_name": "DANISWARA", "nik": "3273112909920002",
+             "birth_date": "1992-09-29", "village_code": village, "cluster": "c7"},
+            {"unique_id": "dtsen:7", "full_name": "Daniswara", "village_code": village,
+             "cluster": "s7"},
+            # The same single name in another village: a single name never links across
+            # villages.
+            {"unique_id": "pln:8", "full_name": "DANISWARA", "village_code": other,
+             "cluster": "s8"},
+            # A common name in the village: no link even though it is unique there.
+            *[{"unique_id": f"dukcapil:a{i}", "full_name": "ASEP", "nik": f"327310010180{i:04d}",
+               "birth_date": "1980-01-01", "village_code": other, "cluster": f"a{i}"}
+              for i in range(400)],
+            {"unique_id": "dukcapil:9", "full_name": "ASEP", "nik": "3273100101800001",
+             "birth_date": "1980-01-01", "village_code": village, "cluster": "c9"},
+            {"unique_id": "dtsen:9", "full_name": "ASEP", "village_code": village,
+             "cluster": "s9"},
+        ]
+    )  # fmt: skip
+    edges = linkage.unique_name_edges(df, clusters, [])
+    assert list(zip(edges["unique_id_l"], edges["unique_id_r"], strict=True)) == [
+        ("dtsen:7", "dukcapil:7")
+    ]
+    # A clerk's rejection wins here too.
+    assert linkage.unique_name_edges(df, clusters, [("dukcapil:7", "dtsen:7")]).empty
+
+
+def _holds(sql: str, left: dict[str, str | None], right: dict[str, str | None]) -> bool:
+    """Whether a comparison level's condition holds for one pair (DuckDB, as Splink runs it)."""
+    import duckdb
+
+    cols = {f"{k}_l": v for k, v in left.items()} | {f"{k}_r": v for k, v in right.items()}
+    row = pd.DataFrame([cols], dtype=object)
+    con = duckdb.connect()
+    con.register("pair", row)
+    result = con.execute(f"SELECT ({sql}) FROM pair").fetchone()  # noqa: S608 - the model's SQL
+    return bool(result and result[0])
+
+
+def test_a_region_digit_near_miss_with_the_same_birth_date_is_evidence_against():
+    [level] = [
+        lv
+        for lv in linkage._levels_nik()
+        if lv.get("label_for_charts") == "NIK region digits differ, same birth date"
+    ]
+    # Two WINDAs born the same day in districts 10 and 14: NIKs one digit apart (10 and 24:
+    # two digits, the same level).
+    a = {"nik": "3273107101920001", "birth_date": "1992-01-31"}
+    b = {"nik": "3273147101920001", "birth_date": "1992-01-31"}
+    assert _holds(level["sql_condition"], a, b)
+    assert not _holds(level["sql_condition"], a, {**b, "birth_date": None})
+    assert _holds(level["sql_condition"], a, {**b, "nik": "3273247101920001"})
+    # The same district: a serial or birth-date digit, not this level.
+    assert not _holds(level["sql_condition"], a, {**b, "nik": "3273107101920002"})
+    model = {
+        "comparisons": [
+            {
+                "output_column_name": "nik",
+                "comparison_levels": [
+                    {"label_for_charts": level["label_for_charts"], "m_probability": 0.5,
+                     "u_probability": 1e-6}
+                ],
+            }
+        ]
+    }  # fmt: skip
+    fixed = linkage.floor_m(model)["comparisons"][0]["comparison_levels"][0]
+    assert fixed["m_probability"] < fixed["u_probability"]
+
+
+def test_one_keystroke_apart_is_its_own_name_level():
+    labels = [lv.get("label_for_charts") for lv in linkage._levels_name()]
+    assert labels.index("name one typo") < labels.index("name spelling variant")
+    [level] = [lv for lv in linkage._levels_name() if lv.get("label_for_charts") == "name one typo"]
+    assert _holds(level["sql_condition"], {"name_norm": "KASIYAH"}, {"name_norm": "KAYIYAH"})
+    assert not _holds(level["sql_condition"], {"name_norm": "DEWI"}, {"name_norm": "DEWANTI"})
+
+
+def test_a_one_digit_nik_slip_without_birth_date_or_current_address_is_compared():
+    rules = [r for r in linkage.blocking_rules() if isinstance(r, str) and "substr(l.nik" in r]
+    df = _records(
+        [
+            {"unique_id": "dukcapil:1", "full_name": "RAFI ASMADI", "nik": "3273112112940001",
+             "birth_date": "1994-12-21", "village_code": "3273111002"},
+            {"unique_id": "pln:1", "full_name": "RAFI ASMADI", "nik": "3273115112940001",
+             "village_code": "3273291002"},
+        ]
+    )  # fmt: skip
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("records", df)
+    hits = [
+        con.execute(
+            f"SELECT count(*) FROM records l JOIN records r ON {rule} "  # noqa: S608 - the model's
+            "WHERE l.unique_id < r.unique_id"
+        ).fetchone()
+        for rule in rules
+    ]
+    assert any(h and h[0] == 1 for h in hits)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 import tempfile
 import time
@@ -125,6 +124,18 @@ def _levels_nik() -> list[dict[str, Any]]:
             "label_for_charts": "NIK birth-date digits mistyped",
         },
         {
+            # The birth dates agree and the NIKs differ in the region digits (one or two digit
+            # errors in all): the birth-date and serial digits agree because the people share a
+            # birthday (serial 0001 is the commonest), and the district codes of one regency
+            # are one or two digits apart. A NIK typo lands in the region digits of ~0.3% of
+            # records (a 1% typo rate, 4 of 14 positions); two people born the same day in
+            # different districts have such NIKs about a quarter of the time. Evidence against:
+            # fixed, FIXED_LEVELS.
+            "sql_condition": f'NOT ({same_region}) AND "birth_date_l" = "birth_date_r" '
+            'AND damerau_levenshtein("nik_l", "nik_r") <= 2',
+            "label_for_charts": "NIK region digits differ, same birth date",
+        },
+        {
             "sql_condition": f"{one_off} AND NOT ({same_region})",
             "label_for_charts": "NIK region digits differ",
         },
@@ -158,6 +169,12 @@ def _levels_name() -> list[dict[str, Any]]:
             "sql_condition": '"name_abbrev_l" = "name_abbrev_r" '
             'AND (length("name_last_l") = 1 OR length("name_last_r") = 1)',
             "label_for_charts": "last word abbreviated to its initial",
+        },
+        {
+            # One keystroke apart (a letter dropped, doubled, swapped or mistyped: the commonest
+            # data-entry slip) says more than a looser spelling likeness, so it has its own level.
+            "sql_condition": 'damerau_levenshtein("name_norm_l", "name_norm_r") <= 1',
+            "label_for_charts": "name one typo",
         },
         {
             "sql_condition": 'jaro_winkler_similarity("name_norm_l", "name_norm_r") >= 0.92',
@@ -245,7 +262,8 @@ def _levels_place() -> list[dict[str, Any]]:
 def blocking_rules() -> list[Any]:
     """Candidate pairs: cost follows their number, so each rule is narrow (see the operations
     doc for counts): NIK; birth date with a name word; birth date within a village; the same
-    name words within a village (sources without a birth date)."""
+    name words within a village (sources without a birth date); the same name words with half of
+    the NIK (a NIK typo on a record without birth date or current address)."""
     from splink import block_on
 
     return [
@@ -255,6 +273,11 @@ def blocking_rules() -> list[Any]:
         block_on("birth_date", "village_code"),
         block_on("name_sorted", "village_code"),
         block_on("name_abbrev", "village_code"),
+        # A NIK with one mistyped digit on a record without birth date (an electricity customer)
+        # and with an old address meets no rule above: the same name and either half of the
+        # NIK, as one slip leaves one half intact.
+        "l.name_sorted = r.name_sorted AND substr(l.nik, 1, 8) = substr(r.nik, 1, 8)",
+        "l.name_sorted = r.name_sorted AND substr(l.nik, 9, 8) = substr(r.nik, 9, 8)",
         # Sources without a birth date (electricity customers, survey heads): the household's
         # address. Restricted to them, or every household would be compared with itself.
         "l.address_norm = r.address_norm AND l.village_code = r.village_code "
@@ -361,6 +384,13 @@ NEUTRAL_LEVELS = {
 }
 
 
+# Levels whose m and u are set, not trained, because the other comparisons explain them (see the
+# level's comment): (m, u), set on the trained model like NEUTRAL_LEVELS.
+FIXED_LEVELS = {
+    ("nik", "NIK region digits differ, same birth date"): (0.003, 0.25),
+}
+
+
 def floor_m(model: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = json.loads(json.dumps(model))
     for comparison in out.get("comparisons", []):
@@ -368,6 +398,9 @@ def floor_m(model: dict[str, Any]) -> dict[str, Any]:
         for level in comparison.get("comparison_levels", []):
             if (name, level.get("label_for_charts")) in NEUTRAL_LEVELS:
                 level["m_probability"] = level["u_probability"] = 0.01
+            fixed = FIXED_LEVELS.get((name, level.get("label_for_charts")))
+            if fixed is not None:
+                level["m_probability"], level["u_probability"] = fixed
             floor = M_FLOORS.get((name, level.get("label_for_charts")))
             if floor is not None and level.get("m_probability") is not None:
                 level["m_probability"] = max(float(level["m_probability"]), floor)
@@ -457,9 +490,8 @@ def link(
             target[a]: target[b]
             for a, b in zip(extra["unique_id_l"], extra["unique_id_r"], strict=True)
         }
-        clustered = clustered.assign(
-            cluster_id=clustered["cluster_id"].map(lambda c: moved.get(c, c))
-        )
+        ids = clustered["cluster_id"]
+        clustered = clustered.assign(cluster_id=ids.where(~ids.isin(moved), ids.map(moved)))
     stats["unique_name_links"] = len(extra)
     # A doubtful pair whose records ended up together through other links needs no clerk.
     cluster_of = dict(zip(clustered["unique_id"], clustered["cluster_id"], strict=True))
@@ -486,73 +518,104 @@ def unique_name_edges(
     df: pd.DataFrame, clusters: pd.DataFrame, forbidden: list[tuple[str, str]]
 ) -> pd.DataFrame:
     """A last, deterministic pass for records that carry nothing but a name (an electricity
-    customer without NIK whose address is out of date, or whose meter is at another house): the
-    model cannot link them, as a name alone never outweighs a different village. Such a record,
-    left alone after clustering, joins a person when its full name (two or more words, no
-    initials; word order ignored) belongs to exactly one other cluster in the whole run, that
-    cluster holds an identified record (NIK or birth date), and the name is rare enough that
-    fewer than UNIQUE_NAME_MAX_NAMESAKES people would bear it by chance. Common names, initials and single
-    names never link this way; a clerk's rejection of any pair with that cluster wins. Measured
-    on the synthetic region in docs/integration.md (it trades a little precision for recall).
+    customer or a survey household head without NIK): the model cannot link them, as a name
+    alone never outweighs a different village, and a name and a village without a house or a
+    birth date stay under the match threshold. Such a record, left alone after clustering, joins
+    a person in two cases (word order ignored; a clerk's rejection of any pair with that cluster
+    wins; the cluster must hold an identified record, with NIK or birth date):
+
+    - in its own village, when the record has no street address (a survey household head,
+      enumerated at home: the village is all the place it carries): its full name belongs to
+      exactly one other cluster with a record in that village, and the name is rare enough that
+      fewer than UNIQUE_NAME_MAX_NAMESAKES of the village's people would bear it by chance.
+      Single names (common in Java) qualify when rare. A record with an address that the model
+      did not find at the person's house (an electricity meter: often the earlier owner's or a
+      landlord's name) is not corroborated by the village, so it takes the run-wide rule;
+    - anywhere in the run (an old address, a meter at another house): its full name (two or
+      more words, no initials) belongs to exactly one other cluster in the whole run and fewer
+      than UNIQUE_NAME_MAX_NAMESAKES of the run's people would bear it by chance.
+
+    Expected namesakes come from how often each word occurs in the people's names (words taken
+    as independent). Measured on the synthetic region in docs/integration.md (it trades a
+    little precision for recall). Set-based: one pass of joins, no per-record Python.
     Returns edges unique_id_l (the lone record) -> unique_id_r (a record of the cluster)."""
     cols = ["unique_id_l", "unique_id_r", "match_probability"]
-    rec = clusters.merge(
-        df[["unique_id", "nik", "birth_date", "name_sorted"]], on="unique_id", how="left"
+    rec = clusters[["unique_id", "cluster_id"]].merge(
+        df[["unique_id", "nik", "birth_date", "name_sorted", "village_code", "address_norm"]],
+        on="unique_id",
+        how="left",
     )
     size = rec.groupby("cluster_id")["unique_id"].transform("size")
     lone = rec[(size == 1) & rec["nik"].isna() & rec["birth_date"].isna()]
-    lone = lone[
-        lone["name_sorted"].map(
-            lambda n: isinstance(n, str) and len(n.split()) >= 2 and min(map(len, n.split())) >= 3
-        )
-    ]
+    lone = lone[lone["name_sorted"].notna()]
+    words = lone["name_sorted"].str.split()
+    lone = lone[words.map(lambda t: len(t) >= 1 and min(map(len, t)) >= 3)]
     if lone.empty:
         return pd.DataFrame(columns=cols)
-    named = rec[rec["name_sorted"].isin(set(lone["name_sorted"]))]
-    per_name = named.groupby("name_sorted")["cluster_id"].nunique()
-    lone = lone[lone["name_sorted"].map(per_name) == 2]  # itself and exactly one other cluster
-    if lone.empty:
-        return pd.DataFrame(columns=cols)
-    # Unique here is not enough in a big population: the name must also be rare enough that a
-    # namesake unknown to every source is unlikely. Expected namesakes among the people of the
-    # run, from how often each word occurs in their names (words taken as independent).
+    # Word frequencies among the people of the run (one name per cluster and spelling).
     people = rec.dropna(subset=["name_sorted"]).drop_duplicates(["cluster_id", "name_sorted"])
     freq = people["name_sorted"].str.split().explode().value_counts(normalize=True)
+    exploded = lone["name_sorted"].str.split().explode()
+    name_share = exploded.map(freq).fillna(0.0).astype(float).groupby(level=0).prod()
+    lone = lone.assign(
+        share=name_share.reindex(lone.index), words=lone["name_sorted"].str.count(" ") + 1
+    )
+    # Records of a cluster that holds an identified record (with NIK or birth date).
+    rec["identified"] = (
+        (rec["nik"].notna() | rec["birth_date"].notna()).groupby(rec["cluster_id"]).transform("any")
+    )
+    named = rec[rec["name_sorted"].isin(lone["name_sorted"].unique())]
+    # A clerk's rejections, as (lone record, cluster of the other record).
+    no = pd.DataFrame([*forbidden, *((b, a) for a, b in forbidden)], columns=["unique_id", "other"])
+    if forbidden:
+        no["cluster_id_o"] = no["other"].map(rec.set_index("unique_id")["cluster_id"])
+
+    def link(candidates: pd.DataFrame, keys: list[str], people_in_scope: Any) -> pd.DataFrame:
+        """Lone records (candidates) whose name, within `keys`, belongs to exactly one other
+        cluster, an identified one, and is rare among `people_in_scope` people."""
+        per_key = named.dropna(subset=keys).groupby(keys)["cluster_id"].nunique().rename("n")
+        c = candidates.join(per_key, on=keys)
+        c = c[(c["n"] == 2) & (people_in_scope(c) * c["share"] < UNIQUE_NAME_MAX_NAMESAKES)]
+        targets = named[named["identified"]].dropna(subset=keys)
+        targets = targets.drop_duplicates(keys)[[*keys, "unique_id", "cluster_id"]]
+        c = c.merge(targets, on=keys, suffixes=("", "_r"))
+        c = c[c["cluster_id_r"] != c["cluster_id"]]
+        if not no.empty:
+            blocked = c.merge(
+                no, left_on=["unique_id", "cluster_id_r"], right_on=["unique_id", "cluster_id_o"]
+            )
+            c = c[~c["unique_id"].isin(set(blocked["unique_id"]))]
+        return c
+
     n_people = rec["cluster_id"].nunique()
-    namesakes = lone["name_sorted"].map(
-        lambda n: n_people * math.prod(float(freq.get(w, 0.0)) for w in n.split())
+    village_people = (
+        rec.dropna(subset=["village_code"]).groupby("village_code")["cluster_id"].nunique()
     )
-    lone = lone[namesakes < UNIQUE_NAME_MAX_NAMESAKES]
-    identified = set(rec.loc[rec["nik"].notna() | rec["birth_date"].notna(), "cluster_id"])
-    targets = named[
-        named["name_sorted"].isin(set(lone["name_sorted"])) & named["cluster_id"].isin(identified)
-    ]
-    target_of = targets.drop_duplicates("name_sorted").set_index("name_sorted")
-    no = {(a, b) for a, b in forbidden} | {(b, a) for a, b in forbidden}
-    members = (
-        rec[rec["cluster_id"].isin(set(targets["cluster_id"]))]
-        .groupby("cluster_id")["unique_id"]
-        .agg(list)
-        if no
-        else None
+    in_village = link(
+        lone[lone["village_code"].notna() & lone["address_norm"].isna()],
+        ["name_sorted", "village_code"],
+        lambda c: c["village_code"].map(village_people),
     )
-    rows = []
-    for uid, name, own in zip(
-        lone["unique_id"], lone["name_sorted"], lone["cluster_id"], strict=True
-    ):
-        if name not in target_of.index:
-            continue
-        cid = target_of.at[name, "cluster_id"]
-        if cid == own or (members is not None and any((uid, o) in no for o in members[cid])):
-            continue
-        rows.append((uid, target_of.at[name, "unique_id"], UNIQUE_NAME_PROBABILITY))
-    return pd.DataFrame(rows, columns=cols)
+    anywhere = link(
+        lone[(lone["words"] >= 2) & ~lone["unique_id"].isin(in_village["unique_id"].unique())],
+        ["name_sorted"],
+        lambda c: n_people,
+    )
+    out = pd.concat([in_village, anywhere], ignore_index=True)
+    return pd.DataFrame(
+        {
+            "unique_id_l": out["unique_id"],
+            "unique_id_r": out["unique_id_r"],
+            "match_probability": UNIQUE_NAME_PROBABILITY,
+        }
+    ).reset_index(drop=True)
 
 
 # Reported for unique-name links (they are not scored by the model): just at the match level.
 UNIQUE_NAME_PROBABILITY = 0.95
-# The most expected namesakes a name may have for a unique-name link (see unique_name_edges;
-# chosen on the synthetic region at 46k and 460k people, docs/integration.md).
+# The most expected namesakes a name may have for a unique-name link, among the run's people or
+# the village's (see unique_name_edges; chosen on the synthetic region at 46k and 460k people,
+# docs/integration.md).
 UNIQUE_NAME_MAX_NAMESAKES = 0.1
 
 
