@@ -182,3 +182,46 @@ def test_an_import_whose_process_died_is_marked_failed_and_can_be_uploaded_again
     again = import_file(acting_user=None, source_key="bpjs", file_name="bpjs.csv", data=data)
     assert not again.duplicate
     assert again.run.status == "done"
+
+
+def test_forked_workers_give_the_same_result_as_one_process(sources, monkeypatch):
+    """`tepat import --workers N` checks slices of a large file in forked processes; the staged
+    rows, the quarantine (with row numbers and reasons, duplicates across slices included) and
+    the counts must be those of a serial import."""
+    from tepat.core import crypto
+    from tepat.integration import importing
+
+    monkeypatch.setattr(importing, "PARALLEL_MIN_ROWS", 10)
+    monkeypatch.setattr(importing, "SLICE", 7)
+    lines = []
+    for i in range(40):
+        nik = f"32730112058{i + 1:05d}"
+        lines.append(
+            f"B-{i},{nik},ORANG {chr(65 + i % 26)},1980-05-12,L,KEPALA,JL {i},3273011001,PBI,3,AKTIF"
+        )
+    lines[9] = BAD_DATE.replace("B-3", "B-9")
+    lines[30] = lines[2]  # a duplicate record id in a later slice
+    data = _csv(*lines)
+
+    def outcome(run: ImportRun) -> tuple:
+        staged = [
+            (r.record_id, r.row_number, crypto.decrypt(r.nik_enc, context=importing.NIK_CONTEXT),
+             r.full_name, str(r.birth_date), r.attrs)
+            for r in StagedRecord.objects.filter(run=run).order_by("row_number")
+        ]  # fmt: skip
+        quarantined = [
+            (q.row_number, q.field, q.code, q.reason) for q in run.quarantine.order_by("row_number")
+        ]
+        return (run.accepted_rows, run.rejected_rows, run.warning_count), staged, quarantined
+
+    serial = import_file(acting_user=None, source_key="bpjs", file_name="a.csv", data=data).run
+    expected = outcome(serial)
+    StagedRecord.objects.all().delete()
+    ImportRun.objects.all().delete()
+    forked = import_file(
+        acting_user=None, source_key="bpjs", file_name="a.csv", data=data, workers=2
+    ).run
+    assert forked.status == "done"
+    assert outcome(forked) == expected
+    assert expected[0][:2] == (38, 2)
+    assert {q[2] for q in expected[2]} == {"impossible_date", "duplicate_record"}
