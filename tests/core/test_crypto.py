@@ -30,3 +30,14 @@ def test_old_keys_still_decrypt_after_rotation(settings):
     assert token.startswith("k1:")
     assert crypto.decrypt(token) == "rahasia"
     assert crypto.encrypt("baru").startswith("k2:")
+
+
+def test_a_decryptor_decrypts_many_tokens_of_one_context():
+    tokens = [crypto.encrypt(f"32730112058000{i:02d}", context="person.nik") for i in range(5)]
+    one = crypto.decryptor(context="person.nik")
+    assert [one(t) for t in tokens] == [crypto.decrypt(t, context="person.nik") for t in tokens]
+    wrong = crypto.decryptor(context="household.kk")
+    with pytest.raises(InvalidTag):
+        wrong(tokens[0])
+    with pytest.raises(ValueError, match="unknown field-encryption key id"):
+        one("nokey:" + tokens[0].partition(":")[2])

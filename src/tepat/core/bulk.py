@@ -150,6 +150,8 @@ def update_values(
             )
             cursor.execute(f"DROP TABLE {temp}")
             return
+        # In primary-key order: SQLite then walks the table's B-tree once, front to back.
+        adapted.sort(key=lambda row: row[-1])
         sets = ", ".join(f"{c} = %s" for c in quoted)
         # Table and column names come from model metadata, quoted; values are parameters.
         sql = f"UPDATE {table} SET {sets} WHERE {pk} = %s"  # noqa: S608

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import os
+from collections.abc import Callable
 from functools import lru_cache
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -65,6 +66,23 @@ def decrypt(token: str, *, context: str = "") -> str:
     return aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode("utf-8")).decode(
         "utf-8"
     )
+
+
+def decryptor(*, context: str = "") -> Callable[[str], str]:
+    """`decrypt` for many tokens of one context: keys and context resolved once (a million
+    decryptions spent a third of their time looking them up)."""
+    _, by_id = _current()
+    aad = context.encode("utf-8")
+
+    def one(token: str) -> str:
+        kid, _, body = token.partition(":")
+        aead = by_id.get(kid)
+        if aead is None:
+            raise ValueError(f"unknown field-encryption key id {kid!r}")
+        raw = base64.b64decode(body)
+        return aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], aad).decode("utf-8")
+
+    return one
 
 
 @lru_cache(maxsize=32)

@@ -62,6 +62,10 @@ def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
     # Column lists, not a dict per record: at a million records the dicts alone took ~1 GB.
     columns: dict[str, list[Any]] = {c: [] for c in linkage.RECORD_COLUMNS}
     recs: dict[str, _Rec] = {}
+    staged_nik = crypto.decryptor(context=NIK_CONTEXT)
+    staged_kk = crypto.decryptor(context=KK_CONTEXT)
+    registry_nik = crypto.decryptor(context=REG_NIK_CONTEXT)
+    registry_kk = crypto.decryptor(context=REG_KK_CONTEXT)
 
     def add(uid: str, src: str, values: dict[str, Any]) -> None:
         columns["unique_id"].append(uid)
@@ -104,8 +108,8 @@ def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
         cid,
     ) in staged.iterator(chunk_size=BATCH):
         uid = f"{src}:{rid}"
-        nik = crypto.decrypt(nik_enc, context=NIK_CONTEXT) if nik_enc else ""
-        kk = crypto.decrypt(kk_enc, context=KK_CONTEXT) if kk_enc else ""
+        nik = staged_nik(nik_enc) if nik_enc else ""
+        kk = staged_kk(kk_enc) if kk_enc else ""
         values = {
             "nik": nik,
             "kk": kk,
@@ -156,9 +160,9 @@ def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
     ) in people.iterator(chunk_size=BATCH):
         uid = f"{REGISTRY}:{pid}"
         if kk_enc not in kk_cache:
-            kk_cache[kk_enc] = crypto.decrypt(kk_enc, context=REG_KK_CONTEXT)
+            kk_cache[kk_enc] = registry_kk(kk_enc)
         values = {
-            "nik": crypto.decrypt(nik_enc, context=REG_NIK_CONTEXT),
+            "nik": registry_nik(nik_enc),
             "kk": kk_cache[kk_enc],
             "full_name": name,
             "sex": sex,
@@ -361,6 +365,13 @@ def _apply(
     COPY / executemany, and model instances are built only for the registry persons and
     households that actually change (their history records need the full snapshot)."""
     rules = _source_rules()
+    clock = [time.perf_counter()]
+    timings: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        timings[f"seconds_apply_{name}"] = round(now - clock[0], 2)
+        clock[0] = now
 
     # Clusters and the registry person of each staged record.
     reg_of: dict[str, _Rec | None] = {}
@@ -378,6 +389,7 @@ def _apply(
         ],
     )
 
+    lap("clusters")
     # Golden records with per-field provenance.
     if replaced_clusters is None:
         GoldenRecord.objects.all().delete()
@@ -469,6 +481,7 @@ def _apply(
         ),
         goldens,
     )
+    lap("golden")
     now = timezone.now()
     registry_updates = _apply_persons(
         run=run, acting_user=acting_user, updates=person_updates, now=now
@@ -477,6 +490,7 @@ def _apply(
         run=run, acting_user=acting_user, household_values=household_values, now=now
     )
 
+    lap("registry")
     flags = _flags(
         run=run,
         members=members,
@@ -485,8 +499,11 @@ def _apply(
         rules=rules,
         full=replaced_clusters is None,
     )
+    lap("flags")
     _review_queue(run=run, uncertain=uncertain, recs=recs)
+    lap("review")
     return {
+        **timings,
         "golden_records": len(goldens),
         "registry_updates": registry_updates,
         "household_updates": households_changed,
@@ -527,6 +544,8 @@ def _may_change_person(reg: _Rec, fields: dict[str, Any]) -> bool:
     for name, value in _person_updates(fields).items():
         value = _coerce(name, value)
         current = reg.values.get(name)
+        if value == current:
+            continue
         if name == "full_name":
             if name_search_key(value) != name_search_key(current or ""):
                 return True
