@@ -219,7 +219,6 @@ _FROM_ENV_WHEN_SET: dict[str, Callable[[str, Any], Any]] = {
             "TEPAT_FACE_MAX_UPLOAD_BYTES",
             "TEPAT_GRIEVANCE_DEADLINE_DAYS",
             "TEPAT_IMPORT_STALE_SECONDS",
-            "TEPAT_IMPORT_WORKERS",
             "TEPAT_INTEGRATION_MAX_UPLOAD_BYTES",
             "TEPAT_OTP_MAX_ATTEMPTS",
             "TEPAT_OTP_PER_NIK_HOUR",

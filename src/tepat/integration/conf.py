@@ -3,8 +3,6 @@ doc for the environment variables the lead maps onto them)."""
 
 from __future__ import annotations
 
-import os
-
 from django.conf import settings
 
 
@@ -33,10 +31,3 @@ def stale_import_seconds() -> int:
     process was killed or the server restarted): it is marked failed and can be uploaded again.
     Validation reports progress every 2,000 rows, far more often than this."""
     return int(getattr(settings, "TEPAT_IMPORT_STALE_SECONDS", 600))
-
-
-def import_workers() -> int:
-    """Processes that validate and encrypt a large delivery on the command line (`tepat import`,
-    `make demo`); uploads through the pages and the API run in a web thread and stay serial."""
-    default = min(os.cpu_count() or 1, 4)
-    return max(1, int(getattr(settings, "TEPAT_IMPORT_WORKERS", default)))

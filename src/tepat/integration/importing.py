@@ -11,9 +11,8 @@ import datetime as dt
 import functools
 import hashlib
 import json
-import multiprocessing as mp
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,7 +53,6 @@ class _Checked:
     record_id: str
     data: dict[str, Any]
     errors: list[FieldProblem]
-    staged: tuple[Any, ...] | None = None  # the StagedRecord row, for an accepted row
 
 
 def content_hash(data: bytes) -> str:
@@ -317,75 +315,6 @@ def import_runs_reap_stale(*, now: dt.datetime | None = None) -> int:
     return len(ids)
 
 
-# What forked validation workers read (set before the pool forks; never pickled).
-_FORK: dict[str, Any] = {}
-PARALLEL_MIN_ROWS = 20_000  # below this a pool costs more than it saves
-SLICE = 5_000
-
-
-def _check_one(
-    row: RawRow,
-    config: dict[str, Any],
-    village_exists: Callable[[str], bool],
-    today: dt.date,
-    source_id: int,
-    run_id: int,
-) -> tuple[dict[str, Any], list[FieldProblem], list[FieldProblem], str, tuple[Any, ...] | None]:
-    """Validate one row; an accepted row's StagedRecord values (encrypted) come with it."""
-    out, errors, warns = check_row(row, config, village_exists=village_exists, today=today)
-    id_col = config.get("record_id") or ""
-    record_id = (row.values.get(id_col, "") if id_col else "") or str(row.number)
-    staged = None if errors else _staged(source_id, run_id, record_id, row.number, out)
-    return out, errors, warns, record_id, staged
-
-
-def _check_slice(bounds: tuple[int, int]) -> list[Any]:
-    """A forked worker's share: rows[start:end] of the parent's list, inherited at fork."""
-    f = _FORK
-    return [
-        _check_one(row, f["config"], f["villages"], f["today"], f["source_id"], f["run_id"])
-        for row in f["rows"][bounds[0] : bounds[1]]
-    ]
-
-
-def _checked_rows(
-    rows: list[RawRow],
-    *,
-    config: dict[str, Any],
-    village_exists: Callable[[str], bool],
-    today: dt.date,
-    run: ImportRun,
-    workers: int,
-    done: Callable[[int], None],
-) -> Iterator[tuple[Any, ...]]:
-    """Every row's check, in file order. With `workers` > 1 (and a large file) the rows are
-    checked and encrypted by forked processes, each on its own slice of the list it inherited:
-    only results travel back. Fork only where the process has no other threads doing work (the
-    command line, `make demo`): web uploads run in a thread and stay serial."""
-    if workers > 1 and len(rows) >= PARALLEL_MIN_ROWS and "fork" in mp.get_all_start_methods():
-        _FORK.update(
-            rows=rows,
-            config=config,
-            villages=village_exists,
-            today=today,
-            source_id=run.source_id,
-            run_id=run.pk,
-        )
-        try:
-            slices = [(i, min(i + SLICE, len(rows))) for i in range(0, len(rows), SLICE)]
-            with mp.get_context("fork").Pool(workers) as pool:
-                for (_, end), results in zip(slices, pool.imap(_check_slice, slices), strict=True):
-                    yield from results
-                    done(end)
-        finally:
-            _FORK.clear()
-        return
-    for i, row in enumerate(rows, start=1):
-        yield _check_one(row, config, village_exists, today, run.source_id, run.pk)
-        if i % PROGRESS_EVERY == 0:
-            done(i)
-
-
 def import_run_process(
     *,
     acting_user: Any,
@@ -393,10 +322,8 @@ def import_run_process(
     data: bytes,
     progress: Progress | None = None,
     today: dt.date | None = None,
-    workers: int = 1,
 ) -> ImportResult:
-    """Validate and apply one delivery (see the module docstring). `workers` > 1 checks a large
-    file in that many forked processes (see _checked_rows)."""
+    """Validate and apply one delivery (see the module docstring)."""
     today = today or timezone.localdate()
     config = run.source.config
     ImportRun.objects.filter(pk=run.pk).update(
@@ -417,24 +344,9 @@ def import_run_process(
             if original.isdigit():
                 row.number = int(original)
         ImportRun.objects.filter(pk=run.pk).update(total_rows=len(rows))
-
-        def done(i: int) -> None:
-            ImportRun.objects.filter(pk=run.pk).update(
-                processed_rows=i, heartbeat_at=timezone.now()
-            )
-            if progress:
-                progress(i, len(rows))
-
-        checked = _checked_rows(
-            rows,
-            config=config,
-            village_exists=village_exists,
-            today=today,
-            run=run,
-            workers=workers,
-            done=done,
-        )
-        for row, (out, errors, warns, record_id, staged) in zip(rows, checked, strict=True):
+        for i, row in enumerate(rows, start=1):
+            out, errors, warns = check_row(row, config, village_exists=village_exists, today=today)
+            record_id = (row.values.get(id_col, "") if id_col else "") or str(row.number)
             if record_id in seen_ids:
                 errors.append(
                     FieldProblem(
@@ -449,10 +361,13 @@ def import_run_process(
             warning_count += len(warns)
             if len(warnings) < 200:
                 warnings.extend(warns[: 200 - len(warnings)])
-            if errors:
-                rejected.append(_Checked(row, record_id, out, errors))
-            else:
-                accepted.append(_Checked(row, record_id, out, errors, staged))
+            (rejected if errors else accepted).append(_Checked(row, record_id, out, errors))
+            if i % PROGRESS_EVERY == 0:
+                ImportRun.objects.filter(pk=run.pk).update(
+                    processed_rows=i, heartbeat_at=timezone.now()
+                )
+                if progress:
+                    progress(i, len(rows))
         if progress:
             progress(len(rows), len(rows))
         _apply(run=run, accepted=accepted, rejected=rejected, warning_count=warning_count)
@@ -502,16 +417,15 @@ STAGED_COLUMNS = (
 )
 
 
-def _staged(
-    source_id: int, run_id: int, record_id: str, number: int, d: dict[str, Any]
-) -> tuple[Any, ...]:
+def _staged(run: ImportRun, c: _Checked) -> tuple[Any, ...]:
     """One StagedRecord row in STAGED_COLUMNS order (a plain tuple: see core.bulk.insert_rows)."""
+    d = c.data
     nik, kk = d["nik"], d["kk"]
     return (
-        source_id,
-        run_id,
-        record_id[:64],
-        number,
+        run.source_id,
+        run.pk,
+        c.record_id[:64],
+        c.row.number,
         True,
         crypto.encrypt(nik, context=NIK_CONTEXT) if nik else "",
         crypto.blind_index(nik, purpose="nik") if nik else "",
@@ -561,9 +475,7 @@ def _apply(
         # compiled every value and took two thirds of an import's time.
         for i in range(0, len(accepted), BATCH):
             insert_rows(
-                StagedRecord,
-                STAGED_COLUMNS,
-                [c.staged for c in accepted[i : i + BATCH] if c.staged],
+                StagedRecord, STAGED_COLUMNS, [_staged(run, c) for c in accepted[i : i + BATCH]]
             )
         for i in range(0, len(rejected), BATCH):
             bulk_insert(QuarantinedRow, [_quarantined(run, c) for c in rejected[i : i + BATCH]])
@@ -593,7 +505,6 @@ def import_file(
     delivered_on: dt.date | None = None,
     progress: Progress | None = None,
     resubmission_of: ImportRun | None = None,
-    workers: int = 1,
 ) -> ImportResult:
     """Create and process a run in one call (the command line and the demo)."""
     created = import_run_create(
@@ -607,7 +518,7 @@ def import_file(
     if created.duplicate:
         return created
     return import_run_process(
-        acting_user=acting_user, run=created.run, data=data, progress=progress, workers=workers
+        acting_user=acting_user, run=created.run, data=data, progress=progress
     )
 
 

@@ -231,7 +231,6 @@ def integration_build_from_synth(
             file_name=name,
             data=path.read_bytes(),
             progress=tick,
-            workers=conf.import_workers(),
         )
         bar.close()
         run = result.run

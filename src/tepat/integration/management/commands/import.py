@@ -7,7 +7,6 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tepat.core.errors import TepatError
-from tepat.integration import conf
 from tepat.integration.services import (
     import_file,
     import_progress_callback,
@@ -25,12 +24,6 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
         parser.add_argument("--delivered-on", type=dt.date.fromisoformat, default=None)
         parser.add_argument("--no-progress", action="store_true")
-        parser.add_argument(
-            "--workers",
-            type=int,
-            default=None,
-            help="processes validating a large file (default TEPAT_IMPORT_WORKERS: CPUs, max 4)",
-        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
@@ -45,7 +38,6 @@ class Command(BaseCommand):
                 data=path.read_bytes(),
                 delivered_on=options["delivered_on"],
                 progress=None if options["no_progress"] else import_progress_callback(path.name),
-                workers=options["workers"] or conf.import_workers(),
             )
         except TepatError as exc:
             raise CommandError(exc.message) from exc
