@@ -289,3 +289,36 @@ def test_the_log_in_steps_are_not_cached(client, operator, supervisor):
     other = Client()
     sign_in_password(other, "supervisor.jabar")
     assert "no-cache" in other.get(ENROL)["Cache-Control"]
+
+
+def test_the_status_check_is_behind_totp_for_a_signed_in_user_too(client, operator):
+    # The two-factor check skips only requests without a session cookie; a signed-in user has one.
+    sign_in_password(client, "operator.bandung")
+    for method in (client.get, client.post):
+        response = method("/cek/")
+        assert response.status_code == 302
+        assert response["Location"].startswith(TOTP + "?next=")
+
+
+def test_the_two_factor_check_loads_no_session_without_a_session_cookie(rf, db):
+    from django.conf import settings
+    from django.contrib.auth.middleware import AuthenticationMiddleware
+    from django.contrib.sessions.middleware import SessionMiddleware
+    from django.http import HttpResponse
+
+    from tepat.accounts.middleware import TwoFactorRequiredMiddleware
+
+    seen: dict[str, bool] = {}
+
+    def view(request):
+        seen["accessed"] = request.session.accessed
+        return HttpResponse("ok")
+
+    chain = SessionMiddleware(AuthenticationMiddleware(TwoFactorRequiredMiddleware(view)))
+    assert chain(rf.get("/cek/")).status_code == 200
+    assert seen["accessed"] is False
+    # With a session cookie (here one naming no session) the check loads the session and user.
+    request = rf.get("/cek/")
+    request.COOKIES[settings.SESSION_COOKIE_NAME] = "x" * 32
+    assert chain(request).status_code == 200
+    assert seen["accessed"] is True

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -38,6 +39,14 @@ class TwoFactorRequiredMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
+        if isinstance(user, SimpleLazyObject) and not request.COOKIES.get(
+            settings.SESSION_COOKIE_NAME
+        ):
+            # AuthenticationMiddleware's user comes from the session alone, and a request
+            # without a session cookie has none: it is anonymous. Skipping the check there (the
+            # public status check, every citizen page) saves loading an empty session and user
+            # per request; with a session cookie, or a user set otherwise, it runs in full.
+            return self.get_response(request)
         if (
             isinstance(user, User)
             and user.is_authenticated

@@ -25,11 +25,13 @@ logging and execute wrappers see them as any other).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
+from django.utils.translation import get_language
 
 from tepat.core import crypto
 from tepat.core.masking import mask_name
@@ -116,6 +118,17 @@ def _datetime(value: Any) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
+@functools.lru_cache(maxsize=32)
+def _labels(language: str) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Payment state, entitlement state and channel labels, translated into `language` (the
+    active one: the choices are lazy translations, resolved here once per language)."""
+    return (
+        {k: str(v) for k, v in PaymentState.choices},
+        {k: str(v) for k, v in EntitlementState.choices},
+        {k: str(v) for k, v in Channel.choices},
+    )
+
+
 _prepared_cursor_class: Any = None
 
 
@@ -159,10 +172,7 @@ def _results(where_sql: str, params: Sequence[Any], limit: int) -> list[StatusRe
             [*households, *_VISIBLE],
         )
         tahap = cur.fetchall()
-    # Labels are looked up per request: they are lazy translations in the active language.
-    payment_states = dict(PaymentState.choices)
-    entitlement_states = dict(EntitlementState.choices)
-    channels = dict(Channel.choices)
+    payment_states, entitlement_states, channels = _labels(get_language() or "")
     rows_of: dict[int, list[TahapRow]] = {}
     for (household, programme, code, number, start, end, amount, state, pay_amount, pay_state,
          pay_channel, place, pay_from, pay_until) in tahap:  # fmt: skip
@@ -181,7 +191,7 @@ def _results(where_sql: str, params: Sequence[Any], limit: int) -> list[StatusRe
                     if paid
                     else entitlement_states.get(state, state)
                 ),
-                channel=str(channels.get(pay_channel, "")) if paid else "",
+                channel=channels.get(pay_channel, "") if paid else "",
                 collection_place=place or "",
                 collection_from=_datetime(pay_from),
                 collection_until=_datetime(pay_until),
