@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from tepat.integration import linkage
 
@@ -251,3 +252,15 @@ def test_a_one_digit_nik_slip_without_birth_date_or_current_address_is_compared(
         for rule in rules
     ]
     assert any(h and h[0] == 1 for h in hits)
+
+
+def test_duckdb_memory_is_bounded_by_the_setting(settings):
+    from tepat.integration import linkage
+
+    settings.TEPAT_LINK_DUCKDB_MEMORY = "512MB"
+    api = linkage.db_api()
+    limit = api._con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert limit.replace(" ", "").upper() in ("488.2MIB", "512.0MB", "512MB", "488MIB")
+    settings.TEPAT_LINK_DUCKDB_MEMORY = "lots"
+    with pytest.raises(ValueError, match="TEPAT_LINK_DUCKDB_MEMORY"):
+        linkage.db_api()

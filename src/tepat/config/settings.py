@@ -238,6 +238,7 @@ _FROM_ENV_WHEN_SET: dict[str, Callable[[str, Any], Any]] = {
     ),
     **dict.fromkeys(
         (
+            "TEPAT_LINK_DUCKDB_MEMORY",
             "TEPAT_PROVIDER_CALLBACK_TOKEN",
             "TEPAT_PROVIDER_CALLBACK_URL",
             "TEPAT_PROVIDER_URL",

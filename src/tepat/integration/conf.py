@@ -3,6 +3,8 @@ doc for the environment variables the lead maps onto them)."""
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 
 
@@ -31,3 +33,14 @@ def stale_import_seconds() -> int:
     process was killed or the server restarted): it is marked failed and can be uploaded again.
     Validation reports progress every 2,000 rows, far more often than this."""
     return int(getattr(settings, "TEPAT_IMPORT_STALE_SECONDS", 600))
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory bound during linkage (it spills to a temporary directory beyond it)."""
+    # The engine also runs without Django settings (benchmarks/bench_integration.py --engine-only).
+    value = (
+        str(getattr(settings, "TEPAT_LINK_DUCKDB_MEMORY", "2GB")) if settings.configured else "2GB"
+    )
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value.strip()):
+        raise ValueError(f"TEPAT_LINK_DUCKDB_MEMORY: {value!r} is not a size such as 2GB")
+    return value.strip()

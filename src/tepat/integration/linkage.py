@@ -11,14 +11,18 @@ from __future__ import annotations
 import json
 import logging
 import re
+import shutil
 import tempfile
 import time
 import unicodedata
+import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 import pandas as pd
+
+from tepat.integration import conf
 
 # Spellings that agencies write differently (and pre-1972 spelling), folded to one form.
 NAME_VARIANTS = {
@@ -336,9 +340,18 @@ def db_api(engine: str = "duckdb") -> Any:
         )
         spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="tepat-spark-"))
         return SparkAPI(spark_session=spark)  # type: ignore[no-untyped-call]
+    import duckdb
     from splink import DuckDBAPI
 
-    return DuckDBAPI()
+    # DuckDB may take 80% of the machine's memory by default, on top of the pipeline's own
+    # records; a bound makes it spill its joins to a temporary directory instead.
+    spill = tempfile.mkdtemp(prefix="tepat-duckdb-")
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{conf.duckdb_memory_limit()}'")
+    con.execute(f"SET temp_directory = '{spill}'")
+    api = DuckDBAPI(connection=con)
+    weakref.finalize(api, shutil.rmtree, spill, True)
+    return api
 
 
 def model_for_engine(model: dict[str, Any], engine: str) -> dict[str, Any]:
@@ -462,8 +475,12 @@ def link(
     stats["seconds_train"] = round(time.perf_counter() - t0, 2)
     t0 = time.perf_counter()
     predictions = linker.inference.predict(threshold_match_probability=review_threshold)
-    frame = predictions.as_pandas_dataframe()  # type: ignore[no-untyped-call]
-    pred = frame[["unique_id_l", "unique_id_r", "match_probability"]]
+    # Only the pair and its probability leave the backend: the full prediction table carries
+    # every compared value and level (~40 columns), a few GB of Python objects at 1.6M pairs.
+    pred = predictions.query_sql(
+        "SELECT unique_id_l, unique_id_r, match_probability FROM {this}"
+    ).as_pandas_dataframe()  # type: ignore[no-untyped-call]
+    predictions.drop_table_from_database_and_remove_from_cache()
     stats["seconds_predict"] = round(time.perf_counter() - t0, 2)
     stats["pairs_scored_above_review"] = len(pred)
     t0 = time.perf_counter()
