@@ -100,9 +100,8 @@ def update_rows(
 ) -> None:
     """UPDATE the named fields of each instance by primary key (see update_values). auto_now
     fields are not touched: set them on the instances first."""
-    update_values(
-        model, names, [[*(getattr(obj, _attname(model, n)) for n in names), obj.pk] for obj in objs]
-    )
+    attnames = [_attname(model, n) for n in names]
+    update_values(model, names, [[*(getattr(obj, a) for a in attnames), obj.pk] for obj in objs])
 
 
 def _attname(model: type[models.Model], name: str) -> str:

@@ -57,15 +57,7 @@ def encrypt(plaintext: str, *, context: str = "") -> str:
 
 
 def decrypt(token: str, *, context: str = "") -> str:
-    _, by_id = _current()
-    kid, _, body = token.partition(":")
-    aead = by_id.get(kid)
-    if aead is None:
-        raise ValueError(f"unknown field-encryption key id {kid!r}")
-    raw = base64.b64decode(body)
-    return aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode("utf-8")).decode(
-        "utf-8"
-    )
+    return decryptor(context=context)(token)
 
 
 def decryptor(*, context: str = "") -> Callable[[str], str]:

@@ -71,9 +71,10 @@ def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
         columns["unique_id"].append(uid)
         columns["source"].append(src)
         for c in linkage.RECORD_COLUMNS[2:]:
-            columns[c].append(values[c])
-        born = values["birth_date"]
-        columns["birth_date"][-1] = born.isoformat() if born else ""
+            value = values[c]
+            if c == "birth_date":
+                value = value.isoformat() if value else ""
+            columns[c].append(value)
 
     staged = StagedRecord.objects.filter(current=True, source__active=True).values_list(
         "id",
