@@ -182,3 +182,31 @@ def test_an_import_whose_process_died_is_marked_failed_and_can_be_uploaded_again
     again = import_file(acting_user=None, source_key="bpjs", file_name="bpjs.csv", data=data)
     assert not again.duplicate
     assert again.run.status == "done"
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt"),
+    [
+        ("1-2-1990", "%d-%m-%Y"),
+        ("01/12/1990", "%d/%m/%Y"),
+        ("19901201", "%Y%m%d"),
+        ("31-02-1990", "%d-%m-%Y"),
+        ("1-2-90", "%d-%m-%Y"),
+        ("001-02-1990", "%d-%m-%Y"),
+        ("01 Jan 1990", "%d %b %Y"),
+    ],
+)
+def test_the_fast_date_parser_agrees_with_strptime(text, fmt):
+    import datetime as dt
+
+    from tepat.integration.importing import _strptime
+
+    try:
+        expected = dt.datetime.strptime(text, fmt).date()
+    except ValueError:
+        expected = None
+    try:
+        got = _strptime(text, fmt)
+    except ValueError:
+        got = None
+    assert got == expected
