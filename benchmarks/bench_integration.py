@@ -71,6 +71,48 @@ def truth(synth: Path) -> pd.DataFrame:
     return t[["unique_id", "person_key"]]
 
 
+def recall_ceiling(records: pd.DataFrame, t: pd.DataFrame) -> dict[str, float]:
+    """How much recall the records allow. A record with neither NIK nor birth date, in a
+    village where no other record of its person is (an electricity customer at an old address
+    or a landlord's meter), carries nothing but a name: only a guess on the name can join it to
+    its person. `no_name_guess` is the best pairwise recall of a linker that never joins a
+    record on its name alone; `unique_name_oracle` adds the records whose normalized name no
+    other person of the run bears (what a perfect unique-name rule could link, knowing which
+    names are unique, which a linker can only estimate)."""
+    from tepat.integration.linkage import normalize_name
+
+    r = records[["unique_id", "nik", "birth_date", "village_code", "full_name"]].merge(
+        t, on="unique_id"
+    )
+    size = r.groupby("person_key")["unique_id"].transform("size")
+    true = int(sum(comb(int(n), 2) for n in r.groupby("person_key").size()))
+    in_village = r.groupby(["person_key", "village_code"])["unique_id"].transform("size")
+    name_only = (
+        (r["nik"] == "")
+        & (r["birth_date"].fillna("") == "")
+        & ((r["village_code"] == "") | (in_village == 1))
+        & (size > 1)
+    )
+    away = r[name_only].assign(size=size[name_only])
+
+    def lost(rows: pd.DataFrame) -> int:
+        # Each such record misses its pairs with the rest of its person; a pair of two such
+        # records of one person is counted once.
+        per_person = rows.groupby("person_key").size()
+        return int((rows["size"] - 1).sum() - sum(comb(int(n), 2) for n in per_person))
+
+    names = r["full_name"].map(normalize_name).map(lambda n: " ".join(sorted(n.split())))
+    bearers = pd.DataFrame({"name": names, "person_key": r["person_key"]})
+    owners = bearers.drop_duplicates().groupby("name").size()
+    guessed = away[names[name_only].map(owners).to_numpy() > 1]
+    return {
+        "name_only_records": len(away),
+        "pairs_only_a_name_can_join": lost(away),
+        "no_name_guess": round(1 - lost(away) / true, 5) if true else 1.0,
+        "unique_name_oracle": round(1 - lost(guessed) / true, 5) if true else 1.0,
+    }
+
+
 PIPELINE_CHILD = r"""
 import json, os, sys, time, csv
 from pathlib import Path
@@ -206,6 +248,7 @@ def one(persons: int, engine_only: bool) -> dict[str, Any]:
         base = nik.merge(t, on="unique_id")
         base["nik_cluster"] = base["nik"].where(base["nik"] != "", base["unique_id"])
         baseline = pairwise(base, "nik_cluster")
+        ceiling = recall_ceiling(engine_records(synth), t)
         return {
             "persons": persons,
             "source_rows": source_rows,
@@ -213,6 +256,7 @@ def one(persons: int, engine_only: bool) -> dict[str, Any]:
             "peak_rss_mib": round(rss),
             "quality": quality,
             "baseline_exact_nik": baseline,
+            "recall_ceiling": ceiling,
             **data["summary"],
         }
     finally:

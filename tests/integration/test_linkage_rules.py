@@ -264,3 +264,32 @@ def test_duckdb_memory_is_bounded_by_the_setting(settings):
     settings.TEPAT_LINK_DUCKDB_MEMORY = "lots"
     with pytest.raises(ValueError, match="TEPAT_LINK_DUCKDB_MEMORY"):
         linkage.db_api()
+
+
+def test_levels_training_never_saw_are_filled_from_the_data_not_splinks_defaults():
+    # Splink scores a level without u or m with a built-in default (a u of ~0.3 for a rare name
+    # level: a reordered name would count against a match).
+    model = {
+        "comparisons": [
+            {
+                "output_column_name": "name",
+                "comparison_levels": [
+                    {"sql_condition": "x IS NULL", "is_null_level": True},
+                    {"label_for_charts": "name exact", "m_probability": 0.9, "u_probability": 1e-4},
+                    {"label_for_charts": "same words, other order", "m_probability": 0.01},
+                    {"label_for_charts": "seen by EM only", "u_probability": 7e-5},
+                    {"label_for_charts": "marked", "m_probability": 0.02,
+                     "u_probability": "level not observed in training dataset"},
+                ],
+            }
+        ]
+    }  # fmt: skip
+    levels = linkage.floor_m(model)["comparisons"][0]["comparison_levels"]
+    assert "m_probability" not in levels[0]
+    assert "u_probability" not in levels[0]
+    assert levels[1]["m_probability"] == 0.9
+    assert levels[1]["u_probability"] == 1e-4
+    assert levels[2]["u_probability"] == 1 / linkage.U_SAMPLE_PAIRS
+    assert levels[2]["m_probability"] / levels[2]["u_probability"] > 1000  # evidence for
+    assert levels[3]["m_probability"] == levels[3]["u_probability"] == 7e-5  # no evidence
+    assert levels[4]["u_probability"] == 1 / linkage.U_SAMPLE_PAIRS
