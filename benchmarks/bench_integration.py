@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from math import comb
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,7 @@ def truth(synth: Path) -> pd.DataFrame:
 
 
 def recall_ceiling(records: pd.DataFrame, t: pd.DataFrame) -> dict[str, float]:
-    """How much recall the records allow. A record with neither NIK nor birth date, in a
+    """How much recall the records allow. A record with neither NIK nor birth date (nor age), in a
     village where no other record of its person is (an electricity customer at an old address
     or a landlord's meter), carries nothing but a name: only a guess on the name can join it to
     its person. `no_name_guess` is the best pairwise recall of a linker that never joins a
@@ -81,15 +82,17 @@ def recall_ceiling(records: pd.DataFrame, t: pd.DataFrame) -> dict[str, float]:
     names are unique, which a linker can only estimate)."""
     from tepat.integration.linkage import normalize_name
 
-    r = records[["unique_id", "nik", "birth_date", "village_code", "full_name"]].merge(
-        t, on="unique_id"
-    )
+    r = records.reindex(
+        columns=["unique_id", "nik", "birth_date", "birth_year", "village_code", "full_name"],
+        fill_value="",
+    ).merge(t, on="unique_id")
     size = r.groupby("person_key")["unique_id"].transform("size")
     true = int(sum(comb(int(n), 2) for n in r.groupby("person_key").size()))
     in_village = r.groupby(["person_key", "village_code"])["unique_id"].transform("size")
     name_only = (
         (r["nik"] == "")
         & (r["birth_date"].fillna("") == "")
+        & (r["birth_year"].fillna("") == "")
         & ((r["village_code"] == "") | (in_village == 1))
         & (size > 1)
     )
@@ -177,6 +180,7 @@ def engine_records(synth: Path) -> pd.DataFrame:
     def iso(values: pd.Series, fmt: str) -> pd.Series:
         return pd.to_datetime(values, format=fmt, errors="coerce").dt.strftime("%Y-%m-%d")
 
+    as_of = date.fromisoformat(json.loads((synth / "manifest.json").read_text())["as_of"])
     sex = {"LAKI-LAKI": "M", "PEREMPUAN": "F", "L": "M", "P": "F", "PRIA": "M", "WANITA": "F"}
     frames = []
     k = rd("dukcapil.csv")
@@ -198,7 +202,8 @@ def engine_records(synth: Path) -> pd.DataFrame:
     s = rd("survey.csv")
     frames.append(pd.DataFrame({"unique_id": "dtsen:" + s.source_record_id, "source": "dtsen",
         "nik": s.NIK_KRT, "kk": "", "full_name": s.NAMA_KRT, "sex": s.KRT_JK, "birth_date": "",
-        "village_code": s.KODE_DESA, "address": ""}))  # fmt: skip
+        "village_code": s.KODE_DESA, "address": "",
+        "birth_year": (as_of.year - pd.to_numeric(s.KRT_UMUR)).astype(str)}))  # fmt: skip
     recs = pd.concat(frames, ignore_index=True).fillna("")
     bad = recs["nik"].str.contains("E", regex=False) | recs["village_code"].str.startswith("99")
     return recs[~bad].reset_index(drop=True)

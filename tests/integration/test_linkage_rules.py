@@ -293,3 +293,49 @@ def test_levels_training_never_saw_are_filled_from_the_data_not_splinks_defaults
     assert levels[2]["m_probability"] / levels[2]["u_probability"] > 1000  # evidence for
     assert levels[3]["m_probability"] == levels[3]["u_probability"] == 7e-5  # no evidence
     assert levels[4]["u_probability"] == 1 / linkage.U_SAMPLE_PAIRS
+
+
+def test_a_stated_age_gives_a_birth_year_only_where_there_is_no_birth_date():
+    df = linkage.prepare(
+        pd.DataFrame(
+            [
+                {"unique_id": "dtsen:1", "full_name": "LEGAWA", "birth_year": "1968"},
+                {"unique_id": "bpjs:1", "full_name": "LEGAWA", "birth_date": "1968-02-04",
+                 "birth_year": "1990"},
+                {"unique_id": "pln:1", "full_name": "LEGAWA"},
+            ]
+        ).reindex(columns=[*linkage.RECORD_COLUMNS, "birth_year"], fill_value="")
+    )  # fmt: skip
+    assert list(df["birth_year"]) == ["1968", "1968", None]
+    # Records without the optional column at all (another source mix) still prepare.
+    frame = pd.DataFrame([{"unique_id": "a", "birth_date": "2001-05-06"}])
+    frame = frame.reindex(columns=list(linkage.RECORD_COLUMNS), fill_value="")
+    assert list(linkage.prepare(frame)["birth_year"]) == ["2001"]
+
+
+def _level(levels: list[dict[str, object]], label: str) -> str:
+    [level] = [lv for lv in levels if lv.get("label_for_charts") == label]
+    return str(level["sql_condition"])
+
+
+def test_an_age_is_compared_only_when_a_birth_date_is_missing():
+    null = str(linkage._levels_age()[0]["sql_condition"])
+    within = _level(linkage._levels_age(), "born within a year")
+    survey = {"birth_year": "1968", "birth_date": None}
+    registry = {"birth_year": "1967", "birth_date": "1967-12-30"}
+    assert not _holds(null, survey, registry)
+    assert _holds(within, survey, registry)
+    assert not _holds(within, survey, {**registry, "birth_year": "1990"})
+    # Both birth dates known: the birth date comparison weighs them, the age says nothing.
+    assert _holds(null, {"birth_year": "1968", "birth_date": "1968-01-01"}, registry)
+    assert _holds(null, survey, {"birth_year": None, "birth_date": None})
+
+
+def test_the_same_village_without_an_address_is_its_own_place_level():
+    labels = [lv.get("label_for_charts") for lv in linkage._levels_place()]
+    assert labels.index("same village, no address to compare") < labels.index("same village")
+    sql = _level(linkage._levels_place(), "same village, no address to compare")
+    home = {"village_code": "3273011003", "address_norm": "JL SILIWANGI NO 145"}
+    assert _holds(sql, {"village_code": "3273011003", "address_norm": None}, home)
+    assert not _holds(sql, {"village_code": "3273011003", "address_norm": "JL LAIN NO 1"}, home)
+    assert not _holds(sql, {"village_code": "3273011004", "address_norm": None}, home)

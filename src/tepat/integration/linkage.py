@@ -65,6 +65,9 @@ RECORD_COLUMNS = (
     "village_code",
     "address",
 )
+# May be absent from the records: the birth year a record without a birth date implies (a
+# survey gives the head's age in years; see sources.py, "age"), as text.
+OPTIONAL_COLUMNS = ("birth_year",)
 
 
 @lru_cache(maxsize=500_000)
@@ -90,6 +93,11 @@ def prepare(records: pd.DataFrame) -> pd.DataFrame:
     df = records.loc[:, list(RECORD_COLUMNS)].copy()
     for col in RECORD_COLUMNS:
         df[col] = df[col].fillna("").astype(str)
+    stated = records["birth_year"] if "birth_year" in records else pd.Series("", index=df.index)
+    # The year of the birth date where there is one, else the year an age implies.
+    df["birth_year"] = (
+        df["birth_date"].str[:4].where(df["birth_date"] != "", stated.fillna("").astype(str))
+    )
     df["name_norm"] = df["full_name"].map(normalize_name)
     tokens = df["name_norm"].str.split()
     df["name_sorted"] = tokens.map(lambda t: " ".join(sorted(t)))
@@ -223,6 +231,24 @@ def _levels_birth_date() -> list[dict[str, Any]]:
     ]
 
 
+def _levels_age() -> list[dict[str, Any]]:
+    """Birth years where at most one side has a full birth date: a survey states the household
+    head's age, not the birth date. Taken from an age, a birth year is a year off when the
+    birthday had not come yet, and stated ages drift by a year or two (age heaping). Null when
+    both sides have a birth date: the birth date comparison already weighs those."""
+    diff = 'abs(CAST("birth_year_l" AS INT) - CAST("birth_year_r" AS INT))'
+    return [
+        {
+            "sql_condition": '"birth_year_l" IS NULL OR "birth_year_r" IS NULL OR '
+            '("birth_date_l" IS NOT NULL AND "birth_date_r" IS NOT NULL)',
+            "is_null_level": True,
+        },
+        {"sql_condition": f"{diff} <= 1", "label_for_charts": "born within a year"},
+        {"sql_condition": f"{diff} <= 3", "label_for_charts": "born within three years"},
+        {"sql_condition": "ELSE", "label_for_charts": "ages differ"},
+    ]
+
+
 def _levels_exact(col: str) -> list[dict[str, Any]]:
     return [
         {"sql_condition": f'"{col}_l" IS NULL OR "{col}_r" IS NULL', "is_null_level": True},
@@ -250,6 +276,14 @@ def _levels_place() -> list[dict[str, Any]]:
             "sql_condition": '"village_code_l" = "village_code_r" '
             'AND jaro_winkler_similarity("address_norm_l", "address_norm_r") >= 0.9',
             "label_for_charts": "same village, similar address",
+        },
+        {
+            # A survey enumerates the household at home and records the village, not the
+            # street: for such a record the same village is as close as places can agree, and
+            # weighs more than a village shared by two records whose addresses differ.
+            "sql_condition": '"village_code_l" = "village_code_r" '
+            'AND ("address_norm_l" IS NULL OR "address_norm_r" IS NULL)',
+            "label_for_charts": "same village, no address to compare",
         },
         {
             "sql_condition": '"village_code_l" = "village_code_r"',
@@ -304,6 +338,7 @@ def settings_creator() -> Any:
             custom("nik", _levels_nik()),
             custom("name", _levels_name()),
             custom("birth_date", _levels_birth_date()),
+            custom("age", _levels_age()),
             custom("sex", _levels_exact("sex")),
             custom("place", _levels_place()),
         ],
