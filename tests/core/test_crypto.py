@@ -41,3 +41,36 @@ def test_a_decryptor_decrypts_many_tokens_of_one_context():
         wrong(tokens[0])
     with pytest.raises(ValueError, match="unknown field-encryption key id"):
         one("nokey:" + tokens[0].partition(":")[2])
+
+
+@pytest.mark.parametrize("context", ["", "integration.record.nik", "integration.record.kk"])
+def test_an_encryptor_makes_tokens_that_decrypt_as_encrypts_do(context):
+    one = crypto.encryptor(context=context)
+    values = ["3273010101900001", "", "José Ünïcode", "x" * 300]
+    tokens = [one(v) for v in values]
+    assert [crypto.decrypt(t, context=context) for t in tokens] == values
+    # The same format as encrypt: key id, colon, base64 of nonce + ciphertext + tag.
+    reference = crypto.encrypt(values[0], context=context)
+    assert tokens[0].partition(":")[0] == reference.partition(":")[0]
+    assert len(tokens[0]) == len(reference)
+    assert one(values[0]) != tokens[0]  # a fresh nonce every call
+    with pytest.raises(InvalidTag):
+        crypto.decrypt(tokens[0], context=context + ".other")
+
+
+def test_an_encryptor_uses_the_current_key(settings):
+    settings.FIELD_KEY = "k7:" + "C" * 43
+    settings.FIELD_KEYS_OLD = ["k1:" + "A" * 43]
+    token = crypto.encryptor(context="c")("rahasia")
+    assert token.startswith("k7:")
+    assert crypto.decrypt(token, context="c") == "rahasia"
+
+
+@pytest.mark.parametrize("master", [None, "short", "k" * 200])
+@pytest.mark.parametrize("purpose", ["nik", "kk", "pseudonym:ledger"])
+def test_a_blind_indexer_gives_the_digests_of_blind_index(settings, master, purpose):
+    if master is not None:
+        settings.BLIND_INDEX_KEY = master
+    one = crypto.blind_indexer(purpose=purpose)
+    for value in ["3273010101900001", "", "x", "José", "a" * 100, "\u0663" * 16]:
+        assert one(value) == crypto.blind_index(value, purpose=purpose)

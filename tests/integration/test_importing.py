@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import datetime as dt
 import io
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from tepat.core.errors import NotFound
+from tepat.core.errors import FieldProblem, NotFound
 from tepat.integration.importing import import_file, quarantine_raw
 from tepat.integration.models import ImportRun, QuarantinedRow, StagedRecord
 from tepat.integration.services import quarantine_resubmit
@@ -210,3 +214,234 @@ def test_the_fast_date_parser_agrees_with_strptime(text, fmt):
     except ValueError:
         got = None
     assert got == expected
+
+
+# The row checker's short paths (a NIK/KK whose date part was seen valid, a date text parsed
+# before) must decide exactly as the general code: same value, same problems in the same order.
+
+_NIKS = st.one_of(
+    st.from_regex(r"[0-9]{16}", fullmatch=True),
+    st.builds(
+        lambda prov, rest, day, month, yy, serial: (
+            f"{prov}{rest}{day:02d}{month:02d}{yy:02d}{serial:04d}"
+        ),
+        st.sampled_from(["32", "11", "96", "99", "00"]),
+        st.sampled_from(["7301", "0101"]),
+        # Few date parts, so that one number meets the answer cached for another.
+        st.sampled_from([0, 1, 12, 29, 31, 32, 41, 69, 71]),
+        st.sampled_from([0, 1, 2, 5, 12, 13]),
+        st.sampled_from([0, 80, 99, dt.date.today().year % 100, dt.date.today().year % 100 + 1]),
+        st.sampled_from([0, 1, 42]),
+    ),
+    st.sampled_from(
+        [
+            "3273011205800001",
+            "3273011205800000",
+            "3273 0112 0580 0001",
+            "32.7301.1205800001",
+            "3273-011205800001",
+            "3.27301E+15",
+            "327301120580001",
+            "32730112058000011",
+            "\u0663273011205800001",
+            "\uff13273011205800001",
+            "327301290200 0001",
+            "3273012902010001",
+            "3273016902000001",
+            "3273013102900001",
+            "ABCDEFGHIJKLMNOP",
+        ]
+    ),
+    st.text(alphabet="0123456789 .-eE+x", max_size=20),
+)
+_DATES = st.one_of(
+    st.builds(
+        lambda d, m, y, sep: f"{d:02d}{sep}{m:02d}{sep}{y}",
+        st.integers(0, 32),
+        st.integers(0, 13),
+        st.integers(1850, 2100),
+        st.sampled_from(["-", "/", "."]),
+    ),
+    st.builds(
+        lambda d, m, y: f"{y:04d}-{m:02d}-{d:02d}",
+        st.integers(0, 32),
+        st.integers(0, 13),
+        st.integers(1850, 2100),
+    ),
+    st.sampled_from(
+        ["1-2-1990", "1990-01-02T10:00", "19900102", "29-02-1900", "29-02-2000", "12-5-80", "x"]
+    ),
+    st.text(alphabet="0123456789-/ ", max_size=12),
+)
+# Checkers that live across examples, so that values meet warm caches as well as cold ones.
+_WARM: dict[str, Any] = {}
+
+
+def _config(key: str) -> dict[str, Any]:
+    from tepat.integration.sources import BUILTIN_SOURCES, config_check
+
+    return config_check(next(c for c in BUILTIN_SOURCES if c["key"] == key))
+
+
+def _checker(key: str) -> Any:
+    from tepat.integration.importing import RowChecker
+
+    if key not in _WARM:
+        _WARM[key] = RowChecker(_config(key), village_exists=lambda v: True, today=dt.date.today())
+    return _WARM[key]
+
+
+def _required(col: str) -> dict[str, Any]:
+    return FieldProblem(col, "required", f"{col} wajib diisi / is required", 2).as_dict()
+
+
+def _by_validator(validator: Any, text: str, col: str, today: dt.date) -> tuple:
+    """What the general code makes of a NIK or KK: the validator, messages made safe."""
+    from tepat.integration.importing import _safe
+
+    if not text:
+        return "", [], []
+    value, problems = validator(text, field=col, row=2, today=today)
+    for p in problems:
+        p.message = _safe(p.message)
+    return (
+        value,
+        [p.as_dict() for p in problems if p.severity == "error"],
+        [p.as_dict() for p in problems if p.severity == "warning"],
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(nik=_NIKS, kk=_NIKS)
+def test_the_row_checker_decides_niks_and_kks_as_the_validators_do(nik, kk):
+    from tepat.integration.reading import RawRow
+    from tepat.registry.validators import validate_kk, validate_nik
+
+    check = _checker("dukcapil")
+    # Each number, then its siblings with the same date part (whose answer is now cached) but
+    # an unknown province or a zero serial: the short path must not skip those checks.
+    pairs = [(nik, kk), ("99" + nik[2:], "00" + kk[2:]), (nik[:12] + "0000", kk[:12] + "0000")]
+    for nik, kk in pairs:
+        values = {
+            "source_record_id": "D-1",
+            "NIK": nik,
+            "NO_KK": kk,
+            "NAMA_LGKP": "ASEP",
+            "TGL_LHR": "12-05-1980",
+            "KODE_DESA": "3273011001",
+        }
+        nik_v, nik_err, nik_warn = _by_validator(validate_nik, nik.strip(), "NIK", check.id_today)
+        kk_v, kk_err, kk_warn = _by_validator(validate_kk, kk.strip(), "NO_KK", check.id_today)
+        required = [] if nik.strip() else [_required("NIK")]
+        for _ in range(2):  # the first call may fill a cache, the second may use it
+            out, errors, warnings = check(RawRow(2, dict(values)))
+            assert (out["nik"], out["kk"]) == (nik_v, kk_v)
+            assert [p.as_dict() for p in errors] == required + nik_err + kk_err
+            assert [p.as_dict() for p in warnings] == nik_warn + kk_warn
+        numeric = check(RawRow(2, dict(values), numeric_cells={"NIK", "NO_KK"}))
+        assert [p.code for p in numeric[1]] == [
+            *(["required"] if not nik.strip() else ["spreadsheet_number"]),
+            *(["spreadsheet_number"] if kk.strip() else []),
+        ]
+
+
+@settings(max_examples=400, deadline=None)
+@given(born=_DATES, died=_DATES)
+def test_the_row_checker_parses_dates_as_the_general_parser_does(born, died):
+    from tepat.integration.importing import _parse_date
+    from tepat.integration.reading import RawRow
+
+    check = _checker("dukcapil")
+    expected: list[FieldProblem] = []
+    formats = ["%d-%m-%Y"]
+    born_v = _parse_date(born.strip(), formats, "TGL_LHR", 2, check.today, expected)
+    died_v = _parse_date(died.strip(), formats, "TGL_MATI", 2, check.today, expected)
+    required = [] if born.strip() else [_required("TGL_LHR")]
+    values = {
+        "source_record_id": "D-1",
+        "NIK": "3273011205800001",
+        "NAMA_LGKP": "ASEP",
+        "TGL_LHR": born,
+        "TGL_MATI": died,
+        "KODE_DESA": "3273011001",
+    }
+    for _ in range(2):
+        out, errors, _warnings = check(RawRow(2, dict(values)))
+        assert (out["birth_date"], out["deceased_on"]) == (born_v, died_v)
+        assert [p.as_dict() for p in errors] == required + [p.as_dict() for p in expected]
+
+
+def test_check_row_keeps_attrs_in_the_order_each_row_delivers_them():
+    from tepat.integration.importing import check_row
+    from tepat.integration.reading import RawRow
+
+    check = _checker("pln")
+    base = {"source_record_id": "P-1", "NAMA_PELANGGAN": "ASEP", "DAYA": "1300", "TARIF": "R1"}
+    reordered = {"TARIF": "R1", "source_record_id": "P-1", "NAMA_PELANGGAN": "ASEP", "DAYA": ""}
+    for values in (base, reordered, base, {**base, "EXTRA": "x"}):
+        out, _, _ = check(RawRow(2, dict(values)))
+        expected = {k: v for k, v in values.items() if k not in check.mapped and v != ""}
+        assert list(out["attrs"].items()) == list(expected.items())
+        alone, _, _ = check_row(
+            RawRow(2, dict(values)),
+            _config("pln"),
+            village_exists=lambda v: True,
+            today=check.today,
+        )
+        assert alone == out
+
+
+def test_short_and_long_csv_rows_are_padded_or_cut_and_reported():
+    from tepat.integration.reading import read_csv
+
+    data = "A,B,C\n1,2,3\n1,2\n1,2,3,4\n\n ,  , \n x , Ã ,z\n".encode()
+    rows = list(read_csv(data))
+    assert [r.number for r in rows] == [2, 3, 4, 7]
+    assert [r.values for r in rows] == [
+        {"A": "1", "B": "2", "C": "3"},
+        {"A": "1", "B": "2", "C": ""},
+        {"A": "1", "B": "2", "C": "3"},
+        {"A": "x", "B": "Ã", "C": "z"},
+    ]
+    assert [[(p.field, p.code) for p in r.problems] for r in rows] == [
+        [],
+        [("*", "column_count")],
+        [("*", "column_count")],
+        [("B", "bad_encoding")],
+    ]
+
+
+def test_an_import_pauses_the_garbage_collector_and_gives_it_back(sources, monkeypatch):
+    import gc
+
+    from tepat.integration import importing
+
+    seen = []
+    real = importing.RowChecker.__call__
+
+    def spy(self, row):
+        seen.append(gc.isenabled())
+        return real(self, row)
+
+    monkeypatch.setattr(importing.RowChecker, "__call__", spy)
+    assert gc.isenabled()
+    _import(_csv(GOOD))
+    assert seen == [False]
+    assert gc.isenabled()
+
+    def boom(run, c):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(importing, "_quarantined", boom)
+    with pytest.raises(RuntimeError):
+        _import(_csv(GOOD.replace("B-1", "B-2"), BAD_DATE))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with importing._gc_paused():
+            with importing._gc_paused():
+                pass
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # it was off before: it stays off
+    finally:
+        gc.enable()

@@ -8,7 +8,7 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tepat.registry.validators import nik_birth_date, validate_kk, validate_nik
+from tepat.registry.validators import kk_issue_date, nik_birth_date, validate_kk, validate_nik
 
 TODAY = dt.date(2026, 11, 28)
 districts = st.sampled_from(["327301", "320101", "110101", "960101"])
@@ -127,3 +127,28 @@ def test_a_kk_with_an_impossible_issue_date_is_refused():
 def test_a_kk_with_the_wrong_length_is_refused():
     _, problems = validate_kk("32730131021500", today=TODAY)
     assert problems[0].code == "length"
+
+
+@given(districts, st.dates(min_value=dt.date(1900, 1, 1), max_value=TODAY), serials)
+def test_the_kk_issue_date_is_decoded_from_digits_7_to_12(district, issued, serial):
+    kk = f"{district}{issued:%d%m%y}{serial:04d}"
+    decoded = kk_issue_date(kk, today=TODAY)
+    assert decoded is not None
+    assert (decoded.day, decoded.month, decoded.year % 100) == (
+        issued.day,
+        issued.month,
+        issued.year % 100,
+    )
+    assert kk_issue_date(f"{district}320190{serial:04d}", today=TODAY) is None
+
+
+@given(st.text(alphabet="0123456789 .-eE+\u0663", min_size=1, max_size=20))
+def test_a_number_of_plain_digits_and_one_typed_with_separators_agree(text):
+    """The digits-only short path of the validators gives what normalising would."""
+    from tepat.registry.validators import normalize_number
+
+    for validator in (validate_nik, validate_kk):
+        value, problems = validator(text, today=TODAY)
+        plain = normalize_number(text.strip())
+        if plain.isdigit() and plain.isascii() and "e" not in text.lower():
+            assert validator(plain, today=TODAY) == (value, problems)

@@ -56,6 +56,22 @@ def encrypt(plaintext: str, *, context: str = "") -> str:
     return f"{kid}:{base64.b64encode(nonce + ct).decode('ascii')}"
 
 
+def encryptor(*, context: str = "") -> Callable[[str], str]:
+    """`encrypt` for many values of one context: key and context resolved once (an import of a
+    million rows encrypts two million NIKs and KKs). Same token format, a fresh nonce each call."""
+    (kid, aead), _ = _current()
+    aad = context.encode("utf-8")
+    prefix = f"{kid}:"
+    urandom, b64 = os.urandom, base64.b64encode
+
+    def one(plaintext: str) -> str:
+        nonce = urandom(_NONCE_BYTES)
+        ct = aead.encrypt(nonce, plaintext.encode("utf-8"), aad)
+        return prefix + b64(nonce + ct).decode("ascii")
+
+    return one
+
+
 def decrypt(token: str, *, context: str = "") -> str:
     return decryptor(context=context)(token)
 
@@ -88,6 +104,20 @@ def blind_index(value: str, *, purpose: str) -> str:
     """A keyed, deterministic digest of `value` for exact-match lookups (hex, 32 chars)."""
     key = _index_key(settings.BLIND_INDEX_KEY, purpose)
     return hmac.new(key, value.encode("utf-8"), "sha256").hexdigest()[:32]
+
+
+def blind_indexer(*, purpose: str) -> Callable[[str], str]:
+    """`blind_index` for many values of one purpose, same digests: the HMAC is keyed once and
+    each value starts from a copy of its state (hmac.new rebuilds the padded key block for
+    every value; an import indexes two million NIKs and KKs)."""
+    keyed = hmac.new(_index_key(settings.BLIND_INDEX_KEY, purpose), digestmod="sha256")
+
+    def one(value: str) -> str:
+        h = keyed.copy()
+        h.update(value.encode("utf-8"))
+        return h.hexdigest()[:32]
+
+    return one
 
 
 def pseudonym(value: str, *, purpose: str) -> str:

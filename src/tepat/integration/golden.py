@@ -61,13 +61,16 @@ class _Rec:
 def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
     # Column lists, not a dict per record: at a million records the dicts alone took ~1 GB.
     columns: dict[str, list[Any]] = {c: [] for c in linkage.RECORD_COLUMNS}
+    # The birth year a stated age implies on the delivery date (no birth date: see linkage).
+    birth_years: list[str] = []
     recs: dict[str, _Rec] = {}
     staged_nik = crypto.decryptor(context=NIK_CONTEXT)
     staged_kk = crypto.decryptor(context=KK_CONTEXT)
     registry_nik = crypto.decryptor(context=REG_NIK_CONTEXT)
     registry_kk = crypto.decryptor(context=REG_KK_CONTEXT)
 
-    def add(uid: str, src: str, values: dict[str, Any]) -> None:
+    def add(uid: str, src: str, values: dict[str, Any], birth_year: str = "") -> None:
+        birth_years.append(birth_year)
         columns["unique_id"].append(uid)
         columns["source"].append(src)
         for c in linkage.RECORD_COLUMNS[2:]:
@@ -88,6 +91,7 @@ def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
         "village_code",
         "address",
         "deceased_on",
+        "age",
         "attrs",
         "run__delivered_on",
         "cluster_id",
@@ -104,6 +108,7 @@ def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
         village,
         address,
         died,
+        age,
         attrs,
         on,
         cid,
@@ -122,7 +127,7 @@ def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
             "deceased_on": died,
         }
         recs[uid] = _Rec(uid, src, pk, on, values, attrs or {}, cid)
-        add(uid, src, values)
+        add(uid, src, values, str(on.year - age) if age is not None and on and not born else "")
     people = Person.objects.values_list(
         "id",
         "public_id",
@@ -185,7 +190,9 @@ def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
             relationship=relationship,
         )
         add(uid, REGISTRY, values)
-    return pd.DataFrame(columns, columns=list(linkage.RECORD_COLUMNS)), recs
+    frame = pd.DataFrame(columns, columns=list(linkage.RECORD_COLUMNS))
+    frame["birth_year"] = birth_years
+    return frame, recs
 
 
 def _decisions() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:

@@ -99,6 +99,9 @@ class StagedRecord(models.Model):
     rt = models.CharField(max_length=3, blank=True)
     rw = models.CharField(max_length=3, blank=True)
     deceased_on = models.DateField(null=True, blank=True)
+    # Age in years as the source states it on delivery (a survey's household head): linkage
+    # compares the birth year it implies where the record has no birth date.
+    age = models.PositiveSmallIntegerField(null=True, blank=True)
     # Source-specific attributes kept as delivered (salary grade, VA, consumption...).
     attrs = models.JSONField(default=dict, blank=True)
     # Set by the last linkage run: the cluster and, when it holds one, the registry person.

@@ -66,27 +66,38 @@ def _bad_encoding(values: dict[str, str], number: int) -> list[FieldProblem]:
 
 def read_csv(data: bytes, *, encoding: str = "auto", delimiter: str = "auto") -> Iterator[RawRow]:
     text = decode(data, encoding)
-    first = text.split("\n", 1)[0]
+    end = text.find("\n")
+    first = text if end < 0 else text[:end]
     delim = sniff_delimiter(first) if delimiter == "auto" else delimiter
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     header = [h.strip().lstrip("\ufeff") for h in next(reader, [])]
     if not header:
         raise ValidationFailed([FieldProblem("*", "empty_file", "Berkas kosong / empty file")])
+    width = len(header)
+    # A file without any garbling mark has no row to scan for one (the common case).
+    garbled = any(mark in text for mark in MOJIBAKE)
+    strip = str.strip
     for i, cells in enumerate(reader, start=2):
-        if not cells or all(not c.strip() for c in cells):
-            continue
-        values = {h: (cells[j].strip() if j < len(cells) else "") for j, h in enumerate(header)}
+        stripped = list(map(strip, cells))
+        if not any(stripped):
+            continue  # an empty or blank line
+        n = len(cells)
+        if n < width:
+            stripped += [""] * (width - n)
+        # zip stops at the header's end: cells past it are dropped, as a short row is padded.
+        values = dict(zip(header, stripped, strict=False))
         row = RawRow(i, values)
-        if len(cells) != len(header):
+        if n != width:
             row.problems.append(
                 FieldProblem(
                     "*",
                     "column_count",
-                    f"{len(cells)} kolom, header punya {len(header)} / wrong number of columns",
+                    f"{n} kolom, header punya {width} / wrong number of columns",
                     i,
                 )
             )
-        row.problems.extend(_bad_encoding(values, i))
+        if garbled:
+            row.problems.extend(_bad_encoding(values, i))
         yield row
 
 

@@ -7,7 +7,8 @@ code change. Keys:
 - format: "csv" | "xlsx" | "jsonl". encoding: "auto" (BOM, UTF-8, else Latin-1) or a codec name.
   delimiter: "auto" (`,` `;` or tab, sniffed from the header) or the character.
 - record_id: the column that identifies a record within the source (row number when absent).
-- columns: canonical field -> source column. Canonical fields: CANONICAL_FIELDS below.
+- columns: canonical field -> source column. Canonical fields: CANONICAL_FIELDS below; "age" is
+  the age in years on the delivery date, for sources that state an age instead of a birth date.
 - values: canonical field -> {source value: canonical value} (e.g. sex "PEREMPUAN" -> "F").
 - date_formats: strptime formats tried in order (ISO is always tried first).
 - required: canonical fields a row must have.
@@ -48,6 +49,7 @@ CANONICAL_FIELDS = (
     "rt",
     "rw",
     "deceased_on",
+    "age",
 )
 FORMATS = ("csv", "xlsx", "jsonl")
 FLAG_KINDS = (
@@ -108,6 +110,7 @@ BUILTIN_SOURCES: list[dict[str, Any]] = [
             "full_name": "NAMA_KRT",
             "sex": "KRT_JK",
             "village_code": "KODE_DESA",
+            "age": "KRT_UMUR",
         },
         "values": {"sex": _SEX_ID},
         "required": ["full_name", "village_code"],

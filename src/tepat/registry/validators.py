@@ -95,6 +95,17 @@ def nik_birth_date(nik: str, *, today: dt.date | None = None) -> tuple[dt.date, 
     return born, sex
 
 
+def kk_issue_date(kk: str, *, today: dt.date | None = None) -> dt.date | None:
+    """The issue date encoded in a 16-digit No. KK, or None if the date is impossible."""
+    day, month, yy = int(kk[6:8]), int(kk[8:10]), int(kk[10:12])
+    today = today or dt.date.today()
+    year = 2000 + yy if 2000 + yy <= today.year else 1900 + yy
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
 def validate_nik(
     raw: object,
     *,
@@ -116,7 +127,9 @@ def validate_nik(
     if not text:
         p.error(field, "required", "NIK wajib diisi / NIK is required", row)
         return "", p.items
-    if _looks_scientific(text):
+    if text.isdigit() and text.isascii():
+        nik = text  # the common case: no notation to refuse, no separator to remove
+    elif _looks_scientific(text):
         p.error(
             field,
             "scientific_notation",
@@ -125,7 +138,8 @@ def validate_nik(
             row,
         )
         return "", p.items
-    nik = normalize_number(text)
+    else:
+        nik = normalize_number(text)
     if not nik.isdigit() or not nik.isascii():
         p.error(
             field, "not_digits", f"NIK hanya boleh angka / NIK must be digits only: {text!r}", row
@@ -201,7 +215,9 @@ def validate_kk(
     if not text:
         p.error(field, "required", "No. KK wajib diisi / family card number is required", row)
         return "", p.items
-    if _looks_scientific(text):
+    if text.isdigit() and text.isascii():
+        kk = text  # the common case, as in validate_nik
+    elif _looks_scientific(text):
         p.error(
             field,
             "scientific_notation",
@@ -210,7 +226,8 @@ def validate_kk(
             row,
         )
         return "", p.items
-    kk = normalize_number(text)
+    else:
+        kk = normalize_number(text)
     if not kk.isdigit() or not kk.isascii():
         p.error(
             field, "not_digits", f"No. KK hanya boleh angka / must be digits only: {text!r}", row
@@ -221,12 +238,7 @@ def validate_kk(
             field, "length", f"No. KK harus 16 digit, bukan {len(kk)} / must have 16 digits", row
         )
         return "", p.items
-    day, month, yy = int(kk[6:8]), int(kk[8:10]), int(kk[10:12])
-    today = today or dt.date.today()
-    year = 2000 + yy if 2000 + yy <= today.year else 1900 + yy
-    try:
-        dt.date(year, month, day)
-    except ValueError:
+    if kk_issue_date(kk, today=today) is None:
         p.error(
             field,
             "impossible_date",
