@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from tepat.core.errors import FieldProblem, NotFound
+from tepat.core.gcpause import gc_paused
 from tepat.integration.importing import import_file, quarantine_raw
 from tepat.integration.models import ImportRun, QuarantinedRow, StagedRecord
 from tepat.integration.services import quarantine_resubmit
@@ -438,8 +439,8 @@ def test_an_import_pauses_the_garbage_collector_and_gives_it_back(sources, monke
     assert gc.isenabled()
     gc.disable()
     try:
-        with importing._gc_paused():
-            with importing._gc_paused():
+        with gc_paused():
+            with gc_paused():
                 pass
             assert not gc.isenabled()
         assert not gc.isenabled()  # it was off before: it stays off

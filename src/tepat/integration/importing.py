@@ -7,15 +7,12 @@ the apply phase is one transaction: a crash there leaves no half-import, only a 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
-import gc
 import hashlib
 import json
 import re
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -26,6 +23,7 @@ from tepat.core import crypto
 from tepat.core.audit import audit_record
 from tepat.core.bulk import bulk_insert, insert_rows
 from tepat.core.errors import FieldProblem, NotFound, Problems
+from tepat.core.gcpause import gc_paused
 from tepat.integration import conf
 from tepat.integration.models import ImportRun, QuarantinedRow, Source, StagedRecord
 from tepat.integration.reading import RawRow, read_rows
@@ -501,36 +499,8 @@ def import_run_process(
     today: dt.date | None = None,
 ) -> ImportResult:
     """Validate and apply one delivery (see the module docstring)."""
-    with _gc_paused():
+    with gc_paused():
         return _process(acting_user=acting_user, run=run, data=data, progress=progress, today=today)
-
-
-_gc_lock = threading.Lock()
-_gc_pausers = 0
-_gc_was_enabled = False
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a file is imported. Every row allocates a dozen
-    containers (its values, canonical dict, attrs ...) that stay alive until the apply, so the
-    collector ran ever longer passes over a growing heap that holds no cycle to find (an import
-    leaves no cyclic garbage: gc.collect() after one finds nothing): a sixth of an import's
-    time. Reference counting still frees everything else. Imports running at the same time in
-    threads share one pause; the collector comes back, if it was on, when the last one ends."""
-    global _gc_pausers, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pausers == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pausers += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pausers -= 1
-            if _gc_pausers == 0 and _gc_was_enabled:
-                gc.enable()
 
 
 def _process(
