@@ -168,6 +168,18 @@ _BLANKS = ("",) * len(_FIELDS)
 _UNMAPPED = object()
 
 
+def _well_formed(number: str, valid_dates: dict[str, bool]) -> bool:
+    """A NIK or KK of 16 ASCII digits with a known province whose date part was found valid
+    before (the short path of RowChecker; anything else goes through the validators)."""
+    return (
+        len(number) == 16
+        and number.isdigit()
+        and number.isascii()
+        and number[:2] in PROVINCE_CODES
+        and bool(valid_dates.get(number[6:12]))
+    )
+
+
 class RowChecker:
     """`check_row` for every row of one file. What depends only on the source configuration is
     worked out once, not per row, and the common case takes a short path: a NIK or KK of 16 ASCII
@@ -227,24 +239,9 @@ class RowChecker:
         # The common NIK and KK inline: 16 ASCII digits, a known province, a serial, a date
         # part _number has found valid; anything else is for _number.
         plain = not row.numeric_cells
-        if nik and not (
-            plain
-            and len(nik) == 16
-            and nik.isdigit()
-            and nik.isascii()
-            and nik[:2] in PROVINCE_CODES
-            and nik[12:] != "0000"
-            and self.nik_dates.get(nik[6:12])
-        ):
+        if nik and not (plain and nik[12:] != "0000" and _well_formed(nik, self.nik_dates)):
             nik = self._number("nik", nik, row, errors, warnings)
-        if kk and not (
-            plain
-            and len(kk) == 16
-            and kk.isdigit()
-            and kk.isascii()
-            and kk[:2] in PROVINCE_CODES
-            and self.kk_dates.get(kk[6:12])
-        ):
+        if kk and not (plain and _well_formed(kk, self.kk_dates)):
             kk = self._number("kk", kk, row, errors, warnings)
         out: dict[str, Any] = {"nik": nik, "kk": kk}
         name_text = " ".join(name.split())
