@@ -474,6 +474,7 @@ def _apply(
     }
     sources_json: dict[frozenset[str], str] = {}
     run_pk = run.pk
+    index_nik = crypto.blind_indexer(purpose="nik")
     for cid, group in members.items():
         reg = reg_of[cid]
         ruled = [(r, rules[r.source]) for r in group if r.source in rules]
@@ -509,7 +510,7 @@ def _apply(
             top = (
                 niks[0] if niks.count(niks[0]) == len(niks) else Counter(niks).most_common(1)[0][0]
             )
-            nik_idx = crypto.blind_index(top, purpose="nik")
+            nik_idx = index_nik(top)
         village = (reg.values.get("village_code") if reg is not None else "") or next(
             (r.values["village_code"] for r in group if r.values["village_code"]), ""
         )
