@@ -391,3 +391,47 @@ def test_the_cheap_bound_before_damerau_levenshtein_never_changes_the_answer():
             assert within_two == (d <= 2)
 
     check()
+
+
+def _normalize_name_reference(name: str) -> str:
+    """normalize_name without its shortcuts (no ASCII fast path, no per-word cache)."""
+    import unicodedata
+
+    base = name.split(",", 1)[0]
+    folded = unicodedata.normalize("NFKD", base.upper())
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    words = []
+    for i, w in enumerate(linkage._NON_LETTER.sub(" ", folded).split()):
+        w = linkage.NAME_VARIANTS.get(w, w)
+        if i == 0:
+            w = linkage.FIRST_WORD_VARIANTS.get(w, w)
+        for old, new in linkage._OLD_SPELLING:
+            w = w.replace(old, new)
+        words.append(w)
+    return " ".join(words)
+
+
+def test_name_normalization_shortcuts_match_the_plain_rules():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    words = st.sampled_from(
+        ["M.", "Moch", "Soekarno", "Djoko", "Tjahjo", "MUHAMAD", "siti", "Sri", "Nur", "ß"]
+    )
+    chars = st.text(alphabet="aAzZ éÉüñ.,'-ß\u0301", max_size=12)
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.lists(st.one_of(words, chars), max_size=5))
+    def check(parts: list[str]) -> None:
+        name = " ".join(parts)
+        assert linkage.normalize_name(name) == _normalize_name_reference(name)
+        forms = linkage._name_forms(name)
+        tokens = forms[0].split()
+        assert forms[1:] == (
+            " ".join(sorted(tokens)),
+            tokens[0] if tokens else "",
+            tokens[-1] if tokens else "",
+            " ".join([*tokens[:-1], tokens[-1][0]]) if len(tokens) > 1 else "",
+        )
+
+    check()

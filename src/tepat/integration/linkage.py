@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from tepat.integration import conf
@@ -74,22 +75,49 @@ OPTIONAL_COLUMNS = ("birth_year",)
 def normalize_name(name: str) -> str:
     """Upper case, academic titles after a comma dropped, accents and punctuation removed,
     spelling variants folded: the form names are compared in."""
-    base = name.split(",", 1)[0]
-    folded = unicodedata.normalize("NFKD", base.upper())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    words = []
-    for i, w in enumerate(_NON_LETTER.sub(" ", folded).split()):
-        w = NAME_VARIANTS.get(w, w)
-        if i == 0:
-            w = FIRST_WORD_VARIANTS.get(w, w)
-        for old, new in _OLD_SPELLING:
-            w = w.replace(old, new)
-        words.append(w)
-    return " ".join(words)
+    base = name.split(",", 1)[0].upper()
+    if not base.isascii():  # an ASCII name has no accents to take off
+        base = unicodedata.normalize("NFKD", base)
+        base = "".join(ch for ch in base if not unicodedata.combining(ch))
+    words = _NON_LETTER.sub(" ", base).split()
+    return " ".join(
+        [_fold_word(words[0], first=True), *(_fold_word(w, first=False) for w in words[1:])]
+        if words
+        else []
+    )
+
+
+@lru_cache(maxsize=100_000)
+def _fold_word(w: str, *, first: bool) -> str:
+    """One word's spelling variants folded (words repeat far more than names)."""
+    w = NAME_VARIANTS.get(w, w)
+    if first:
+        w = FIRST_WORD_VARIANTS.get(w, w)
+    for old, new in _OLD_SPELLING:
+        w = w.replace(old, new)
+    return w
+
+
+def _name_forms(name: str) -> tuple[str, str, str, str, str]:
+    """The compared forms of one name: normalized, its words sorted, first word, last word, and
+    the name with its last word cut to the initial (agencies abbreviate: "WARDAYA M.")."""
+    norm = normalize_name(name)
+    t = norm.split()
+    return (
+        norm,
+        " ".join(sorted(t)),
+        t[0] if t else "",
+        t[-1] if t else "",
+        " ".join([*t[:-1], t[-1][0]]) if len(t) > 1 else "",
+    )
+
+
+NAME_FORMS = ("name_norm", "name_sorted", "name_first", "name_last", "name_abbrev")
 
 
 def prepare(records: pd.DataFrame) -> pd.DataFrame:
-    """Add the derived columns the model compares and blocks on."""
+    """Add the derived columns the model compares and blocks on. Names and addresses repeat
+    (family names, one address per household), so each distinct value is worked once."""
     df = records.loc[:, list(RECORD_COLUMNS)].copy()
     for col in RECORD_COLUMNS:
         df[col] = df[col].fillna("").astype(str)
@@ -98,16 +126,14 @@ def prepare(records: pd.DataFrame) -> pd.DataFrame:
     df["birth_year"] = (
         df["birth_date"].str[:4].where(df["birth_date"] != "", stated.fillna("").astype(str))
     )
-    df["name_norm"] = df["full_name"].map(normalize_name)
-    tokens = df["name_norm"].str.split()
-    df["name_sorted"] = tokens.map(lambda t: " ".join(sorted(t)))
-    df["name_first"] = tokens.map(lambda t: t[0] if t else "")
-    df["name_last"] = tokens.map(lambda t: t[-1] if t else "")
-    # Agencies abbreviate the last word to an initial ("WARDAYA M."): the name with its last
-    # word cut to the initial, compared when one side carries only the initial.
-    df["name_abbrev"] = tokens.map(lambda t: " ".join([*t[:-1], t[-1][0]]) if len(t) > 1 else "")
-    df["address_norm"] = df["address"].str.upper().str.replace(r"[^A-Z0-9 ]+", " ", regex=True)
-    df["address_norm"] = df["address_norm"].str.split().str.join(" ")
+    codes, names = pd.factorize(df["full_name"])
+    forms = np.array([_name_forms(n) for n in names], dtype=object).reshape(-1, len(NAME_FORMS))
+    for i, col in enumerate(NAME_FORMS):
+        df[col] = forms[codes, i]
+    codes, addresses = pd.factorize(df["address"])
+    normal = pd.Series(addresses, dtype=object).str.upper()
+    normal = normal.str.replace(r"[^A-Z0-9 ]+", " ", regex=True).str.split().str.join(" ")
+    df["address_norm"] = normal.to_numpy(dtype=object)[codes]
     # Empty strings become NULLs so that Splink's null levels see missing values as missing.
     return df.replace({"": None})
 
