@@ -353,7 +353,11 @@ def blocking_rules() -> list[Any]:
         block_on("birth_date", "name_last"),
         block_on("birth_date", "village_code"),
         block_on("name_sorted", "village_code"),
-        block_on("name_abbrev", "village_code"),
+        # A name with its last word cut to the initial, only where one side is so written
+        # ("WARDAYA M."): unrestricted, the rule paired every "SITI R..." of a village, a
+        # quarter of all pairs scored at 1M records; precision and recall unchanged without.
+        "l.name_abbrev = r.name_abbrev AND l.village_code = r.village_code "
+        "AND (length(l.name_last) = 1 OR length(r.name_last) = 1)",
         # A NIK with one mistyped digit on a record without birth date (an electricity customer)
         # and with an old address meets no rule above: the same name and either half of the
         # NIK, as one slip leaves one half intact.
