@@ -556,7 +556,6 @@ def link(
 ) -> LinkOutput:
     """Train (when no saved model is given), predict, apply clerical decisions and cluster."""
     from splink import Linker
-    from splink.clustering import cluster_pairwise_predictions_at_threshold
 
     logging.getLogger("splink").setLevel(logging.WARNING)
     stats: dict[str, Any] = {"records": len(records)}
@@ -589,34 +588,28 @@ def link(
     stats["seconds_predict"] = round(time.perf_counter() - t0, 2)
     stats["pairs_scored_above_review"] = len(pred)
     t0 = time.perf_counter()
+    forced, forbidden = decisions_in(df["unique_id"], forced or [], forbidden or [])
     pred = guard_name_only(pred, df, match_threshold)
-    pred = apply_decisions(pred, forced or [], forbidden or [])
+    pred = apply_decisions(pred, forced, forbidden)
     edges = pred[pred["match_probability"] >= match_threshold]
     uncertain = pred[
         (pred["match_probability"] >= review_threshold)
         & (pred["match_probability"] < match_threshold)
     ].reset_index(drop=True)
-    nodes = df[["unique_id"]]
-    clustered = cluster_pairwise_predictions_at_threshold(
-        nodes,
-        edges.reset_index(drop=True),
-        api,
-        node_id_column_name="unique_id",
-        threshold_match_probability=match_threshold,
-    ).as_pandas_dataframe()  # type: ignore[no-untyped-call]
-    clustered = clustered[["unique_id", "cluster_id"]]
-    extra = unique_name_edges(df, clustered, forbidden or [])
+    clustered = connected_components(df["unique_id"], edges)
+    extra = unique_name_edges(df, clustered, forbidden)
     if not extra.empty:
-        target = dict(zip(clustered["unique_id"], clustered["cluster_id"], strict=True))
+        target = _cluster_of(clustered, {*extra["unique_id_l"], *extra["unique_id_r"]})
         moved = {
             target[a]: target[b]
             for a, b in zip(extra["unique_id_l"], extra["unique_id_r"], strict=True)
         }
         ids = clustered["cluster_id"]
-        clustered = clustered.assign(cluster_id=ids.where(~ids.isin(moved), ids.map(moved)))
+        hit = ids.isin(moved)
+        clustered = clustered.assign(cluster_id=ids.mask(hit, ids[hit].map(moved)))
     stats["unique_name_links"] = len(extra)
     # A doubtful pair whose records ended up together through other links needs no clerk.
-    cluster_of = dict(zip(clustered["unique_id"], clustered["cluster_id"], strict=True))
+    cluster_of = _cluster_of(clustered, {*uncertain["unique_id_l"], *uncertain["unique_id_r"]})
     apart = [
         cluster_of.get(a) != cluster_of.get(b)
         for a, b in zip(uncertain["unique_id_l"], uncertain["unique_id_r"], strict=True)
@@ -634,6 +627,64 @@ def link(
         trained=trained,
         stats=stats,
     )
+
+
+def decisions_in(
+    ids: pd.Series, forced: list[tuple[str, str]], forbidden: list[tuple[str, str]]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The clerical decisions on pairs of records both in this run: a decision on a record
+    superseded or withdrawn since has nothing left to join or keep apart (an accepted pair
+    naming it would otherwise add a record to the clusters that the run does not have)."""
+    named = {x for pair in (*forced, *forbidden) for x in pair}
+    if not named:
+        return forced, forbidden
+    here = set(ids[ids.isin(named)])
+    return (
+        [p for p in forced if p[0] in here and p[1] in here],
+        [p for p in forbidden if p[0] in here and p[1] in here],
+    )
+
+
+def connected_components(ids: pd.Series, edges: pd.DataFrame) -> pd.DataFrame:
+    """The clusters Splink's cluster_pairwise_predictions_at_threshold gives (the connected
+    components of the edges, each named after its smallest unique_id), in one scipy call: Splink's
+    iterated SQL took seconds at a million records. Rows in the order of `ids`; every edge must
+    join two of them (decisions_in drops clerical decisions on records gone since)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components as components
+
+    n, m = len(ids), len(edges)
+    at = _positions(ids, pd.concat([edges["unique_id_l"], edges["unique_id_r"]]))
+    if (at < 0).any():
+        raise ValueError("an edge names a record that is not in the run")
+    graph = coo_matrix((np.ones(m, dtype=np.int8), (at[:m], at[m:])), shape=(n, n))
+    count, label = components(graph, directed=False)
+    # A component's smallest id (DuckDB's min: byte order of UTF-8, as Arrow sorts) is the one
+    # of its records first in sorted order.
+    order = np.asarray(pc.sort_indices(pa.array(ids)), dtype=np.intp)
+    rank = np.empty(n, dtype=np.intp)
+    rank[order] = np.arange(n)
+    first = np.full(count, n, dtype=np.intp)
+    np.minimum.at(first, label, rank)
+    return pd.DataFrame({"unique_id": ids.array, "cluster_id": ids.array.take(order[first][label])})
+
+
+def _positions(ids: pd.Series, values: pd.Series) -> np.ndarray:
+    """Where each value is in `ids` (-1: not there), with Arrow's hash lookup: pandas' Index of a
+    million strings costs ~2x."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    at = pc.index_in(pa.array(values), value_set=pa.array(ids))
+    return np.asarray(at.fill_null(-1), dtype=np.intp)
+
+
+def _cluster_of(clusters: pd.DataFrame, ids: set[Any]) -> dict[Any, Any]:
+    """unique_id -> cluster_id for a few records (a dict of all a million costs seconds)."""
+    few = clusters[clusters["unique_id"].isin(ids)]
+    return dict(zip(few["unique_id"], few["cluster_id"], strict=True))
 
 
 def unique_name_edges(
@@ -661,43 +712,61 @@ def unique_name_edges(
     as independent). Measured on the synthetic region in docs/integration.md (it trades a
     little precision for recall). Set-based: one pass of joins, no per-record Python.
     Returns edges unique_id_l (the lone record) -> unique_id_r (a record of the cluster)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     cols = ["unique_id_l", "unique_id_r", "match_probability"]
-    rec = clusters[["unique_id", "cluster_id"]].merge(
-        df[["unique_id", "nik", "birth_date", "name_sorted", "village_code", "address_norm"]],
-        on="unique_id",
-        how="left",
-    )
-    size = rec.groupby("cluster_id")["unique_id"].transform("size")
-    lone = rec[(size == 1) & rec["nik"].isna() & rec["birth_date"].isna()]
-    lone = lone[lone["name_sorted"].notna()]
+    fields = ["unique_id", "nik", "birth_date", "name_sorted", "village_code", "address_norm"]
+    if clusters["unique_id"].array.equals(df["unique_id"].array):
+        # The clusters of df's records in their order (link() and link_new_records): no join.
+        rec = df[fields].reset_index(drop=True)
+        rec.insert(1, "cluster_id", clusters["cluster_id"].array)
+    else:
+        rec = clusters[["unique_id", "cluster_id"]].merge(df[fields], on="unique_id", how="left")
+    # Integer codes of clusters and names: grouping a million strings costs seconds.
+    cluster, cluster_ids = pd.factorize(rec["cluster_id"])
+    n_people = len(cluster_ids)
+    no_id = (rec["nik"].isna() & rec["birth_date"].isna()).to_numpy()
+    name, names = pd.factorize(rec["name_sorted"])
+    lone = rec[(np.bincount(cluster, minlength=n_people)[cluster] == 1) & no_id & (name >= 0)]
     words = lone["name_sorted"].str.split()
     lone = lone[words.map(lambda t: len(t) >= 1 and min(map(len, t)) >= 3)]
     if lone.empty:
         return pd.DataFrame(columns=cols)
-    # Word frequencies among the people of the run (one name per cluster and spelling).
-    people = rec.dropna(subset=["name_sorted"]).drop_duplicates(["cluster_id", "name_sorted"])
-    freq = people["name_sorted"].str.split().explode().value_counts(normalize=True)
+    # Word frequencies among the people of the run (one name per cluster and spelling): each
+    # spelling's words, counted once per cluster bearing it.
+    named_pairs = pd.unique(cluster[name >= 0].astype(np.int64) * len(names) + name[name >= 0])
+    bearers = np.bincount(named_pairs % len(names), minlength=len(names))
+    spelled = pc.utf8_split_whitespace(pa.array(names))  # names are letters and spaces
+    weight = bearers[np.asarray(pc.list_parent_indices(spelled))]
+    spelled = pc.list_flatten(spelled)
     exploded = lone["name_sorted"].str.split().explode()
+    wanted = np.asarray(pc.is_in(spelled, value_set=pa.array(exploded.unique())))
+    counts = pd.Series(weight[wanted]).groupby(np.asarray(spelled.filter(wanted))).sum()
+    freq = counts / weight.sum()
     name_share = exploded.map(freq).fillna(0.0).astype(float).groupby(level=0).prod()
     lone = lone.assign(
         share=name_share.reindex(lone.index), words=lone["name_sorted"].str.count(" ") + 1
     )
     # Records of a cluster that holds an identified record (with NIK or birth date).
-    rec["identified"] = (
-        (rec["nik"].notna() | rec["birth_date"].notna()).groupby(rec["cluster_id"]).transform("any")
-    )
-    named = rec[rec["name_sorted"].isin(lone["name_sorted"].unique())]
+    rec["identified"] = (np.bincount(cluster[~no_id], minlength=n_people) > 0)[cluster]
     # A clerk's rejections, as (lone record, cluster of the other record).
     no = pd.DataFrame([*forbidden, *((b, a) for a, b in forbidden)], columns=["unique_id", "other"])
     if forbidden:
-        no["cluster_id_o"] = no["other"].map(rec.set_index("unique_id")["cluster_id"])
+        no["cluster_id_o"] = no["other"].map(
+            rec[rec["unique_id"].isin(set(no["other"]))].set_index("unique_id")["cluster_id"]
+        )
 
     def link(candidates: pd.DataFrame, keys: list[str], people_in_scope: Any) -> pd.DataFrame:
         """Lone records (candidates) whose name, within `keys`, belongs to exactly one other
         cluster, an identified one, and is rare among `people_in_scope` people."""
+        rare = people_in_scope(candidates) * candidates["share"] < UNIQUE_NAME_MAX_NAMESAKES
+        c = candidates[rare]
+        # The records bearing the rare names (the lone records' index is rec's).
+        named = rec[np.isin(name, name[c.index.to_numpy()])]
         per_key = named.dropna(subset=keys).groupby(keys)["cluster_id"].nunique().rename("n")
-        c = candidates.join(per_key, on=keys)
-        c = c[(c["n"] == 2) & (people_in_scope(c) * c["share"] < UNIQUE_NAME_MAX_NAMESAKES)]
+        c = c.join(per_key, on=keys)
+        c = c[c["n"] == 2]
         targets = named[named["identified"]].dropna(subset=keys)
         targets = targets.drop_duplicates(keys)[[*keys, "unique_id", "cluster_id"]]
         c = c.merge(targets, on=keys, suffixes=("", "_r"))
@@ -709,9 +778,10 @@ def unique_name_edges(
             c = c[~c["unique_id"].isin(set(blocked["unique_id"]))]
         return c
 
-    n_people = rec["cluster_id"].nunique()
-    village_people = (
-        rec.dropna(subset=["village_code"]).groupby("village_code")["cluster_id"].nunique()
+    village, villages = pd.factorize(rec["village_code"])
+    placed = pd.unique(village[village >= 0].astype(np.int64) * n_people + cluster[village >= 0])
+    village_people = pd.Series(
+        np.bincount(placed // n_people, minlength=len(villages)), index=villages
     )
     in_village = link(
         lone[lone["village_code"].notna() & lone["address_norm"].isna()],
@@ -749,27 +819,38 @@ def guard_name_only(pred: pd.DataFrame, df: pd.DataFrame, match_threshold: float
     fail go to review (probability capped just under the match threshold)."""
     if pred.empty:
         return pred
-    keys = df.set_index("unique_id")[["nik", "birth_date", "village_code", "address_norm"]]
-    left = keys.reindex(pred["unique_id_l"]).to_numpy()
-    right = keys.reindex(pred["unique_id_r"]).to_numpy()
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    def same(i: int) -> Any:
-        a, b = left[:, i], right[:, i]
-        return pd.notna(a) & pd.notna(b) & (a == b)
+    n = len(pred)
+    at = _positions(df["unique_id"], pd.concat([pred["unique_id_l"], pred["unique_id_r"]]))
+    # Both sides' records at once; an id not in df has no values (as a reindex gives).
+    rows = pa.array(at, mask=at < 0)
+
+    def same(col: str) -> Any:
+        values = pa.array(df[col])
+        if pa.types.is_null(values.type):  # nothing but missing values
+            values = values.cast(pa.string())
+        values = values.take(rows)
+        # Arrow's equality is null where a value is missing: a missing value equals nothing.
+        return np.asarray(pc.equal(values[:n], values[n:]).fill_null(False))
 
     prob = pred["match_probability"].to_numpy()
+    same_village = same("village_code")
     # The same house (address within the village) corroborates like a NIK or a birth date.
-    name_only = ~(same(0) | same(1) | (same(2) & same(3))) & (prob >= match_threshold)
-    demote = name_only & ~same(2)
+    corroborated = same("nik") | same("birth_date") | (same_village & same("address_norm"))
+    name_only = ~corroborated & (prob >= match_threshold)
+    demote = name_only & ~same_village
     # Among the remaining name-only matches, a record without NIK keeps only its best one.
     candidates = pred[name_only & ~demote].copy()
     if not candidates.empty:
-        candidates["nik_l"] = left[name_only & ~demote, 0]
-        candidates["nik_r"] = right[name_only & ~demote, 0]
+        nik_missing = np.asarray(pa.array(df["nik"]).take(rows).is_null())
+        candidates["no_nik_l"] = nik_missing[:n][name_only & ~demote]
+        candidates["no_nik_r"] = nik_missing[n:][name_only & ~demote]
         ranked = candidates.sort_values("match_probability", ascending=False)
         losers: set[Any] = set()
         for side in ("l", "r"):
-            no_nik = ranked[pd.isna(ranked[f"nik_{side}"])]
+            no_nik = ranked[ranked[f"no_nik_{side}"]]
             best = no_nik.drop_duplicates(f"unique_id_{side}")
             losers |= set(no_nik.index.difference(best.index))
         demote = demote | pred.index.isin(list(losers))
@@ -789,16 +870,23 @@ def apply_decisions(
 
     if not forced and not forbidden:
         return pred
-    pred = pred.copy()
-    pairs = [key(a, b) for a, b in zip(pred["unique_id_l"], pred["unique_id_r"], strict=True)]
     no = {key(a, b) for a, b in forbidden}
     yes = {key(a, b) for a, b in forced}
-    if no:
-        pred = pred[[p not in no for p in pairs]]
-        pairs = [p for p in pairs if p not in no]
-    present = set(pairs)
-    mask = [p in yes for p in pairs]
-    pred.loc[mask, "match_probability"] = 1.0
+    # Only pairs of two decided records can be decided: a tuple per pair costs seconds at 1M.
+    decided = {x for pair in (*forced, *forbidden) for x in pair}
+    at = np.flatnonzero(
+        pred["unique_id_l"].isin(decided).to_numpy() & pred["unique_id_r"].isin(decided).to_numpy()
+    )
+    pairs = [
+        key(a, b)
+        for a, b in zip(pred["unique_id_l"].iloc[at], pred["unique_id_r"].iloc[at], strict=True)
+    ]
+    keep = np.ones(len(pred), dtype=bool)
+    keep[at[[p in no for p in pairs]]] = False
+    prob = pred["match_probability"].to_numpy(copy=True)
+    prob[at[[p in yes for p in pairs]]] = 1.0
+    pred = pred.assign(match_probability=prob)[keep]
+    present = {p for p in pairs if p not in no}
     extra = [p for p in yes if p not in present]
     if extra:
         pred = pd.concat(
@@ -868,8 +956,10 @@ def link_new_records(
         ],
         ignore_index=True,
     )
-    pred = guard_name_only(pred, pd.concat([new_df, old_df], ignore_index=True), match_threshold)
-    pred = apply_decisions(pred, forced or [], forbidden or [])
+    every = pd.concat([new_df, old_df], ignore_index=True)
+    forced, forbidden = decisions_in(every["unique_id"], forced or [], forbidden or [])
+    pred = guard_name_only(pred, every, match_threshold)
+    pred = apply_decisions(pred, forced, forbidden)
     stats["seconds_predict"] = round(time.perf_counter() - t0, 2)
     edges = pred[pred["match_probability"] >= match_threshold].reset_index(drop=True)
     uncertain = pred[
@@ -884,12 +974,11 @@ def link_new_records(
             for x, y in ((a, b), (b, a)):
                 if x not in cluster_of:
                     where[x] = where.get(y, cluster_of.get(y, y))
-        every = pd.concat([new_df, old_df], ignore_index=True)
         clusters = pd.DataFrame(
             {"unique_id": every["unique_id"], "cluster_id": every["unique_id"].map(where)}
         )
         clusters["cluster_id"] = clusters["cluster_id"].fillna(clusters["unique_id"])
-        extra = unique_name_edges(every, clusters, forbidden or [])
+        extra = unique_name_edges(every, clusters, forbidden)
         extra = extra[~extra["unique_id_l"].isin(set(cluster_of))]
         stats["unique_name_links"] = len(extra)
         if not extra.empty:
