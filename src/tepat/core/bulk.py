@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Sequence
 from operator import itemgetter
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 
 _CHUNK = 5000
 # json.dumps with keyword arguments builds a new encoder per call; at a million JSON values
@@ -155,7 +155,8 @@ def update_values(
     a plain UPDATE; more go into a temporary table (COPY on PostgreSQL, executemany on SQLite)
     and the table is updated from it in one UPDATE ... FROM. On SQLite that halves the time of
     the row-by-row statement: with foreign keys enforced every statement pays its own
-    constraint bookkeeping, which one statement pays once."""
+    constraint bookkeeping, which one statement pays once. There, an update of most of a
+    table also rebuilds the indexes on the updated columns instead of maintaining them."""
     if not rows:
         return
     by_name = {}
@@ -212,10 +213,44 @@ def update_values(
             for start in range(0, len(adapted), _CHUNK):
                 cursor.executemany(sql, adapted[start : start + _CHUNK])
         sets = ", ".join(f"{c} = t.{c}" for c in quoted)
-        cursor.execute(
-            f"UPDATE {table} AS m SET {sets} FROM {temp} AS t WHERE m.{pk} = t.{pk}"  # noqa: S608
-        )
+        update = f"UPDATE {table} AS m SET {sets} FROM {temp} AS t WHERE m.{pk} = t.{pk}"  # noqa: S608
+        if postgres:
+            cursor.execute(update)
+        else:
+            # Savepoint: the indexes come back or the update never happened.
+            with transaction.atomic():
+                rebuild = _sqlite_drop_indexes(
+                    cursor, model._meta.db_table, {f.column for f in fields}, len(adapted)
+                )
+                cursor.execute(update)
+                for sql in rebuild:
+                    cursor.execute(sql)
         cursor.execute(f"DROP TABLE {temp}")
+
+
+def _sqlite_drop_indexes(cursor: Any, table: str, columns: set[str], rows: int) -> list[str]:
+    """Drop the plain indexes (not unique) on any of `columns` when `rows` is at least half the
+    table, and return the statements that create them again. Rebuilding an index sorts once;
+    updating it row by row walks it at random, and once it outgrows the page cache that cost
+    dominates: updating the cluster of a million staged records took 24 s with its two
+    indexes kept, 11 s with them dropped and rebuilt."""
+    quote = connection.ops.quote_name
+    cursor.execute(f"SELECT count(*) FROM {quote(table)}")  # noqa: S608
+    if rows * 2 < cursor.fetchone()[0]:
+        return []
+    cursor.execute(f"PRAGMA index_list({quote(table)})")
+    # (seq, name, unique, origin, partial): origin "c" is a CREATE INDEX, not a constraint.
+    plain = [row[1] for row in cursor.fetchall() if not row[2] and row[3] == "c"]
+    rebuild: list[str] = []
+    for name in plain:
+        cursor.execute(f"PRAGMA index_info({quote(name)})")
+        # An expression column has no name: it may read an updated column.
+        if not any(row[2] is None or row[2] in columns for row in cursor.fetchall()):
+            continue
+        cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = %s", [name])
+        rebuild.append(cursor.fetchone()[0])
+        cursor.execute(f"DROP INDEX {quote(name)}")
+    return rebuild
 
 
 def fill_ids(

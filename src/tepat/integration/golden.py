@@ -5,6 +5,7 @@ review queue."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import CharField, ExpressionWrapper, F, Func, Max, TextField
 from django.utils import timezone
 
 from tepat.core import crypto
@@ -59,26 +60,45 @@ class _Rec:
     relationship: str = ""
 
 
+class _IsoDate(Func):
+    """A date column as ISO text, converted by the database: the load uses dates as text (the
+    frame, the golden values), and the driver's per-row parsing into dates, then back to text,
+    was work for nothing. to_char, not a cast: a cast to text follows PostgreSQL's DateStyle."""
+
+    function = "to_char"
+    template = "%(function)s(%(expressions)s, 'YYYY-MM-DD')"
+    output_field = CharField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # An expression, not the bare column: the driver parses a column declared `date`.
+        return self.as_sql(compiler, connection, template="CAST(%(expressions)s AS text)")
+
+
+def _text(name: str) -> ExpressionWrapper[F]:
+    """A JSON column's text, decoded by the caller: the ORM's JSON converter costs more than
+    the decoding itself."""
+    return ExpressionWrapper(F(name), output_field=TextField())
+
+
 def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
+    """The records to link: the frame for Splink and a `_Rec` per record. Dates come as ISO
+    text (`_Rec.values` included), except a record's delivery date."""
     # Column lists, not a dict per record: at a million records the dicts alone took ~1 GB.
     columns: dict[str, list[Any]] = {c: [] for c in linkage.RECORD_COLUMNS}
+    # Bound appends, filled in RECORD_COLUMNS order (a method lookup per value cost more).
+    uids, sources, niks, kks, names, sexes, births, villages, addresses = (
+        columns[c].append for c in linkage.RECORD_COLUMNS
+    )
     # The birth year a stated age implies on the delivery date (no birth date: see linkage).
     birth_years: list[str] = []
+    birth_year = birth_years.append
     recs: dict[str, _Rec] = {}
     staged_nik = crypto.decryptor(context=NIK_CONTEXT)
     staged_kk = crypto.decryptor(context=KK_CONTEXT)
     registry_nik = crypto.decryptor(context=REG_NIK_CONTEXT)
     registry_kk = crypto.decryptor(context=REG_KK_CONTEXT)
-
-    def add(uid: str, src: str, values: dict[str, Any], birth_year: str = "") -> None:
-        birth_years.append(birth_year)
-        columns["unique_id"].append(uid)
-        columns["source"].append(src)
-        for c in linkage.RECORD_COLUMNS[2:]:
-            value = values[c]
-            if c == "birth_date":
-                value = value.isoformat() if value else ""
-            columns[c].append(value)
+    loads = json.loads
+    delivered: dict[str | None, dt.date | None] = {None: None}
 
     staged = StagedRecord.objects.filter(current=True, source__active=True).values_list(
         "id",
@@ -88,13 +108,13 @@ def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
         "kk_enc",
         "full_name",
         "sex",
-        "birth_date",
+        _IsoDate("birth_date"),
         "village_code",
         "address",
-        "deceased_on",
+        _IsoDate("deceased_on"),
         "age",
-        "attrs",
-        "run__delivered_on",
+        _text("attrs"),
+        _IsoDate("run__delivered_on"),
         "cluster_id",
     )
     for (
@@ -111,12 +131,15 @@ def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
         died,
         age,
         attrs,
-        on,
+        on_text,
         cid,
     ) in staged.iterator(chunk_size=BATCH):
         uid = f"{src}:{rid}"
         nik = staged_nik(nik_enc) if nik_enc else ""
         kk = staged_kk(kk_enc) if kk_enc else ""
+        on = delivered.get(on_text)
+        if on is None and on_text is not None:
+            on = delivered[on_text] = dt.date.fromisoformat(on_text)
         values = {
             "nik": nik,
             "kk": kk,
@@ -127,16 +150,25 @@ def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
             "address": address,
             "deceased_on": died,
         }
-        recs[uid] = _Rec(uid, src, pk, on, values, attrs or {}, cid)
-        add(uid, src, values, str(on.year - age) if age is not None and on and not born else "")
+        recs[uid] = _Rec(uid, src, pk, on, values, (attrs and loads(attrs)) or {}, cid)
+        uids(uid)
+        sources(src)
+        niks(nik)
+        kks(kk)
+        names(name)
+        sexes(sex)
+        births(born or "")
+        villages(village)
+        addresses(address)
+        birth_year(str(on.year - age) if age is not None and on and not born else "")
     people = Person.objects.values_list(
         "id",
         "public_id",
         "nik_enc",
         "full_name",
         "sex",
-        "birth_date",
-        "deceased_on",
+        _IsoDate("birth_date"),
+        _IsoDate("deceased_on"),
         "household__village_id",
         "household__address",
         "household__kk_enc",
@@ -166,11 +198,13 @@ def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
         relationship,
     ) in people.iterator(chunk_size=BATCH):
         uid = f"{REGISTRY}:{pid}"
+        nik = registry_nik(nik_enc)
         if kk_enc not in kk_cache:
             kk_cache[kk_enc] = registry_kk(kk_enc)
+        kk = kk_cache[kk_enc]
         values = {
-            "nik": registry_nik(nik_enc),
-            "kk": kk_cache[kk_enc],
+            "nik": nik,
+            "kk": kk,
             "full_name": name,
             "sex": sex,
             "birth_date": born,
@@ -190,7 +224,16 @@ def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
             nik_index=nik_index,
             relationship=relationship,
         )
-        add(uid, REGISTRY, values)
+        uids(uid)
+        sources(REGISTRY)
+        niks(nik)
+        kks(kk)
+        names(name)
+        sexes(sex)
+        births(born or "")
+        villages(village)
+        addresses(address)
+        birth_year("")
     frame = pd.DataFrame(columns, columns=list(linkage.RECORD_COLUMNS))
     frame["birth_year"] = birth_years
     return frame, recs
@@ -457,12 +500,14 @@ def _apply(
         ids = sorted(replaced_clusters | {c[:40] for c in members})
         for i in range(0, len(ids), 900):
             GoldenRecord.objects.filter(cluster_id__in=ids[i : i + 900]).delete()
+    # The clusters with household attributes (a survey's): few, and asked twice below.
+    with_household = {
+        cid for cid, group in members.items() if any(r.attrs.get("household") for r in group)
+    }
     surveyed = {
         linked.household_id
-        for cid, group in members.items()
-        if (linked := reg_of[cid]) is not None
-        and linked.household_id is not None
-        and any(r.attrs.get("household") for r in group)
+        for cid in with_household
+        if (linked := reg_of[cid]) is not None and linked.household_id is not None
     }
     household_now = _households_now(surveyed)
     goldens: list[tuple[Any, ...]] = []
@@ -481,7 +526,7 @@ def _apply(
         fields: dict[str, Any] = {}
         if ruled:
             fields = _person_fields(ruled, reg, authoritative)
-            if any(r.attrs.get("household") for r, _ in ruled):
+            if cid in with_household and any(r.attrs.get("household") for r, _ in ruled):
                 wanted = frozenset().union(*(rl.authoritative for _, rl in ruled))
                 now_values = (
                     household_now.get(reg.household_id, {})
@@ -609,12 +654,13 @@ def _coerce(name: str, value: Any) -> Any:
 def _may_change_person(reg: _Rec, fields: dict[str, Any]) -> bool:
     """Whether the golden values differ from the registry person's loaded values (a cheap
     filter; `_apply_persons` decides on the full row). Runs for every linked person: the
-    loop is `_person_updates` without building its dict."""
+    loop is `_person_updates` without building its dict. Dates on both sides are ISO text
+    (`_load_records`), so they compare as loaded."""
     for name in APPLIED_FIELDS:
         held = fields.get(name)
         if held is None or held["source"] == REGISTRY:
             continue
-        value = _coerce(name, held["value"])
+        value = held["value"]
         current = reg.values.get(name)
         if value == current:
             continue
