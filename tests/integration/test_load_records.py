@@ -5,6 +5,7 @@ skips must not show."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import connection
 
@@ -17,11 +18,8 @@ from tepat.registry.loading import registry_load_directory
 from tepat.registry.models import Person
 
 
-def _iso(value: dt.date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def test_the_load_holds_the_dates_of_the_database_as_iso_text(synth_regions, synth_dir):
+def _registry_and_civil_registry(synth_dir: Any, delivered_on: dt.date | None = None) -> None:
+    """The synthetic registry loaded and the civil registry's file imported."""
     registry_load_directory(
         acting_user=None, directory=synth_dir / "registry", source="synth", progress=False
     )
@@ -31,8 +29,16 @@ def test_the_load_holds_the_dates_of_the_database_as_iso_text(synth_regions, syn
         source_key="dukcapil",
         file_name="dukcapil.csv",
         data=(synth_dir / "sources" / "dukcapil.csv").read_bytes(),
-        delivered_on=dt.date(2025, 3, 1),
+        delivered_on=delivered_on,
     )
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def test_the_load_holds_the_dates_of_the_database_as_iso_text(synth_regions, synth_dir):
+    _registry_and_civil_registry(synth_dir, delivered_on=dt.date(2025, 3, 1))
     StagedRecord.objects.filter(pk=StagedRecord.objects.order_by("pk")[0].pk).update(
         deceased_on=dt.date(2024, 12, 31)
     )
@@ -62,16 +68,7 @@ def _indexes() -> dict[str, object]:
 
 
 def test_a_large_update_keeps_the_indexes_and_sets_every_row(synth_regions, synth_dir, monkeypatch):
-    registry_load_directory(
-        acting_user=None, directory=synth_dir / "registry", source="synth", progress=False
-    )
-    sources_ensure_builtin()
-    import_file(
-        acting_user=None,
-        source_key="dukcapil",
-        file_name="dukcapil.csv",
-        data=(synth_dir / "sources" / "dukcapil.csv").read_bytes(),
-    )
+    _registry_and_civil_registry(synth_dir)
     before = _indexes()
     pks = list(StagedRecord.objects.order_by("pk").values_list("pk", flat=True))
     person = Person.objects.values_list("pk", flat=True).first()

@@ -92,6 +92,20 @@ def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
     # The birth year a stated age implies on the delivery date (no birth date: see linkage).
     birth_years: list[str] = []
     birth_year = birth_years.append
+
+    def add(*values: Any) -> None:
+        """One record's frame columns, in RECORD_COLUMNS order (birth date as text)."""
+        uid, src, nik, kk, name, sex, born, village, address = values
+        uids(uid)
+        sources(src)
+        niks(nik)
+        kks(kk)
+        names(name)
+        sexes(sex)
+        births(born or "")
+        villages(village)
+        addresses(address)
+
     recs: dict[str, _Rec] = {}
     staged_nik = crypto.decryptor(context=NIK_CONTEXT)
     staged_kk = crypto.decryptor(context=KK_CONTEXT)
@@ -151,15 +165,7 @@ def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
             "deceased_on": died,
         }
         recs[uid] = _Rec(uid, src, pk, on, values, (attrs and loads(attrs)) or {}, cid)
-        uids(uid)
-        sources(src)
-        niks(nik)
-        kks(kk)
-        names(name)
-        sexes(sex)
-        births(born or "")
-        villages(village)
-        addresses(address)
+        add(uid, src, nik, kk, name, sex, born, village, address)
         birth_year(str(on.year - age) if age is not None and on and not born else "")
     people = Person.objects.values_list(
         "id",
@@ -224,15 +230,7 @@ def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
             nik_index=nik_index,
             relationship=relationship,
         )
-        uids(uid)
-        sources(REGISTRY)
-        niks(nik)
-        kks(kk)
-        names(name)
-        sexes(sex)
-        births(born or "")
-        villages(village)
-        addresses(address)
+        add(uid, REGISTRY, nik, kk, name, sex, born, village, address)
         birth_year("")
     frame = pd.DataFrame(columns, columns=list(linkage.RECORD_COLUMNS))
     frame["birth_year"] = birth_years
