@@ -269,17 +269,25 @@ def link_run_execute(
         t0 = time.perf_counter()
         frame, recs = _load_records()
         timings["seconds_load"] = round(time.perf_counter() - t0, 2)
+        n_records = len(frame)
+        t0 = time.perf_counter()
+        # Prepared here so that the loaded frame is gone before linking (peak memory).
+        prepared = linkage.prepare(frame)
+        del frame
+        timings["seconds_prepare"] = round(time.perf_counter() - t0, 2)
         saved = None if retrain else LinkModel.objects.order_by("-version").first()
         forced, forbidden = _decisions()
         out = linkage.link(
-            frame,
+            prepared,
             model_json=saved.settings_json if saved else None,
             match_threshold=conf.match_threshold(),
             review_threshold=conf.review_threshold(),
             forced=forced,
             forbidden=forbidden,
             engine=engine,
+            prepared=True,
         )
+        del prepared
         t0 = time.perf_counter()
         with transaction.atomic():
             model = saved
@@ -288,7 +296,7 @@ def link_run_execute(
                 model = LinkModel.objects.create(
                     version=version,
                     settings_json=out.model_json,
-                    trained_on_records=len(frame),
+                    trained_on_records=n_records,
                     notes=f"trained by link run {run.public_id}",
                 )
             run.model = model
