@@ -30,33 +30,49 @@ def _columns(model: type[models.Model]) -> list[models.Field[Any, Any]]:
     ]
 
 
-def _adapter(field: models.Field[Any, Any], *, postgres: bool) -> Callable[[Any], Any]:
-    """How one column's values are adapted, resolved once per column: `connection.ops` is a
-    lookup through a per-thread proxy, a third of the cost when paid per value."""
+def _adapter(field: models.Field[Any, Any], *, postgres: bool) -> Callable[[Any], Any] | None:
+    """How one column's values are adapted (None: they pass through unchanged), resolved once
+    per column: `connection.ops` is a lookup through a per-thread proxy, a third of the cost
+    when paid per value. Only JSON (and on SQLite, dates) need adapting; psycopg adapts str,
+    int, bool, date and aware datetimes itself."""
     if isinstance(field, models.JSONField):
         convert: Callable[[Any], Any] = _JSON.encode
     elif postgres:
-        return lambda value: value  # psycopg adapts str, int, bool, date and aware datetimes
+        return None
     elif isinstance(field, models.DateTimeField):
         convert = connection.ops.adapt_datetimefield_value
     elif isinstance(field, models.DateField):
         convert = connection.ops.adapt_datefield_value
     else:
-        return lambda value: value
+        return None
     return lambda value: None if value is None else convert(value)
+
+
+def _row_adapter(
+    fields: Sequence[models.Field[Any, Any]], *, postgres: bool, skip: Collection[str] = ()
+) -> Callable[[Sequence[Any]], Sequence[Any]] | None:
+    """Adapts a row of `fields` values for the backend (None: every row passes as it is)."""
+    adapt = [
+        (i, convert)
+        for i, f in enumerate(fields)
+        if f.attname not in skip and (convert := _adapter(f, postgres=postgres)) is not None
+    ]
+    if not adapt:
+        return None
+
+    def adapted(row: Sequence[Any]) -> Sequence[Any]:
+        out = list(row)
+        for i, convert in adapt:
+            out[i] = convert(out[i])
+        return out
+
+    return adapted
 
 
 def json_text(value: Any) -> str:
     """The text a JSONField value is stored as here: for `insert_rows(encoded=...)`, where a
     caller encodes a value many rows share once."""
     return _JSON.encode(value)
-
-
-def _needs_adapting(field: models.Field[Any, Any], *, postgres: bool) -> bool:
-    """Only JSON (and on SQLite, dates) need adapting; the rest pass through unchanged."""
-    return isinstance(field, models.JSONField) or (
-        not postgres and isinstance(field, models.DateField | models.DateTimeField)
-    )
 
 
 def bulk_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
@@ -92,19 +108,7 @@ def insert_rows(
     table = connection.ops.quote_name(model._meta.db_table)
     cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     postgres = connection.vendor == "postgresql"
-    adapt = [
-        (i, _adapter(f, postgres=postgres))
-        for i, f in enumerate(fields)
-        if f.attname not in encoded and _needs_adapting(f, postgres=postgres)
-    ]
-
-    def adapted(row: Sequence[Any]) -> Sequence[Any]:
-        if not adapt:
-            return row
-        out = list(row)
-        for i, convert in adapt:
-            out[i] = convert(out[i])
-        return out
+    adapted = _row_adapter(fields, postgres=postgres, skip=encoded) or (lambda row: row)
 
     with connection.cursor() as cursor:
         if postgres:
@@ -167,21 +171,9 @@ def update_values(
     pk = connection.ops.quote_name(model._meta.pk.column)
     quoted = [connection.ops.quote_name(f.column) for f in fields]
     postgres = connection.vendor == "postgresql"
-    adapt = [
-        (i, _adapter(f, postgres=postgres))
-        for i, f in enumerate(fields)
-        if _needs_adapting(f, postgres=postgres)
-    ]
-    adapted: list[Sequence[Any]]
-    if adapt:
-        adapted = []
-        for row in rows:
-            out = list(row)
-            for i, convert in adapt:
-                out[i] = convert(out[i])
-            adapted.append(out)
-    else:
-        adapted = list(rows)  # nothing to adapt: the callers' rows as they are
+    adapt = _row_adapter(fields, postgres=postgres)
+    # Nothing to adapt: the callers' rows as they are.
+    adapted = [adapt(row) for row in rows] if adapt is not None else list(rows)
     # In primary-key order: SQLite then walks the table's B-tree once, front to back.
     adapted.sort(key=itemgetter(-1))
     with connection.cursor() as cursor:
