@@ -38,3 +38,16 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.deactivate()
+
+
+@pytest.fixture(scope="session")
+def _ledger_state_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("ledger-state")
+
+
+@pytest.fixture(autouse=True)
+def _ledger_state_dir(_ledger_state_root, request, settings):
+    """Each test gets its own ledger anchor folder (the last checkpoint the sequencer signed,
+    kept outside the database): the test database starts empty for every test, which to the
+    sequencer would look like a log whose signed history was removed."""
+    settings.LEDGER_STATE_DIR = str(_ledger_state_root / f"t{id(request.node)}")

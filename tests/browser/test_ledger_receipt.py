@@ -74,7 +74,65 @@ def test_a_receipt_whose_checkpoint_another_key_signed_is_not_valid(page, receip
     body = note.parse_checkpoint(note.parse_note(receipt["checkpoint"]).text)
     receipt["checkpoint"] = note.sign_checkpoint(body, [impostor])
     result = _check(page, json.dumps(receipt))
-    if "tidak diperiksa" in result:
+    if "Tidak terverifikasi" in result:
         pytest.skip("this chromium has no Ed25519 in WebCrypto")
     assert "Tidak sah / Not valid" in result
     assert "kunci log yang dipercaya" in result
+
+
+# Browsers without Ed25519 in WebCrypto (or whose check throws) must never show "Valid".
+NO_ED25519 = """
+(() => {
+  const subtle = crypto.subtle;
+  const importKey = subtle.importKey.bind(subtle);
+  subtle.importKey = function (format, key, algorithm, ...rest) {
+    const name = typeof algorithm === "string" ? algorithm : algorithm && algorithm.name;
+    if (String(name).toLowerCase() === "ed25519") {
+      return Promise.reject(new DOMException("Unrecognized name.", "NotSupportedError"));
+    }
+    return importKey(format, key, algorithm, ...rest);
+  };
+})();
+"""
+
+VERIFY_THROWS = """
+(() => {
+  const subtle = crypto.subtle;
+  const verify = subtle.verify.bind(subtle);
+  subtle.verify = function (algorithm, ...rest) {
+    const name = typeof algorithm === "string" ? algorithm : algorithm && algorithm.name;
+    if (String(name).toLowerCase() === "ed25519") {
+      return Promise.reject(new DOMException("Operation failed", "OperationError"));
+    }
+    return verify(algorithm, ...rest);
+  };
+})();
+"""
+
+
+@pytest.mark.parametrize("script", [NO_ED25519, VERIFY_THROWS], ids=["no-import", "verify-throws"])
+def test_a_browser_that_cannot_check_ed25519_shows_the_receipt_as_not_verified(
+    page, receipt, script
+):
+    page.add_init_script(script)
+    result = _check(page, json.dumps(receipt))
+    assert "Tidak terverifikasi / Not verified" in result
+    assert "Valid" not in result
+    assert "Sah" not in result
+    assert not page.is_visible("#receipt-entry")
+
+
+def test_a_browser_refuses_a_checkpoint_with_one_bad_signature_from_the_log_key(
+    page, receipt, settings
+):
+    from tepat.ledger import note
+
+    assert "Sah / Valid" in _check(page, json.dumps(receipt))
+    # A second signature line from the log's own key, made over another checkpoint.
+    signer = note.parse_signer(settings.LEDGER_SIGNING_KEY)
+    parsed = note.parse_note(receipt["checkpoint"])
+    bad = note.sign_note(note.Checkpoint(signer.name, 999, b"\5" * 32).text(), signer)
+    receipt["checkpoint"] = note.Note(parsed.text, (*parsed.signatures, bad)).render()
+    result = _check(page, json.dumps(receipt))
+    assert "Tidak sah / Not valid" in result
+    assert "Tanda tangan checkpoint tidak sah" in result

@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tepat.ledger import merkle, tiles
 from tepat.ledger.entries import PaymentSent, pseudonymise
+from tepat.ledger.models import LogEntry, LogHead, Tile
 from tepat.ledger.note import ALG_COSIGNATURE_V1, Signer
 from tepat.ledger.services import ledger_enqueue_many, ledger_sequence
 
@@ -60,3 +62,16 @@ def logged(db, log_signer):
             size = result.size
 
     return _log
+
+
+def recompute_tiles_and_head() -> None:
+    """What an insider with write access to the database does after changing entries: rebuild
+    every tile and the head from the entries, so that the stored tree agrees with itself."""
+    bodies = list(LogEntry.objects.order_by("index").values_list("body", flat=True))
+    leaves = [merkle.leaf_hash(b.encode("utf-8")) for b in bodies]
+    Tile.objects.all().delete()
+    updates = tiles.extend(0, leaves, lambda key: b"")
+    Tile.objects.bulk_create(
+        [Tile(level=level, index=index, hashes=blob) for (level, index), blob in updates.items()]
+    )
+    LogHead.objects.filter(pk=1).update(size=len(leaves), root=merkle.MemoryTree(leaves).root())

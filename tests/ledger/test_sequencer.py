@@ -89,6 +89,7 @@ def test_every_kind_of_event_has_a_versioned_schema():
         "payment.failed",
         "handover.recorded",
         "cycle.closed",
+        "cycle.cancelled",
     }
     for schema in SCHEMAS.values():
         assert schema.model_fields["v"].default == 1

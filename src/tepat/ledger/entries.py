@@ -100,6 +100,15 @@ class CycleClosed(Entry):
     failed: Annotated[int, Field(ge=0)]
 
 
+class CycleCancelled(Entry):
+    """An approved cycle stopped: `cancelled` payments will never be made; `paid` were."""
+
+    kind: Literal["cycle.cancelled"] = "cycle.cancelled"
+    paid: Annotated[int, Field(ge=0)]
+    paid_amount: Rupiah
+    cancelled: Annotated[int, Field(ge=0)]
+
+
 SCHEMAS: dict[str, type[Entry]] = {
     cls.model_fields["kind"].default: cls
     for cls in (
@@ -110,8 +119,17 @@ SCHEMAS: dict[str, type[Entry]] = {
         PaymentFailed,
         HandoverRecorded,
         CycleClosed,
+        CycleCancelled,
     )
 }
+
+
+# Kinds that end a payment's life: a payment has at most one of them in the log (a second
+# `payment.settled`, or a settlement after a failure, is money or history that should not be).
+# Their entries carry the payment's public id in `payment` and in the stored `ref` column.
+TERMINAL_KINDS: frozenset[str] = frozenset(
+    {"payment.settled", "payment.failed", "handover.recorded"}
+)
 
 
 def canonical_json(data: Mapping[str, Any]) -> str:

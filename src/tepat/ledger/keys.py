@@ -19,7 +19,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from tepat.config.env import env_list, env_str
+from tepat.config.env import SettingError, env_list, env_str, generated_keys_allowed
 from tepat.ledger.note import Signer, Verifier, parse_signer, parse_verifier
 
 DEFAULT_ORIGIN = "tepat.go.id/ledger"
@@ -48,6 +48,11 @@ def log_signers() -> list[Signer]:
     raw = _setting("LEDGER_SIGNING_KEY")
     if not raw:
         path = _dev_key_path()
+        if not generated_keys_allowed():
+            raise SettingError(
+                "TEPAT_LEDGER_SIGNING_KEY is not set; a dev key is generated only in development "
+                "(TEPAT_DEV=true or TEPAT_DEBUG=true). See docs/operations.md."
+            )
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             text = Signer.generate(origin()).skey()

@@ -196,29 +196,49 @@ def parse_note(message: str) -> Note:
     return Note(text, tuple(signatures))
 
 
+def _signature_holds(note: Note, v: Verifier, sig: Signature) -> bool:
+    if v.alg == ALG_COSIGNATURE_V1:
+        if len(sig.raw) != 8 + 64:
+            return False
+        (ts,) = struct.unpack(">Q", sig.raw[:8])
+        return v.verify(_cosigned_message(note.text, ts), sig.raw[8:])
+    return v.verify(note.text.encode("utf-8"), sig.raw)
+
+
+def _known(v: Verifier, sig: Signature) -> bool:
+    return sig.name == v.name and sig.key_id == v.key_id
+
+
 def verified_by(note: Note, verifiers: list[Verifier]) -> list[Verifier]:
     """The known verifiers whose valid signature the note carries (unknown keys are ignored)."""
     out: list[Verifier] = []
     for v in verifiers:
         for sig in note.signatures:
-            if sig.name != v.name or sig.key_id != v.key_id:
-                continue
-            if v.alg == ALG_COSIGNATURE_V1:
-                if len(sig.raw) != 8 + 64:
-                    continue
-                (ts,) = struct.unpack(">Q", sig.raw[:8])
-                ok = v.verify(_cosigned_message(note.text, ts), sig.raw[8:])
-            else:
-                ok = v.verify(note.text.encode("utf-8"), sig.raw)
-            if ok:
+            if _known(v, sig) and _signature_holds(note, v, sig):
                 out.append(v)
                 break
     return out
 
 
+def failed_by(note: Note, verifiers: list[Verifier]) -> list[Verifier]:
+    """The known verifiers named by a signature line that does not verify."""
+    return [
+        v
+        for v in verifiers
+        if any(_known(v, sig) and not _signature_holds(note, v, sig) for sig in note.signatures)
+    ]
+
+
 def open_note(message: str, verifiers: list[Verifier]) -> Note:
-    """Parse a note and insist that at least one known key signed it."""
+    """Parse a note and insist that at least one known key signed it and that every signature
+    from a known key verifies (as Go's note.Open does): one bad signature from a key we trust
+    means someone tampered with the note, so the note is refused whole. Signatures from unknown
+    keys are ignored, as the C2SP spec requires."""
     note = parse_note(message)
+    bad = failed_by(note, verifiers)
+    if bad:
+        names = ", ".join(sorted({f"{v.name}+{v.key_id.hex()}" for v in bad}))
+        raise NoteError(f"a signature from a known key does not verify ({names})")
     if not verified_by(note, verifiers):
         raise NoteError("the note carries no valid signature from a known key")
     return note

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Count
+
 from tepat.core.errors import NotFound, TepatError
-from tepat.ledger import merkle, tiles
+from tepat.ledger import anchor, merkle, tiles
+from tepat.ledger.entries import TERMINAL_KINDS
 from tepat.ledger.keys import log_verifiers, origin
 from tepat.ledger.models import Checkpoint, LogEntry, LogHead, Tile
 from tepat.ledger.note import open_checkpoint
@@ -144,6 +148,7 @@ class VerifyReport:
     checked: int = 0
     first_bad_index: int | None = None
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -178,9 +183,21 @@ def _check_upper_levels(report: VerifyReport, up: list[bytes]) -> None:
         seen = 0
         for index, blob in stored.iterator(chunk_size=256):
             want = b"".join(up[index * tiles.WIDTH : (index + 1) * tiles.WIDTH])
-            if bytes(blob) != want:
-                covered = tiles.WIDTH ** (level + 1) * index
-                report.bad(covered, f"tile {level}/{index} differs from the entries below it")
+            got = bytes(blob)
+            if got != want:
+                # The first differing hash names the first entry it covers: hash j of tile
+                # L/N is the root of entries [(N*256 + j) * 256**L, ...).
+                have, need = tiles.split_hashes(got), tiles.split_hashes(want)
+                j = next(
+                    (k for k, (a, b) in enumerate(zip(have, need, strict=False)) if a != b),
+                    min(len(have), len(need)),
+                )
+                covered = (index * tiles.WIDTH + j) * tiles.WIDTH**level
+                report.bad(
+                    covered,
+                    f"tile {level}/{index} differs from the entries below it "
+                    f"(hash {j}, entries from {covered})",
+                )
                 return
             seen += 1
         if seen != expected_tiles:
@@ -193,18 +210,127 @@ def _check_upper_levels(report: VerifyReport, up: list[bytes]) -> None:
         level += 1
 
 
-def log_verify() -> VerifyReport:
+# A terminal entry's body names its kind literally unless it uses JSON escapes.
+_TERMINAL_MARKS = (*TERMINAL_KINDS, "\\")
+
+
+def _terminal_columns(index: int, kind: str, ref: str, body: str) -> str | None:
+    """A problem when a terminal entry's stored `kind`/`ref` columns (not hashed) differ from
+    its signed body, which would hide a second settlement from the duplicate check."""
+    if kind not in TERMINAL_KINDS and not any(m in body for m in _TERMINAL_MARKS):
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        return f"entry {index}: its body is not a JSON object" if kind in TERMINAL_KINDS else None
+    body_kind = data.get("kind")
+    if kind not in TERMINAL_KINDS and body_kind not in TERMINAL_KINDS:
+        return None
+    if body_kind != kind or data.get("payment") != ref:
+        return (
+            f"entry {index}: stored kind/ref ({kind}, {ref}) differ from its body "
+            f"({body_kind}, {data.get('payment')})"
+        )
+    return None
+
+
+def _check_terminal_duplicates(report: VerifyReport, limit: int = 20) -> None:
+    """At most one terminal entry (settled, failed, handed over) per payment: a second
+    `payment.settled` is a second payout or an injected entry, even in an intact log."""
+    refs = list(
+        LogEntry.objects.filter(kind__in=TERMINAL_KINDS)
+        .exclude(ref="")
+        .values("ref")
+        .annotate(n=Count("index"))
+        .filter(n__gt=1)
+        .order_by("ref")
+        .values_list("ref", flat=True)[:limit]
+    )
+    found = []
+    for ref in refs:
+        rows = list(
+            LogEntry.objects.filter(kind__in=TERMINAL_KINDS, ref=ref)
+            .order_by("index")
+            .values_list("index", "kind")[:2]
+        )
+        (first, first_kind), (second, second_kind) = rows
+        found.append(
+            (
+                second,
+                f"entry {second}: a second terminal entry ({second_kind}) for payment {ref}; "
+                f"entry {first} already recorded {first_kind}",
+            )
+        )
+    for index, message in sorted(found):
+        report.bad(index, message)
+
+
+def _check_anchor(report: VerifyReport, tree: StoredTree, good: int) -> None:
+    """Compare the database with the last checkpoint the sequencer signed (kept outside the
+    database): removed entries, rewritten entries and removed checkpoints all show here."""
+    try:
+        last = anchor.anchor_read()
+    except anchor.LedgerIntegrityError as exc:
+        report.bad(None, str(exc))
+        return
+    alarm = anchor.integrity_alarm()
+    if alarm is not None:
+        report.warnings.append(
+            f"the sequencer refused to sign at {alarm.at}: {alarm.message} "
+            "(cleared by `tepat ledger reanchor`)"
+        )
+    if last is None:
+        report.warnings.append(
+            f"no ledger anchor at {anchor.anchor_path()}: checkpoints removed from the database "
+            "would go unnoticed (the sequencer writes it when it next signs)"
+        )
+        return
+    size = report.size
+    if last.size > size:
+        report.bad(
+            size,
+            f"the log holds {size} entries; the sequencer last signed a checkpoint of "
+            f"{last.size} (anchor file): entries {size} to {last.size - 1} were removed",
+        )
+    elif last.size and merkle.root_hash(last.size, tree.node) != last.root:
+        first = good if good < last.size else 0
+        report.bad(
+            first,
+            f"entries below {last.size} differ from the last checkpoint the sequencer signed "
+            f"(anchor file): entries {first} to {last.size - 1} were rewritten",
+        )
+    if last.size and not Checkpoint.objects.filter(size=last.size, root=last.root).exists():
+        report.bad(
+            None,
+            f"the checkpoint of size {last.size} the sequencer last signed (anchor file) is "
+            "missing from the database: checkpoints were removed",
+        )
+
+
+def log_verify(*, with_anchor: bool = True) -> VerifyReport:
     """Recompute the whole log from the stored entries and compare it with every stored hash, the
-    head and every published checkpoint. Streams, so it runs at 10M entries in bounded memory;
-    names the first bad entry index."""
+    head, every published checkpoint and the last checkpoint the sequencer signed (anchor file);
+    then check that no payment has two terminal entries. Streams, so it runs at 10M entries in
+    bounded memory; names the first bad entry index."""
     report = VerifyReport(size=log_size())
+    columns: list[tuple[int, str]] = []
+    _verify_tree(report, columns, with_anchor)
+    for index, message in columns[:20]:
+        report.bad(index, message)
+    _check_terminal_duplicates(report)
+    return report
+
+
+def _verify_tree(report: VerifyReport, columns: list[tuple[int, str]], with_anchor: bool) -> None:
     size = report.size
     leaves = _level0_hashes(size)
     expected = 0
     block: list[bytes] = []
     up: list[bytes] = []  # recomputed roots of full level-0 tiles
-    rows = LogEntry.objects.order_by("index").values_list("index", "body")
-    for index, body in rows.iterator(chunk_size=5000):
+    rows = LogEntry.objects.order_by("index").values_list("index", "kind", "ref", "body")
+    for index, kind, ref, body in rows.iterator(chunk_size=5000):
         if index != expected:
             report.bad(expected, f"entry {expected}: missing or out of order (found {index})")
             break
@@ -212,6 +338,9 @@ def log_verify() -> VerifyReport:
         if next(leaves) != leaf:
             report.bad(index, f"entry {index}: its body does not match the stored leaf hash")
             break
+        problem = _terminal_columns(index, kind, ref, body)
+        if problem is not None:
+            columns.append((index, problem))
         block.append(leaf)
         if len(block) == tiles.WIDTH:
             up.append(tiles.subtree_root(block))
@@ -225,10 +354,10 @@ def log_verify() -> VerifyReport:
     if report.ok and next(leaves) != b"":
         report.bad(size, f"entry {size}: level-0 tiles hold more hashes than the log has entries")
     if not report.ok:
-        return report
+        return
     _check_upper_levels(report, up)
     if not report.ok:
-        return report
+        return
     # The tiles now equal what the entries give, so roots may be read from them.
     tree = StoredTree()
     good = 0  # entries below this size match a signed checkpoint
@@ -253,4 +382,5 @@ def log_verify() -> VerifyReport:
     head = LogHead.objects.filter(pk=1).first()
     if head is not None and bytes(head.root) != merkle.root_hash(size, tree.node):
         report.bad(None, "the head root differs from the entries")
-    return report
+    if with_anchor:
+        _check_anchor(report, tree, good)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -11,8 +13,8 @@ from django.utils import timezone
 
 from tepat.core.audit import audit_record
 from tepat.core.errors import FieldProblem, TepatError, ValidationFailed
-from tepat.ledger import merkle, tiles
-from tepat.ledger.entries import Entry, entry_json, entry_validate
+from tepat.ledger import anchor, merkle, tiles
+from tepat.ledger.entries import TERMINAL_KINDS, Entry, entry_json, entry_validate
 from tepat.ledger.keys import log_signers, log_verifiers, origin, witness_verifiers
 from tepat.ledger.models import (
     Checkpoint,
@@ -34,14 +36,25 @@ from tepat.ledger.note import (
     sign_checkpoint,
     verified_by,
 )
-from tepat.ledger.selectors import StoredTree, root_at
+from tepat.ledger.selectors import StoredTree, log_verify, root_at
+
+logger = logging.getLogger("tepat.ledger")
 
 MAX_ENTRY_BYTES = 0xFFFF  # an entry bundle stores a 2-byte length
 _DELETE_CHUNK = 900  # below SQLite's bound-parameter limit on old builds
 
 
 def _pending(*, kind: str, body: Entry | Mapping[str, Any], ref: str) -> PendingEntry:
-    text = entry_json(entry_validate(kind=kind, body=body))
+    entry = entry_validate(kind=kind, body=body)
+    if kind in TERMINAL_KINDS:
+        # `verify` finds a payment's second settlement by this column, so it names the payment.
+        payment = str(getattr(entry, "payment", ""))
+        if ref and ref != payment:
+            raise ValidationFailed(
+                [FieldProblem("ref", "ref_mismatch", f"ref {ref!r} is not payment {payment!r}")]
+            )
+        ref = payment
+    text = entry_json(entry)
     if len(text.encode("utf-8")) > MAX_ENTRY_BYTES:
         raise ValidationFailed([FieldProblem("body", "too_long", "entry exceeds 65535 bytes")])
     return PendingEntry(kind=kind, ref=ref, body=text)
@@ -110,14 +123,64 @@ def _write_tiles(updates: dict[tiles.TileKey, bytes], tree: StoredTree) -> None:
     Tile.objects.bulk_create(fresh, batch_size=500)
 
 
-def _publish(size: int, root: bytes) -> Checkpoint:
+def _anchored_in_db(size: int, root: bytes) -> bool:
+    return Checkpoint.objects.filter(size=size, root=root).exists()
+
+
+def _anchor() -> anchor.Anchor | None:
+    """The checkpoint the next one must extend: the anchor file, or (trust on first use, when
+    this state folder has none yet) the latest checkpoint in the database signed by our key."""
+    found = anchor.anchor_read()
+    if found is not None:
+        return found
+    latest = Checkpoint.objects.order_by("-size", "-id").first()
+    if latest is None:
+        return None
+    logger.warning(
+        "no ledger anchor at %s: starting from the database's checkpoint of size %d",
+        anchor.anchor_path(),
+        latest.size,
+    )
+    try:
+        body = open_checkpoint(latest.note, log_verifiers(), origin=origin())
+    except NoteError as exc:
+        raise anchor.LedgerIntegrityError(
+            f"the latest stored checkpoint is not signed by this log's keys: {exc}",
+            reason="anchor_unreadable",
+        ) from exc
+    return anchor.Anchor(body.size, body.root, latest.note)
+
+
+def _publish(size: int, root: bytes, node: merkle.NodeSource) -> Checkpoint:
+    """Sign the tree head only after proving it extends the last checkpoint this sequencer
+    signed (kept outside the database, see anchor.py); LedgerIntegrityError otherwise."""
+    anchor.check_extends(anchor=_anchor(), size=size, root=root, node=node, stored=_anchored_in_db)
     note = sign_checkpoint(CheckpointBody(origin(), size, root), log_signers())
     return Checkpoint.objects.create(size=size, root=root, note=note)
 
 
+def _signed(checkpoint: Checkpoint | None) -> None:
+    """After the commit: remember the checkpoint as the one the next must extend."""
+    if checkpoint is not None:
+        anchor.anchor_record(checkpoint.note)
+
+
 def ledger_sequence(*, max_batch: int = 5000, publish: bool = True) -> SequenceResult:
     """Move up to `max_batch` pending entries into the log in one transaction: assign indexes,
-    extend the tiles, move the head and (by default) publish a signed checkpoint."""
+    extend the tiles, move the head and (by default) publish a signed checkpoint.
+
+    Refuses (LedgerIntegrityError, nothing sequenced, the alarm raised) when the stored tree no
+    longer extends the last checkpoint this sequencer signed."""
+    try:
+        result = _sequence(max_batch=max_batch, publish=publish)
+    except anchor.LedgerIntegrityError as exc:
+        anchor.raise_alarm(exc)
+        raise
+    _signed(result.checkpoint)
+    return result
+
+
+def _sequence(*, max_batch: int, publish: bool) -> SequenceResult:
     with transaction.atomic(durable=True):
         head = _locked_head()
         pending = list(
@@ -138,23 +201,54 @@ def ledger_sequence(*, max_batch: int = 5000, publish: bool = True) -> SequenceR
         _write_tiles(updates, tree)
         size = start + len(pending)
         root = merkle.root_hash(size, tree.node)
+        if not publish:  # extending a rewritten history is refused too, signed or not
+            anchor.check_extends(
+                anchor=_anchor(), size=size, root=root, node=tree.node, stored=_anchored_in_db
+            )
         head.size, head.root = size, root
         head.save(update_fields=["size", "root", "updated_at"])
         ids = [row[0] for row in pending]
         for i in range(0, len(ids), _DELETE_CHUNK):
             PendingEntry.objects.filter(id__in=ids[i : i + _DELETE_CHUNK]).delete()
-        checkpoint = _publish(size, root) if publish else None
+        checkpoint = _publish(size, root, tree.node) if publish else None
     return SequenceResult(len(pending), size, checkpoint)
 
 
 def checkpoint_publish(*, acting_user: Any = None) -> Checkpoint:
-    """Sign the current head, unless the latest checkpoint already covers it."""
+    """Sign the current head, unless the latest checkpoint already covers it; refused like
+    `ledger_sequence` when the stored tree does not extend the last signed checkpoint."""
+    try:
+        checkpoint = _checkpoint_publish(acting_user=acting_user)
+    except anchor.LedgerIntegrityError as exc:
+        anchor.raise_alarm(exc)
+        raise
+    _signed(checkpoint)
+    return checkpoint
+
+
+def _checkpoint_publish(*, acting_user: Any) -> Checkpoint:
     with transaction.atomic(durable=True):
         head = _locked_head()
         latest = Checkpoint.objects.order_by("-size", "-id").first()
         if latest is not None and latest.size == head.size:
             return latest
-        checkpoint = _publish(head.size, bytes(head.root))
+        # The root is recomputed from the tiles, never taken from the head row.
+        tree = StoredTree()
+        tree.prefetch_ranges([(0, head.size)])
+        try:
+            root = merkle.root_hash(head.size, tree.node)
+        except LookupError as exc:
+            raise anchor.LedgerIntegrityError(
+                f"the stored tiles do not cover the head of size {head.size}: {exc}",
+                reason="inconsistent",
+            ) from exc
+        if bytes(head.root) != root:
+            raise anchor.LedgerIntegrityError(
+                f"the head root of size {head.size} differs from the stored tiles",
+                reason="inconsistent",
+                detail={"tree_size": head.size},
+            )
+        checkpoint = _publish(head.size, root, tree.node)
         audit_record(
             actor=acting_user,
             action="ledger.checkpoint_publish",
@@ -163,6 +257,46 @@ def checkpoint_publish(*, acting_user: Any = None) -> Checkpoint:
             detail={"size": head.size},
         )
     return checkpoint
+
+
+def ledger_reanchor(*, reason: str) -> tuple[Path | None, Checkpoint | None]:
+    """Make the latest stored checkpoint the one the sequencer must extend, and clear the
+    integrity alarm: after a database restored from a backup, once a person has checked why the
+    sequencer refused. Refused unless the stored log verifies on its own; audited."""
+    reason = reason.strip()
+    if len(reason) < 5:
+        raise TepatError("Tuliskan alasannya / state the reason", code="reason_required")
+    report = log_verify(with_anchor=False)
+    if not report.ok:
+        raise TepatError(
+            "Log tersimpan tidak lolos verifikasi / the stored log does not verify: "
+            + "; ".join(report.problems[:3]),
+            code="ledger_integrity",
+        )
+    try:
+        before = anchor.anchor_read()
+    except anchor.LedgerIntegrityError:
+        before = None
+    latest = Checkpoint.objects.order_by("-size", "-id").first()
+    moved = anchor.anchor_replace(latest.note if latest is not None else None)
+    audit_record(
+        actor=None,
+        action="ledger.reanchor",
+        target_type="ledger",
+        target_id=origin(),
+        detail={
+            "reason": reason,
+            "before_size": before.size if before is not None else None,
+            "after_size": latest.size if latest is not None else None,
+        },
+    )
+    logger.warning(
+        "ledger re-anchored at size %s (was %s): %s",
+        latest.size if latest is not None else 0,
+        before.size if before is not None else None,
+        reason,
+    )
+    return moved, latest
 
 
 def witness_cosignature_add(*, note: str) -> Checkpoint:
@@ -190,8 +324,13 @@ def witness_cosignature_add(*, note: str) -> Checkpoint:
         added = []
         for sig in parsed.signatures:
             verifier = known.get((sig.name, sig.key_id))
-            if verifier is None or not verified_by(Note(parsed.text, (sig,)), [verifier]):
-                continue
+            if verifier is None:
+                continue  # an unknown key is ignored, as the C2SP spec requires
+            if not verified_by(Note(parsed.text, (sig,)), [verifier]):
+                # One bad signature from a registered witness: the note is refused whole.
+                raise TepatError(
+                    f"cosignature of witness {sig.name} does not verify", code="bad_cosignature"
+                )
             _, created = WitnessCosignature.objects.get_or_create(
                 checkpoint=checkpoint,
                 witness=sig.name,

@@ -57,11 +57,18 @@ def verify_receipt(request: HttpRequest) -> HttpResponse:
     messages = {
         "valid": _("Sah / Valid: pembayaran ini tercatat di log transparansi yang ditandatangani."),
         "invalid": _("Tidak sah / Not valid"),
+        "unverified": _("Tidak terverifikasi / Not verified"),
         "no_sig_check": _(
-            "Tanda tangan tidak diperiksa di peramban ini (Ed25519 tidak didukung); "
-            "bukti inklusi tetap diperiksa. / Signature not checked in this browser."
+            "Peramban ini tidak dapat memeriksa tanda tangan Ed25519 checkpoint, jadi tanda "
+            "terima ini belum terbukti sah; periksa dengan peramban lain atau dengan "
+            "`tepat ledger verify-receipt`. / This browser cannot check the checkpoint's "
+            "Ed25519 signature, so the receipt is not proven; check it in another browser or "
+            "with `tepat ledger verify-receipt`."
         ),
-        "no_webcrypto": _("Peramban ini tidak menyediakan WebCrypto (perlu HTTPS)."),
+        "no_webcrypto": _(
+            "Peramban ini tidak menyediakan WebCrypto (perlu HTTPS), jadi tanda terima tidak "
+            "dapat diperiksa. / This browser offers no WebCrypto (HTTPS needed)."
+        ),
         "bad_json": _("Berkas bukan JSON tanda terima yang benar."),
         "bad_format": _("Bukan tanda terima log Tepat."),
         "no_key": _("Checkpoint tidak ditandatangani oleh kunci log yang dipercaya."),

@@ -1,4 +1,4 @@
-"""`tepat ledger sequence|checkpoint|verify|verify-receipt|keygen`."""
+"""`tepat ledger sequence|checkpoint|verify|verify-receipt|keygen|reanchor`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from tepat.core.errors import TepatError
 from tepat.ledger import selectors, services
 from tepat.ledger.keys import origin
 from tepat.ledger.note import NoteError, Signer, parse_verifier
@@ -39,15 +40,30 @@ class Command(BaseCommand):
         key = sub.add_parser("keygen", help="print a new signer key and its verifier key")
         key.add_argument("--name", default="", help="key name (default: the log origin)")
         key.add_argument("--witness", action="store_true", help="a witness cosignature key")
+        rea = sub.add_parser(
+            "reanchor",
+            help="accept the stored log as it is now (after restoring a backup) and clear the "
+            "integrity alarm; only after a person has checked why the sequencer refused",
+        )
+        rea.add_argument("--reason", required=True, help="why (recorded in the audit log)")
+        rea.add_argument("--yes", action="store_true", help="really replace the anchor")
         self._parser: ArgumentParser = parser
 
     def handle(self, *args: Any, **opts: Any) -> None:
         action = opts["action"]
         if action == "sequence":
-            self._sequence(opts["max_batch"], opts["loop"], opts["interval"])
+            try:
+                self._sequence(opts["max_batch"], opts["loop"], opts["interval"])
+            except TepatError as exc:
+                raise CommandError(f"ledger sequence REFUSED: {exc.message}") from exc
         elif action == "checkpoint":
-            cp = services.checkpoint_publish()
+            try:
+                cp = services.checkpoint_publish()
+            except TepatError as exc:
+                raise CommandError(f"ledger checkpoint REFUSED: {exc.message}") from exc
             self.stdout.write(cp.note, ending="")
+        elif action == "reanchor":
+            self._reanchor(opts["reason"], opts["yes"])
         elif action == "verify":
             self._verify()
         elif action == "verify-receipt":
@@ -73,8 +89,22 @@ class Command(BaseCommand):
                 time.sleep(interval)
         self.stdout.write(f"done: {total} entries sequenced")
 
+    def _reanchor(self, reason: str, yes: bool) -> None:
+        if not yes:
+            raise CommandError("reanchor replaces the sequencer's anchor: add --yes to confirm")
+        try:
+            moved, cp = services.ledger_reanchor(reason=reason)
+        except TepatError as exc:
+            raise CommandError(f"reanchor refused: {exc.message}") from exc
+        if moved is not None:
+            self.stdout.write(f"the old anchor is kept at {moved}")
+        size = cp.size if cp is not None else 0
+        self.stdout.write(f"anchored at the stored checkpoint of size {size}")
+
     def _verify(self) -> None:
         report = selectors.log_verify()
+        for warning in report.warnings:
+            self.stderr.write(f"warning: {warning}")
         if report.ok:
             self.stdout.write(f"OK: {report.size} entries, tiles, head and checkpoints agree")
             self._verify_payments()

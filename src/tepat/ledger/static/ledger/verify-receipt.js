@@ -79,22 +79,29 @@
     return { name: name, pub: pub, keyId: id };
   }
 
-  // true: valid signature by a trusted key; false: none valid; null: Ed25519 unavailable.
+  // true: every signature by a trusted key verifies, and there is one; "bad": a trusted key's
+  // signature fails (the note is refused whole, as receipts.py does); false: no trusted key
+  // signed; null: this browser could not check Ed25519 (not supported, or the check threw), so
+  // the receipt is "not verified", never "valid".
   async function checkSignature(note, keys) {
-    var unsupported = false;
+    var good = 0, unchecked = false;
     for (var k = 0; k < keys.length; k++) {
       for (var s = 0; s < note.sigs.length; s++) {
-        var sig = note.sigs[s], key = keys[k];
+        var sig = note.sigs[s], key = keys[k], ok;
         if (sig.name !== key.name || !equal(sig.keyId, key.keyId)) continue;
         try {
           var ck = await crypto.subtle.importKey("raw", key.pub, { name: "Ed25519" }, false, ["verify"]);
-          if (await crypto.subtle.verify({ name: "Ed25519" }, ck, sig.sig, enc.encode(note.text))) return true;
+          ok = await crypto.subtle.verify({ name: "Ed25519" }, ck, sig.sig, enc.encode(note.text));
         } catch (e) {
-          unsupported = true;
+          unchecked = true;
+          continue;
         }
+        if (ok !== true) return "bad";
+        good++;
       }
     }
-    return unsupported ? null : false;
+    if (unchecked) return null;
+    return good > 0;
   }
 
   async function verify(receipt, vkeys, msg) {
@@ -108,6 +115,7 @@
       try { keys.push(await parseKey(vkeys[i])); } catch (e) { /* skip a malformed key */ }
     }
     var signed = await checkSignature(note, keys);
+    if (signed === "bad") return { ok: false, reason: msg.bad_sig };
     if (signed === false) return { ok: false, reason: msg.no_key };
     var leaf = await sha256(concat(new Uint8Array([0]), enc.encode(receipt.entry)));
     var proof = receipt.proof.map(b64);
@@ -117,13 +125,16 @@
     } catch (e) {
       return { ok: false, reason: msg.bad_proof };
     }
-    return { ok: true, signatureChecked: signed === true };
+    // The proof holds, but without a checked signature anyone could have made the checkpoint.
+    if (signed !== true) return { ok: false, unverified: true, reason: msg.no_sig_check };
+    return { ok: true };
   }
 
-  function show(box, ok, text, extra) {
+  // state: "success", "warning" or "error".
+  function show(box, state, text, extra) {
     box.textContent = "";
     var div = document.createElement("div");
-    div.className = "usa-alert " + (ok ? "usa-alert--success" : "usa-alert--error");
+    div.className = "usa-alert usa-alert--" + state;
     var body = document.createElement("div");
     body.className = "usa-alert__body";
     var p = document.createElement("p");
@@ -173,20 +184,22 @@
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       table.hidden = true;
-      if (!window.crypto || !crypto.subtle) { show(box, false, msg.no_webcrypto); return; }
+      if (!window.crypto || !crypto.subtle) { show(box, "warning", msg.unverified, msg.no_webcrypto); return; }
       var receipt;
-      try { receipt = JSON.parse(textArea.value); } catch (e) { show(box, false, msg.invalid, msg.bad_json); return; }
+      try { receipt = JSON.parse(textArea.value); } catch (e) { show(box, "error", msg.invalid, msg.bad_json); return; }
       var extraKey = document.getElementById("log-key").value.trim();
       var keys = extraKey ? [extraKey] : published;
       box.textContent = msg.checking;
       verify(receipt, keys, msg).then(function (r) {
         if (r.ok) {
-          show(box, true, msg.valid, r.signatureChecked ? "" : msg.no_sig_check);
+          show(box, "success", msg.valid, "");
           showEntry(table, receipt.entry);
+        } else if (r.unverified) {
+          show(box, "warning", msg.unverified, r.reason);
         } else {
-          show(box, false, msg.invalid, r.reason);
+          show(box, "error", msg.invalid, r.reason);
         }
-      }, function () { show(box, false, msg.invalid, msg.bad_format); });
+      }, function () { show(box, "error", msg.invalid, msg.bad_format); });
     });
   });
 })();
