@@ -37,7 +37,6 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 VILLAGE = "3273011001"
-TOKEN = "bench-callback-token"  # noqa: S105 - a loopback benchmark, not a secret
 
 
 def _recreate(url: str) -> None:
@@ -55,6 +54,8 @@ def _recreate(url: str) -> None:
 def _setup(url: str) -> None:
     os.environ["TEPAT_DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tepat.config.settings")
+    # Plain HTTP on loopback with generated keys: a development installation.
+    os.environ.setdefault("TEPAT_DEV", "true")
     import django
 
     django.setup()
@@ -76,11 +77,20 @@ def _setup(url: str) -> None:
 
 
 def _users() -> tuple[Any, Any]:
-    from tepat.accounts.models import Role, User
+    from tepat.accounts.models import RegionScope, Role, User
 
     maker = User.objects.create_user(username="bench_maker", password="x", role=Role.OPERATOR)  # noqa: S106
     checker = User.objects.create_user(username="bench_checker", password="x", role=Role.SUPERVISOR)  # noqa: S106
+    for u in (maker, checker):  # the seeded households' regency: the cycles are Kota Bandung's
+        RegionScope.objects.create(user=u, region_code=VILLAGE[:4])
     return maker, checker
+
+
+def _author() -> Any:
+    """Who writes the programmes: never the checker (maker-checker counts the programme)."""
+    from tepat.accounts.models import Role, User
+
+    return User.objects.get_or_create(username="bench_author", defaults={"role": Role.ADMIN})[0]
 
 
 def _sql_defaults(model: Any, given: dict[str, str]) -> tuple[str, str]:
@@ -149,7 +159,7 @@ def bench_entitlements(n: int, maker: Any, checker: Any) -> dict[str, float]:
     out = {"seed_s": seeded, "baseline_features_s": baseline}
     for kind, params in (("sembako", {}), ("pkh", {"elderly_age": 60})):
         prog = services.programme_create(
-            acting_user=checker, code=f"{kind.upper()}-B", name=kind, kind=kind,  # type: ignore[attr-defined]
+            acting_user=_author(), code=f"{kind.upper()}-B", name=kind, kind=kind,  # type: ignore[attr-defined]
             eligibility_rule="desil <= 4", effective_from=dt.date(2026, 1, 1), params=params,
         )  # fmt: skip
         cycle = services.cycle_create(
@@ -208,7 +218,6 @@ def run_payments(*, workers: int, asynchronous: bool, transient: float, duplicat
     env = {
         **env,
         "TEPAT_PROVIDER_URL": f"http://127.0.0.1:{sim_port}",
-        "TEPAT_PROVIDER_CALLBACK_TOKEN": TOKEN,
     }
     try:
         sim = _tepat("provider-sim", "--port", str(sim_port), "--statement-dir", str(simdir),
@@ -216,6 +225,8 @@ def run_payments(*, workers: int, asynchronous: bool, transient: float, duplicat
                      "--out-of-order-rate", str(out_of_order), "--callback-delay-ms", "0", env=env)  # fmt: skip
         procs.append(sim)
         _wait_http(env["TEPAT_PROVIDER_URL"] + "/health", sim)
+        # The simulator made a key pair per provider: Tepat (web, workers) verifies with these.
+        env["TEPAT_PROVIDER_KEYS"] = (simdir / "keys.public.json").read_text()
         if asynchronous:
             web_port = _free_port()
             if CALLBACK_SERVER == "gunicorn":
@@ -273,7 +284,7 @@ def bench_payments(n: int, workers: int, maker: Any, checker: Any) -> dict[str, 
     t = time.perf_counter()
     ids = seed_households(n=n, village_code=VILLAGE, tag="pay")
     seeded = time.perf_counter() - t
-    prog = services.programme_create(acting_user=checker, code="BLT-PAY", name="BLT", kind="blt",
+    prog = services.programme_create(acting_user=_author(), code="BLT-PAY", name="BLT", kind="blt",
                                      eligibility_rule="desil <= 4", effective_from=dt.date(2026, 1, 1))  # fmt: skip
     cycle = services.cycle_create(acting_user=maker, programme=prog, code="T1", instalment=1,
                                   period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 3, 31),

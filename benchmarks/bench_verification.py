@@ -24,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_payments import VILLAGE, _recreate, _setup, _users, seed_sql
+from bench_payments import VILLAGE, _author, _recreate, _setup, _users, seed_sql
 
 
 def main() -> None:
@@ -50,7 +50,7 @@ def main() -> None:
 
     desil = dict.fromkeys(Household.objects.values_list("id", flat=True), 1)
     prog = programs.programme_create(
-        acting_user=checker, code="SEMBAKO-B", name="sembako", kind="sembako",
+        acting_user=_author(), code="SEMBAKO-B", name="sembako", kind="sembako",
         eligibility_rule="desil <= 4", effective_from=dt.date(2026, 1, 1),
         params={"channels": ["ewarung"]},
     )  # fmt: skip

@@ -33,7 +33,10 @@ def device(browser: Any, live_server: Any, user: Any) -> Any:
     s = c.session
     s[SESSION_VERIFIED] = True
     s.save()
-    context = browser.new_context(base_url=live_server.url, locale="id-ID")
+    # bypass_csp: wait_for_function evaluates its predicate with eval, which the page's
+    # Content-Security-Policy refuses; test_content_security_policy.py loads the field page
+    # under the policy.
+    context = browser.new_context(base_url=live_server.url, locale="id-ID", bypass_csp=True)
     context.set_default_timeout(10_000)
     context.add_cookies([{"name": "sessionid", "value": c.cookies["sessionid"].value,
                           "url": live_server.url}])  # fmt: skip

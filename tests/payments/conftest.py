@@ -3,6 +3,7 @@ free loopback port (tests talk to it over HTTP) and a reader of its own journal.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sqlite3
@@ -17,7 +18,34 @@ from typing import Any
 
 import pytest
 
+from tepat.payments import signatures
+from tepat.payments.provider_sim import SIM_PROVIDERS
 from tests.programs.conftest import *  # noqa: F403 - the same cast and helpers
+
+# Each provider's own key pair for this test run: the simulator signs with the private halves,
+# Tepat verifies with the public ones (TEPAT_PROVIDER_KEYS), as in production.
+SIM_PRIVATE, SIM_PUBLIC = signatures.generate_keys(SIM_PROVIDERS)
+
+
+def provider_private_key(provider: str) -> Any:
+    return signatures.load_private_key(SIM_PRIVATE[provider])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def provider_keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Set the providers' public keys for Tepat (and for its subprocesses: worker, web) and
+    write the private ones where `start_sim` hands them to the simulator."""
+    path = tmp_path_factory.mktemp("provider-keys") / "keys.json"
+    path.write_text(json.dumps(SIM_PRIVATE))
+    saved = {k: os.environ.get(k) for k in ("TEPAT_PROVIDER_KEYS", "TEPAT_PROVIDER_SIM_KEYS_FILE")}
+    os.environ["TEPAT_PROVIDER_KEYS"] = json.dumps(SIM_PUBLIC)
+    os.environ["TEPAT_PROVIDER_SIM_KEYS_FILE"] = str(path)
+    yield path
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 def free_port() -> int:
@@ -53,6 +81,8 @@ def start_sim(tmp: Path, **options: Any) -> Sim:
         str(port),
         "--statement-dir",
         str(tmp),
+        "--keys-file",
+        os.environ.get("TEPAT_PROVIDER_SIM_KEYS_FILE") or str(tmp / "keys.json"),
     ]
     for k, v in options.items():
         args += [f"--{k.replace('_', '-')}", str(v)]

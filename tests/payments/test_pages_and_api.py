@@ -50,8 +50,10 @@ def test_the_progress_partial_counts_payments_per_channel_and_state(
 
 
 def test_dead_letters_are_listed_and_resolved_through_the_page(
-    staff_client, bandung_operator, issued
+    staff_client, bandung_operator, issued, provider_sim, settings
 ):
+    # Resolving asks the provider first (the default adapter): it never received this one.
+    settings.TEPAT_PROVIDER_URL = provider_sim().url
     p = Payment.objects.order_by("id").first()
     Payment.objects.filter(pk=p.pk).update(
         state=PaymentState.DEAD, attempts=6, last_error="HTTP 503"
@@ -75,16 +77,17 @@ def test_dead_letters_through_the_api_are_scoped_to_the_callers_region(
 
 
 def test_the_reconciliation_page_imports_a_statement(
-    staff_client, bandung_operator, issued, provider_sim
+    staff_client, admin_user, issued, provider_sim
 ):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     sim = provider_sim()
     worker.run(adapter=G2PConnectAdapter(sim.url), config=worker.WorkerConfig(), once=True)
-    data = next(sim.dir.glob("statement-*.csv")).read_bytes()
-    c = staff_client(bandung_operator)
+    day = next(sim.dir.glob("statement-*.csv")).name[len("statement-") : -len(".csv")]
+    data = G2PConnectAdapter(sim.url).fetch_statement("BRI", day)  # the provider's signed file
+    c = staff_client(admin_user)  # statements span every region: a national role imports them
     r = c.post(f"/penyaluran/tahap/{issued.public_id}/rekonsiliasi/import/",
-               {"statement": SimpleUploadedFile("s.csv", data)}, follow=True)  # fmt: skip
+               {"statement": SimpleUploadedFile("s.json", data)}, follow=True)  # fmt: skip
     assert "3 cocok" in r.content.decode()
 
 

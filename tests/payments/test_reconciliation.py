@@ -4,10 +4,11 @@ import pytest
 
 from tepat.core.errors import TepatError
 from tepat.ledger.models import PendingEntry
-from tepat.payments import services, worker
+from tepat.payments import services, signatures, worker
 from tepat.payments.models import Difference, Payment
 from tepat.payments.providers import G2PConnectAdapter
 from tepat.programs.models import CycleState
+from tests.payments.conftest import provider_private_key
 
 pytestmark = pytest.mark.django_db
 
@@ -22,8 +23,11 @@ def paid_cycle(approved_cycle, bandung_operator, provider_sim):
     return approved_cycle, sim
 
 
-def _import(user, text: str, name: str = "s.csv"):
-    return services.statement_import(acting_user=user, provider="sim", file_name=name, data=text.encode(),
+def _import(user, text: str, name: str = "s.json"):
+    signed = signatures.envelope_seal(
+        provider_private_key("BRI"), provider="BRI", content=text.encode()
+    )
+    return services.statement_import(acting_user=user, provider="BRI", file_name=name, data=signed,
                                      adapter=G2PConnectAdapter("http://unused"))  # fmt: skip
 
 
@@ -36,10 +40,10 @@ def _simulator_statement(sim) -> str:
 
 
 def test_the_simulators_statement_reconciles_cleanly_and_the_cycle_can_be_distributed(
-    paid_cycle, bandung_operator, supervisor
+    paid_cycle, bandung_operator, supervisor, admin_user
 ):
     cycle, sim = paid_cycle
-    _import(bandung_operator, _simulator_statement(sim))
+    _import(admin_user, _simulator_statement(sim))
     rec = services.cycle_reconcile(acting_user=bandung_operator, cycle=cycle)
     assert (rec.matched, rec.unexplained, rec.open_payments) == (3, 0, 0)
     assert rec.clean
@@ -54,7 +58,7 @@ def test_the_simulators_statement_reconciles_cleanly_and_the_cycle_can_be_distri
 
 
 def test_the_report_names_paid_but_not_ours_ours_not_paid_and_amount_differences(
-    paid_cycle, bandung_operator
+    paid_cycle, bandung_operator, admin_user
 ):
     cycle, _ = paid_cycle
     keys = list(Payment.objects.order_by("id").values_list("payment_key", flat=True))
@@ -65,7 +69,7 @@ def test_the_report_names_paid_but_not_ours_ours_not_paid_and_amount_differences
         f"{keys[1]},1000000,succ,,2026-11-28T01:00:00Z\n"
         f"{stranger},500000,succ,,2026-11-28T01:00:00Z\n"
     )
-    _import(bandung_operator, text)
+    _import(admin_user, text)
     rec = services.cycle_reconcile(acting_user=bandung_operator, cycle=cycle)
     assert (rec.matched, rec.ours_not_paid, rec.amount_differs, rec.paid_not_ours) == (1, 1, 1, 1)
     kinds = dict(Difference.objects.values_list("reference_id", "kind"))
@@ -73,32 +77,32 @@ def test_the_report_names_paid_but_not_ours_ours_not_paid_and_amount_differences
 
 
 def test_a_cycle_with_unexplained_differences_cannot_be_distributed_until_each_is_explained(
-    paid_cycle, bandung_operator, supervisor
+    paid_cycle, bandung_operator, supervisor, admin_user
 ):
     cycle, _ = paid_cycle
-    _import(bandung_operator, "reference_id,amount,status,reason,executed_at\n")
+    _import(admin_user, "reference_id,amount,status,reason,executed_at\n")
     with pytest.raises(TepatError) as exc:
         services.cycle_distribute(acting_user=supervisor, cycle=cycle)
     assert exc.value.code == "not_reconciled"
-    for d in Difference.objects.all():
+    for d in Difference.objects.all():  # by another officer than the statement's importer
         services.difference_explain(
-            acting_user=bandung_operator, difference=d, explanation="rekening koran hari berikutnya"
+            acting_user=supervisor, difference=d, explanation="rekening koran hari berikutnya"
         )
     services.cycle_distribute(acting_user=supervisor, cycle=cycle)
     cycle.refresh_from_db()
     assert cycle.state == CycleState.DISTRIBUTED
 
 
-def test_importing_the_same_statement_twice_adds_nothing(paid_cycle, bandung_operator):
+def test_importing_the_same_statement_twice_adds_nothing(paid_cycle, admin_user):
     _cycle, sim = paid_cycle
     text = _simulator_statement(sim)
-    a = _import(bandung_operator, text)
-    b = _import(bandung_operator, text)
+    a = _import(admin_user, text)
+    b = _import(admin_user, text)
     assert a.pk == b.pk
     assert a.lines == 3
 
 
-def test_an_unreadable_statement_is_refused_with_a_reason(bandung_operator, regions):
+def test_an_unreadable_statement_is_refused_with_a_reason(admin_user, regions):
     with pytest.raises(services.ValidationFailed) as exc:
-        _import(bandung_operator, "no,header\n1,2\n")
+        _import(admin_user, "no,header\n1,2\n")
     assert exc.value.problems[0].code == "bad_statement"

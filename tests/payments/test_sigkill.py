@@ -14,7 +14,7 @@ import time
 import pytest
 from django.db import connection
 
-from tepat.accounts.models import Role, User
+from tepat.accounts.models import RegionScope, Role, User
 from tepat.payments import services as pay
 from tepat.payments.loadtest import seed_households
 from tepat.payments.models import Payment, PaymentState
@@ -49,8 +49,11 @@ def test_a_worker_killed_mid_run_neither_pays_twice_nor_misses_a_payment(regions
         )
     maker = User.objects.create_user(username="maker", password="x", role=Role.OPERATOR)
     checker = User.objects.create_user(username="checker", password="x", role=Role.SUPERVISOR)
+    author = User.objects.create_user(username="author", password="x", role=Role.ADMIN)
+    for u in (maker, checker):  # a Kota Bandung cycle, prepared and approved by its own staff
+        RegionScope.objects.create(user=u, region_code=BANDUNG_VILLAGE[:4])
     ids = seed_households(n=N, village_code=BANDUNG_VILLAGE, tag="kill")
-    prog = services.programme_create(acting_user=checker, code="BLT-KILL", name="BLT", kind="blt",
+    prog = services.programme_create(acting_user=author, code="BLT-KILL", name="BLT", kind="blt",
                                      eligibility_rule="desil <= 4", effective_from=dt.date(2026, 1, 1))  # fmt: skip
     cycle = services.cycle_create(acting_user=maker, programme=prog, code="T1", instalment=1,
                                   period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 3, 31),

@@ -60,7 +60,9 @@ def test_the_same_key_with_a_different_payload_is_refused_with_422(provider_sim)
     assert body["message"]["reference_ids"] == ["K1"]
     assert len(sim.journal()) == 1
     with pytest.raises(IdempotencyConflict):
-        G2PConnectAdapter(sim.url).submit([Instruction("K1", "123456789@bri", "Ani", 900000)])
+        G2PConnectAdapter(sim.url).submit(
+            [Instruction("K1", "123456789@bri", "Ani", 900000, provider="BRI")]
+        )
 
 
 def test_a_concurrent_request_with_the_same_key_is_refused_with_409(provider_sim):

@@ -123,9 +123,9 @@ def test_a_closed_account_fails_permanently_without_retry(
     assert p.reason_code == "rjct.payee_fa.invalid"
     assert PendingEntry.objects.filter(kind="payment.failed").count() == 1
     # The operator re-issues it as cash through PT Pos: a new, deterministic payment.
-    services.payment_resolve(
-        acting_user=bandung_operator, payment=p, action="fallback_cash", reason="rekening ditutup"
-    )
+    # The provider is asked first (it rejected this one, so nothing could have been paid).
+    services.payment_resolve(acting_user=bandung_operator, payment=p, action="fallback_cash",
+                             reason="rekening ditutup", adapter=G2PConnectAdapter(sim.url, timeout_s=5))  # fmt: skip
     new = Payment.objects.exclude(pk=p.pk).get()
     assert new.channel == "cash_pos"
     assert new.collection_place.startswith("Kantor Pos")
@@ -143,9 +143,9 @@ def test_an_operator_retries_a_dead_letter(issued, provider_sim, bandung_operato
     assert p.state == PaymentState.DEAD
     with pytest.raises(services.ValidationFailed):
         services.payment_resolve(acting_user=bandung_operator, payment=p, action="retry", reason="")
-    services.payment_resolve(
-        acting_user=bandung_operator, payment=p, action="retry", reason="penyalur pulih"
-    )
+    # The provider is asked first: it never received this one, so a retry cannot pay twice.
+    services.payment_resolve(acting_user=bandung_operator, payment=p, action="retry",
+                             reason="penyalur pulih", adapter=G2PConnectAdapter(dead.url, timeout_s=5))  # fmt: skip
     healthy = provider_sim()
     worker.run(adapter=G2PConnectAdapter(healthy.url, timeout_s=5), config=cfg(), once=True)
     assert Payment.objects.filter(state=PaymentState.PAID).count() == 1

@@ -9,6 +9,7 @@ from tepat.programs import calc, services
 from tepat.programs.models import CycleState, Entitlement, EntitlementState
 from tepat.registry.models import Person
 from tepat.registry.services import person_update
+from tests.programs.conftest import PERIOD
 
 pytestmark = pytest.mark.django_db
 
@@ -112,11 +113,15 @@ def test_blt_uses_its_monthly_amount_and_months(
     assert list(cycle.entitlements.values_list("amount", flat=True)) == [1_200_000] * 2
 
 
-def test_a_rule_on_region_limits_who_is_admitted(
-    make_programme, make_cycle, bandung_operator, desil_of
-):
-    cycle = make_cycle(make_programme("sembako", rule="regency == '3201'"))
-    cycle = services.cycle_compute(acting_user=bandung_operator, cycle=cycle, desil=desil_of)
+def test_a_rule_on_region_limits_who_is_admitted(make_programme, supervisor, desil_of):
+    # A province-wide cycle (the supervisor's scope, Jawa Barat): the rule picks Bogor.
+    cycle = services.cycle_create(
+        acting_user=supervisor, programme=make_programme("sembako", rule="regency == '3201'"),
+        code="2026-T1", instalment=1, period_start=PERIOD[0], period_end=PERIOD[1],
+        control_count=100, control_amount=10**9,
+    )  # fmt: skip
+    assert cycle.region_code == "32"
+    cycle = services.cycle_compute(acting_user=supervisor, cycle=cycle, desil=desil_of)
     assert cycle.entitled_count == 1
 
 

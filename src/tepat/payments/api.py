@@ -3,33 +3,37 @@
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import json
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
-from ninja.security import HttpBearer
+from ninja.security import APIKeyHeader
 
-from tepat.core.errors import PermissionDenied
 from tepat.payments import selectors, services
 from tepat.payments.models import Payment
-from tepat.payments.providers import G2PConnectAdapter
-from tepat.programs.api import CycleOut, cycle_out
-from tepat.programs.selectors import cycle_get
+from tepat.payments.providers import G2PConnectAdapter, MalformedMessage, verify_signed
+from tepat.payments.signatures import BadSignature
+from tepat.programs.api import CycleOut, ReasonIn, cycle_out
+from tepat.programs.selectors import cycle_get, cycle_get_whole
 
 router = Router(tags=["payments"])
 
 
-class ProviderToken(HttpBearer):
-    """Providers call back with `Authorization: Bearer <TEPAT_PROVIDER_CALLBACK_TOKEN>`."""
+class ProviderSignature(APIKeyHeader):
+    """Providers sign each callback with their own Ed25519 key: X-Tepat-Provider,
+    X-Tepat-Timestamp, X-Tepat-Nonce and X-Tepat-Signature over the raw body (see
+    tepat.payments.signatures). A provider without a key in TEPAT_PROVIDER_KEYS, a bad or stale
+    signature, or a replayed nonce gets 401; the verified provider's name is `request.auth`."""
 
-    def authenticate(self, request: HttpRequest, token: str) -> str | None:
-        expected = str(services.setting("TEPAT_PROVIDER_CALLBACK_TOKEN", ""))
-        if expected and hmac.compare_digest(token, expected):
-            return "provider"
-        return None
+    param_name = "X-Tepat-Signature"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> str | None:
+        try:
+            return verify_signed(headers=request.headers, body=request.body)
+        except BadSignature:
+            return None
 
 
 class IssuedOut(Schema):
@@ -69,7 +73,7 @@ class ResolveIn(Schema):
 class StatementIn(Schema):
     provider: str = "g2p-connect"
     file_name: str
-    content: str  # the CSV text
+    content: str  # the provider's signed statement envelope (JSON text), verified before import
 
 
 class StatementOut(Schema):
@@ -85,11 +89,12 @@ class ReconciliationOut(Schema):
     status_differs: int
     unexplained: int
     open_payments: int
+    paid_twice: int = 0  # entitlements paid twice: block distributing and closing
     clean: bool
 
 
 class DifferenceOut(Schema):
-    id: int
+    id: str  # the difference's random public id
     kind: str
     reference_id: str
     ours_amount: int | None
@@ -105,6 +110,7 @@ class CallbackOut(Schema):
     paid: int
     failed: int
     ignored: int
+    refused: int = 0
 
 
 def payment_out(p: Payment) -> PaymentOut:
@@ -120,7 +126,9 @@ def payment_out(p: Payment) -> PaymentOut:
     "/cycles/{cycle_id}/issue", response=IssuedOut, summary="Terbitkan pembayaran / issue payments"
 )
 def issue(request: HttpRequest, cycle_id: str) -> IssuedOut:
-    n = services.payments_issue(acting_user=request.user, cycle=cycle_get(public_id=cycle_id))
+    n = services.payments_issue(
+        acting_user=request.user, cycle=cycle_get(user=request.user, public_id=cycle_id)
+    )
     return IssuedOut(issued=n)
 
 
@@ -128,12 +136,13 @@ def issue(request: HttpRequest, cycle_id: str) -> IssuedOut:
     "/cycles/{cycle_id}/progress", response=ProgressOut, summary="Kemajuan penyaluran / progress"
 )
 def progress(request: HttpRequest, cycle_id: str) -> ProgressOut:
-    return ProgressOut(**selectors.cycle_progress(cycle=cycle_get(public_id=cycle_id)))
+    cycle = cycle_get(user=request.user, public_id=cycle_id)
+    return ProgressOut(**selectors.cycle_progress(user=request.user, cycle=cycle))
 
 
 @router.get("/dead-letters", response=list[PaymentOut], summary="Pembayaran gagal / dead letters")
 def dead_letters(request: HttpRequest, cycle_id: str | None = None) -> list[PaymentOut]:
-    cycle = cycle_get(public_id=cycle_id) if cycle_id else None
+    cycle = cycle_get(user=request.user, public_id=cycle_id) if cycle_id else None
     return [payment_out(p) for p in selectors.dead_letters(user=request.user, cycle=cycle)[:500]]
 
 
@@ -160,7 +169,8 @@ def statement_import(request: HttpRequest, body: StatementIn) -> Status[Any]:
 def _rec(r: services.Reconciliation) -> ReconciliationOut:
     return ReconciliationOut(matched=r.matched, paid_not_ours=r.paid_not_ours, ours_not_paid=r.ours_not_paid,
                              amount_differs=r.amount_differs, status_differs=r.status_differs,
-                             unexplained=r.unexplained, open_payments=r.open_payments, clean=r.clean)  # fmt: skip
+                             unexplained=r.unexplained, open_payments=r.open_payments,
+                             paid_twice=r.paid_twice, clean=r.clean)  # fmt: skip
 
 
 @router.post(
@@ -168,7 +178,9 @@ def _rec(r: services.Reconciliation) -> ReconciliationOut:
 )
 def reconcile(request: HttpRequest, cycle_id: str) -> ReconciliationOut:
     return _rec(
-        services.cycle_reconcile(acting_user=request.user, cycle=cycle_get(public_id=cycle_id))
+        services.cycle_reconcile(
+            acting_user=request.user, cycle=cycle_get(user=request.user, public_id=cycle_id)
+        )
     )
 
 
@@ -176,18 +188,19 @@ def reconcile(request: HttpRequest, cycle_id: str) -> ReconciliationOut:
     "/cycles/{cycle_id}/differences", response=list[DifferenceOut], summary="Selisih / differences"
 )
 def differences(request: HttpRequest, cycle_id: str) -> list[DifferenceOut]:
-    rows = selectors.differences(cycle=cycle_get(public_id=cycle_id))[:1000]
-    return [DifferenceOut(id=d.pk, kind=d.kind, reference_id=d.reference_id, ours_amount=d.ours_amount,
+    cycle = cycle_get_whole(user=request.user, public_id=cycle_id)
+    rows = selectors.differences(user=request.user, cycle=cycle)[:1000]
+    return [DifferenceOut(id=d.public_id, kind=d.kind, reference_id=d.reference_id, ours_amount=d.ours_amount,
                           their_amount=d.their_amount, explanation=d.explanation) for d in rows]  # fmt: skip
 
 
 @router.post(
     "/differences/{difference_id}/explain", response=DifferenceOut, summary="Jelaskan selisih"
 )
-def explain(request: HttpRequest, difference_id: int, body: ExplainIn) -> DifferenceOut:
-    d = services.difference_explain(acting_user=request.user, difference=selectors.difference_get(pk=difference_id),
-                                    explanation=body.explanation)  # fmt: skip
-    return DifferenceOut(id=d.pk, kind=d.kind, reference_id=d.reference_id, ours_amount=d.ours_amount,
+def explain(request: HttpRequest, difference_id: str, body: ExplainIn) -> DifferenceOut:
+    d = selectors.difference_get(user=request.user, public_id=difference_id)
+    d = services.difference_explain(acting_user=request.user, difference=d, explanation=body.explanation)  # fmt: skip
+    return DifferenceOut(id=d.public_id, kind=d.kind, reference_id=d.reference_id, ours_amount=d.ours_amount,
                          their_amount=d.their_amount, explanation=d.explanation)  # fmt: skip
 
 
@@ -198,23 +211,40 @@ def explain(request: HttpRequest, difference_id: int, body: ExplainIn) -> Differ
 )
 def distribute(request: HttpRequest, cycle_id: str) -> CycleOut:
     return cycle_out(
-        services.cycle_distribute(acting_user=request.user, cycle=cycle_get(public_id=cycle_id))
+        services.cycle_distribute(
+            acting_user=request.user, cycle=cycle_get(user=request.user, public_id=cycle_id)
+        )
     )
 
 
 @router.post("/cycles/{cycle_id}/close", response=CycleOut, summary="Tutup tahap / close the cycle")
 def close(request: HttpRequest, cycle_id: str) -> CycleOut:
     return cycle_out(
-        services.cycle_close(acting_user=request.user, cycle=cycle_get(public_id=cycle_id))
+        services.cycle_close(
+            acting_user=request.user, cycle=cycle_get(user=request.user, public_id=cycle_id)
+        )
     )
 
 
-@router.post("/callbacks/on-disburse", response=CallbackOut, auth=ProviderToken(),
+@router.post(
+    "/cycles/{cycle_id}/cancel",
+    response=CycleOut,
+    summary="Batalkan tahap dan pembayarannya / cancel a cycle and stop its payments",
+)
+def cancel(request: HttpRequest, cycle_id: str, body: ReasonIn) -> CycleOut:
+    cycle = cycle_get(user=request.user, public_id=cycle_id)
+    return cycle_out(
+        services.cycle_cancel(acting_user=request.user, cycle=cycle, reason=body.reason)
+    )
+
+
+@router.post("/callbacks/on-disburse", response=CallbackOut, auth=ProviderSignature(),
              summary="Callback penyalur (G2P Connect on-disburse) / provider callback")  # fmt: skip
 def on_disburse(request: HttpRequest) -> CallbackOut:
     try:
-        body: dict[str, Any] = json.loads(request.body or b"{}")
-    except json.JSONDecodeError:
-        raise PermissionDenied("bad callback body") from None
-    counts = services.payments_apply_callbacks(outcomes=G2PConnectAdapter().parse_callback(body))
-    return CallbackOut(**counts)
+        body: Any = json.loads(request.body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise MalformedMessage("body", "invalid", "the body is not JSON") from None
+    provider = str(getattr(request, "auth", ""))  # set by ProviderSignature: the verified signer
+    outcomes = G2PConnectAdapter().parse_callback(body, provider=provider)
+    return CallbackOut(**services.payments_apply_callbacks(outcomes=outcomes))

@@ -120,7 +120,13 @@ class Difference(models.Model):
         NOT_PAID = "ours_not_paid", _("Milik kita tapi tidak dibayar")
         AMOUNT = "amount_differs", _("Jumlah berbeda")
         STATUS = "status_differs", _("Status berbeda")
+        # Two successful payments of one entitlement (ours or the provider's statement), and
+        # money moved for a cycle that was no longer payable: never explained away (see
+        # services.UNEXPLAINABLE); the first blocks distributing and closing the cycle.
+        PAID_TWICE = "paid_twice", _("Dibayar dua kali")
+        PAID_CANCELLED = "paid_cancelled", _("Dibayar padahal tahap tidak dapat dibayar")
 
+    public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
     cycle = models.ForeignKey(
         "programs.Cycle", on_delete=models.CASCADE, related_name="differences", null=True
     )

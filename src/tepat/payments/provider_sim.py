@@ -9,6 +9,12 @@ prove exactly-once from the provider's side, not from ours.
 Idempotency follows Stripe: the first result for a reference_id is stored and replayed for a retry
 with the same payload; the same reference_id with a different payload is refused with 422; one
 still in flight in another request is refused with 409.
+
+It speaks for many providers at once (BRI, POS, OVO...): a request names its provider in
+X-Tepat-Provider, and everything the simulator says about that request (the answer, the callbacks,
+the status, the statement) is signed with that provider's own Ed25519 key (`--keys-file`, JSON
+name -> base64url seed; see `tepat.payments.signatures`). A provider without a key answers
+unsigned, which Tepat refuses to believe.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
+import io
 import json
 import queue
 import random
@@ -29,8 +36,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from tepat.payments import signatures
+
 CLOSED_ACCOUNT = "rjct.payee_fa.invalid"  # closed / unknown account (test accounts: 000...)
 NAME_MISMATCH = "rjct.payee_name.mismatch"
+# The providers a fresh key file is made for: the Himbara banks, e-wallets, PT Pos, e-Warung.
+SIM_PROVIDERS = ("BRI", "BNI", "MANDIRI", "BSI", "BTN", "GOPAY", "OVO", "DANA", "LINKAJA",
+                 "SHOPEEPAY", "POS", "EWARUNG")  # fmt: skip
 
 
 @dataclass
@@ -47,6 +61,21 @@ class SimConfig:
     callback_delay_ms: int = 50
     statement_dir: Path = field(default_factory=lambda: Path("var/provider-sim"))
     seed: int = 1
+    keys: dict[str, Ed25519PrivateKey] = field(default_factory=dict)  # provider -> signing key
+
+
+def load_keys(path: Path) -> dict[str, Ed25519PrivateKey]:
+    """The simulator's signing keys (JSON name -> seed); a missing file is created for
+    SIM_PROVIDERS, with the public halves beside it (`<name>.public.json`, for
+    TEPAT_PROVIDER_KEYS)."""
+    if not path.exists():
+        private, public = signatures.generate_keys(SIM_PROVIDERS)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(private, indent=1))
+        path.chmod(0o600)
+        path.with_suffix(".public.json").write_text(json.dumps(public, indent=1))
+    seeds: dict[str, str] = json.loads(path.read_text())
+    return {signatures.provider_name(k): signatures.load_private_key(v) for k, v in seeds.items()}
 
 
 def _digest(item: dict[str, Any]) -> str:
@@ -75,7 +104,7 @@ class Journal:
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS executions (reference_id TEXT PRIMARY KEY, digest TEXT,"
             " payee_fa TEXT, payee_name TEXT, amount INTEGER, status TEXT, reason TEXT,"
-            " executed_at TEXT, replays INTEGER DEFAULT 0, callback_uri TEXT)"
+            " executed_at TEXT, replays INTEGER DEFAULT 0, callback_uri TEXT, provider TEXT)"
         )
         self.lock = threading.Lock()
         self.in_flight: set[str] = set()
@@ -95,9 +124,9 @@ class Simulator:
 
     def _callback_loop(self) -> None:
         while True:
-            uri, results, token = self.callbacks.get()
+            uri, results, provider = self.callbacks.get()
             with contextlib.suppress(Exception):  # a simulator keeps going
-                self.send_callbacks(uri, results, token)
+                self.send_callbacks(uri, results, provider)
 
     def chance(self, rate: float) -> bool:
         if rate <= 0:
@@ -125,7 +154,14 @@ class Simulator:
             return "rjct", "rjct.amount.invalid"
         return "succ", ""
 
-    def execute(self, items: list[dict[str, Any]], callback_uri: str) -> tuple[int, dict[str, Any]]:
+    def sign(self, provider: str, body: bytes) -> dict[str, str]:
+        """The headers signing `body` as `provider`; none when the simulator has no key for it."""
+        key = self.config.keys.get(provider)
+        return signatures.sign(key, provider=provider, body=body) if key else {}
+
+    def execute(
+        self, items: list[dict[str, Any]], callback_uri: str, provider: str = ""
+    ) -> tuple[int, dict[str, Any]]:
         """Execute a batch under the journal's lock: (http status, body)."""
         j = self.journal
         refs = [str(i.get("reference_id", "")) for i in items]
@@ -137,13 +173,13 @@ class Simulator:
         try:
             if self.config.latency_ms:
                 time.sleep(self.config.latency_ms / 1000)  # the key is held while "processing"
-            return self._execute(items, refs, callback_uri)
+            return self._execute(items, refs, callback_uri, provider)
         finally:
             with j.lock:
                 j.in_flight.difference_update(refs)
 
     def _execute(
-        self, items: list[dict[str, Any]], refs: list[str], callback_uri: str
+        self, items: list[dict[str, Any]], refs: list[str], callback_uri: str, provider: str
     ) -> tuple[int, dict[str, Any]]:
         j = self.journal
         with j.lock:
@@ -180,13 +216,15 @@ class Simulator:
                     ts, amount = _now(), int(str(item.get("amount", "0")) or 0)
                     fresh.append((ref, _digest(item), item.get("payee_fa", ""),
                                   item.get("payee_name", ""), amount, status, reason, ts,
-                                  callback_uri))  # fmt: skip
+                                  callback_uri, provider))  # fmt: skip
                 out.append({"reference_id": ref, "timestamp": ts, "status": status,
-                            "status_reason_code": reason or None, "amount": str(amount)})  # fmt: skip
+                            "status_reason_code": reason or None, "amount": str(amount),
+                            "currency_code": "IDR"})  # fmt: skip
             j.db.execute("BEGIN")
             j.db.executemany(
                 "INSERT INTO executions (reference_id, digest, payee_fa, payee_name, amount,"
-                " status, reason, executed_at, callback_uri) VALUES (?,?,?,?,?,?,?,?,?)",
+                " status, reason, executed_at, callback_uri, provider)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?)",
                 fresh,
             )
             for i in range(0, len(replayed), 500):
@@ -213,17 +251,36 @@ class Simulator:
             with path.open("a", newline="") as fh:
                 w = csv.writer(fh)
                 if new:
-                    w.writerow(["reference_id", "amount", "status", "reason", "executed_at"])
+                    w.writerow(["reference_id", "amount", "status", "reason", "executed_at",
+                                "provider"])  # fmt: skip
                 for r in rows:
-                    w.writerow([r[0], r[4], r[5], r[6], r[7]])
+                    w.writerow([r[0], r[4], r[5], r[6], r[7], r[9]])
 
-    def status_of(self, refs: list[str]) -> list[dict[str, Any]]:
+    def statement_of(self, provider: str, day: str) -> bytes | None:
+        """One provider's statement for a day: its executed payments, as CSV."""
+        with self.journal.lock:
+            rows = self.journal.db.execute(
+                "SELECT reference_id, amount, status, reason, executed_at FROM executions"
+                " WHERE provider=? AND substr(executed_at, 1, 10)=? ORDER BY executed_at",
+                (provider, day),
+            ).fetchall()
+        if not rows:
+            return None
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["reference_id", "amount", "status", "reason", "executed_at"])
+        w.writerows(rows)
+        return buf.getvalue().encode()
+
+    def status_of(self, refs: list[str], provider: str = "") -> list[dict[str, Any]]:
+        """What this provider knows of each reference (another provider's is unknown to it)."""
         out: list[dict[str, Any]] = []
         with self.journal.lock:
             for ref in refs:
                 row = self.journal.db.execute(
-                    "SELECT status, reason, executed_at, amount FROM executions WHERE reference_id=?",
-                    (ref,),
+                    "SELECT status, reason, executed_at, amount FROM executions"
+                    " WHERE reference_id=? AND coalesce(provider, '')=?",
+                    (ref, provider),
                 ).fetchone()
                 if row is None:
                     out.append({"reference_id": ref, "status": "rjct",
@@ -231,12 +288,12 @@ class Simulator:
                 else:
                     out.append({"reference_id": ref, "status": row[0],
                                 "status_reason_code": row[1] or None, "timestamp": row[2],
-                                "amount": str(row[3])})  # fmt: skip
+                                "amount": str(row[3]), "currency_code": "IDR"})  # fmt: skip
         return out
 
     # --- callbacks ---------------------------------------------------------------------------
 
-    def send_callbacks(self, uri: str, results: list[dict[str, Any]], token: str) -> None:
+    def send_callbacks(self, uri: str, results: list[dict[str, Any]], provider: str) -> None:
         """Deliver outcomes to `uri`: some twice, some preceded by a late `pdng`."""
         time.sleep(self.config.callback_delay_ms / 1000)
         messages: list[list[dict[str, Any]]] = []
@@ -253,22 +310,23 @@ class Simulator:
         for m in messages:
             batch.extend(m)
             if len(batch) >= 500:
-                self._post(uri, batch, token)
+                self._post(uri, batch, provider)
                 batch = []
         if batch:
-            self._post(uri, batch, token)
+            self._post(uri, batch, provider)
 
-    def _post(self, uri: str, statuses: list[dict[str, Any]], token: str) -> None:
+    def _post(self, uri: str, statuses: list[dict[str, Any]], provider: str) -> None:
         body = json.dumps({
             "header": {"version": "1.0.0", "message_id": hashlib.sha256(
                 json.dumps(statuses).encode()).hexdigest()[:32], "message_ts": _now(),
-                "action": "on-disburse", "status": "succ", "sender_id": "provider-sim"},
+                "action": "on-disburse", "status": "succ", "sender_id": provider or "provider-sim"},
             "message": {"transaction_id": "cb", "disbursements_status": statuses},
         }).encode()  # fmt: skip
         for attempt in range(6):
+            # Signed afresh for each attempt: a resend is a new message, not a replay.
             req = urllib.request.Request(  # noqa: S310 - loopback URL given by the caller
                 uri, data=body, method="POST",
-                headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+                headers={"Content-Type": "application/json", **self.sign(provider, body)},
             )  # fmt: skip
             try:
                 with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310
@@ -287,10 +345,12 @@ def _handler(sim: Simulator) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
-        def _reply(self, status: int, body: dict[str, Any]) -> None:
+        def _reply(self, status: int, body: dict[str, Any], provider: str = "") -> None:
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
+            for name, value in (sim.sign(provider, data) if provider else {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -303,6 +363,21 @@ def _handler(sim: Simulator) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             if self.path == "/health":
                 self._reply(200, {"status": "ok"})
+            elif self.path.startswith("/statements/") and self.path.count("/") == 3:
+                # /statements/<provider>/<day>: that provider's signed statement envelope.
+                _, _, provider, day = self.path.split("/")
+                provider = signatures.provider_name(provider)
+                content = sim.statement_of(provider, day)
+                key = cfg.keys.get(provider)
+                if content is None or key is None:
+                    self._reply(404, {"error": "no statement"})
+                    return
+                data = signatures.envelope_seal(key, provider=provider, content=content)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
             elif self.path.startswith("/statements/"):
                 day = self.path.rsplit("/", 1)[-1]
                 path = cfg.statement_dir / f"statement-{day}.csv"
@@ -326,13 +401,16 @@ def _handler(sim: Simulator) -> type[BaseHTTPRequestHandler]:
                 return
             header = payload.get("header") or {}
             message = payload.get("message") or {}
+            provider = signatures.provider_name(
+                str(self.headers.get(signatures.HEADER_PROVIDER) or "")
+            )
             if self.path in ("/disburse", "/disburse/sync/disburse"):
                 if sim.chance(cfg.transient_5xx_rate):
                     self._reply(503, {"error": "transient: service unavailable"})
                     return
                 items = list(message.get("disbursements") or [])
                 callback = str(header.get("sender_uri") or "") if self.path == "/disburse" else ""
-                status, body = sim.execute(items, callback)
+                status, body = sim.execute(items, callback, provider)
                 body = {"header": {"version": "1.0.0", "message_id": header.get("message_id"),
                                    "message_ts": _now(), "action": "on-disburse",
                                    "status": "succ" if status == 200 else "rjct"},
@@ -342,16 +420,16 @@ def _handler(sim: Simulator) -> type[BaseHTTPRequestHandler]:
                     time.sleep(cfg.timeout_sleep_s)
                 if status == 200 and callback:
                     results = body["message"]["disbursements_status"]
-                    token = str(self.headers.get("X-Callback-Token") or "")
-                    sim.callbacks.put((callback, results, token))
+                    sim.callbacks.put((callback, results, provider))
                     body["message"] = {"transaction_id": message.get("transaction_id"),
                                        "disbursements_status": [
                                            {"reference_id": r["reference_id"], "status": "rcvd",
                                             "timestamp": r["timestamp"]} for r in results]}  # fmt: skip
-                self._reply(status, body)
+                self._reply(status, body, provider)
             elif self.path in ("/disburse/txn/status", "/disburse/sync/txn/status"):
                 refs = [str(r) for r in (message.get("reference_ids") or [])]
-                self._reply(200, {"message": {"disbursements_status": sim.status_of(refs)}})
+                self._reply(200, {"message": {"disbursements_status": sim.status_of(refs, provider)}},
+                            provider)  # fmt: skip
             else:
                 self._reply(404, {"error": "not found"})
 

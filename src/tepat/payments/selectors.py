@@ -1,4 +1,8 @@
-"""Reads for payments: progress per channel and state, dead letters, reconciliation report."""
+"""Reads for payments: progress per channel and state, dead letters, reconciliation report.
+
+Every read is scoped through tepat.accounts.scoping: payments where their village lies inside the
+user's scopes and their cycle is readable; differences with the whole cycle. Out of scope is
+NotFound, never "forbidden" (no probing)."""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from typing import Any
 
 from django.db.models import Count, QuerySet, Sum
 
-from tepat.accounts.scoping import region_q
+from tepat.accounts.scoping import difference_q, payment_q
 from tepat.core.errors import NotFound
 from tepat.payments.models import Difference, Payment, PaymentState
 from tepat.programs.models import Cycle
@@ -20,10 +24,11 @@ def cycle_has_sent_payments(*, cycle: Cycle) -> bool:
     )
 
 
-def cycle_progress(*, cycle: Cycle) -> dict[str, Any]:
-    """Counts and amounts per channel and state, and overall, for the progress view."""
+def cycle_progress(*, user: Any, cycle: Cycle) -> dict[str, Any]:
+    """Counts and amounts per channel and state, and overall, for the progress view: of the
+    payments the user may see (the part of the cycle inside their regions)."""
     rows = (
-        Payment.objects.filter(cycle=cycle)
+        Payment.objects.filter(payment_q(user), cycle=cycle)
         .order_by()
         .values("channel", "state")
         .annotate(n=Count("id"), amount=Sum("amount"))
@@ -52,7 +57,7 @@ def cycle_progress(*, cycle: Cycle) -> dict[str, Any]:
 
 def dead_letters(*, user: Any, cycle: Cycle | None = None) -> QuerySet[Payment]:
     qs = Payment.objects.filter(state__in=[PaymentState.DEAD, PaymentState.FAILED]).filter(
-        region_q(user, "village_code")
+        payment_q(user)
     )
     if cycle is not None:
         qs = qs.filter(cycle=cycle)
@@ -60,18 +65,26 @@ def dead_letters(*, user: Any, cycle: Cycle | None = None) -> QuerySet[Payment]:
 
 
 def payment_get(*, user: Any, public_id: str) -> Payment:
-    p = Payment.objects.filter(region_q(user, "village_code"), public_id=public_id).first()
+    p = (
+        Payment.objects.filter(payment_q(user), public_id=public_id)
+        .select_related("cycle__programme")
+        .first()
+    )
     if p is None:
         raise NotFound()
     return p
 
 
-def differences(*, cycle: Cycle) -> QuerySet[Difference]:
-    return Difference.objects.filter(cycle=cycle).order_by("kind", "id")
+def differences(*, user: Any, cycle: Cycle) -> QuerySet[Difference]:
+    return Difference.objects.filter(difference_q(user), cycle=cycle).order_by("kind", "id")
 
 
-def difference_get(*, pk: int) -> Difference:
-    d = Difference.objects.filter(pk=pk).first()
+def difference_get(*, user: Any, public_id: str) -> Difference:
+    d = (
+        Difference.objects.filter(difference_q(user), public_id=public_id)
+        .select_related("cycle")
+        .first()
+    )
     if d is None:
         raise NotFound()
     return d

@@ -8,6 +8,7 @@ urlpatterns = [
     path("bayar/<str:payment_id>/selesaikan/", views.resolve, name="resolve"),
     path("tahap/<str:cycle_id>/kemajuan/", views.progress, name="progress"),
     path("tahap/<str:cycle_id>/terbitkan/", views.issue, name="issue"),
+    path("tahap/<str:cycle_id>/batalkan/", views.cancel, name="cancel"),
     path("tahap/<str:cycle_id>/rekonsiliasi/", views.reconciliation, name="reconciliation"),
     path(
         "tahap/<str:cycle_id>/rekonsiliasi/<str:action>/",

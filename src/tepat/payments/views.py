@@ -4,34 +4,48 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tepat.core.errors import TepatError
+from tepat.core.errors import NotFound, TepatError
 from tepat.payments import selectors, services
 from tepat.payments.providers import G2PConnectAdapter
-from tepat.programs.selectors import cycle_get
+from tepat.programs.models import Cycle
+from tepat.programs.selectors import cycle_get, cycle_get_whole
+
+
+def _cycle_or_404(request: HttpRequest, cycle_id: str, *, whole: bool = False) -> Cycle:
+    """The cycle if the user may open it (`whole`: read it as a whole, for reconciliation);
+    out of scope looks exactly like missing."""
+    try:
+        if whole:
+            return cycle_get_whole(user=request.user, public_id=cycle_id)
+        return cycle_get(user=request.user, public_id=cycle_id)
+    except NotFound as exc:
+        raise Http404 from exc
 
 
 @login_required
 def progress(request: HttpRequest, cycle_id: str) -> HttpResponse:
-    cycle = cycle_get(public_id=cycle_id)
+    cycle = _cycle_or_404(request, cycle_id)
     return render(
         request,
         "payments/_progress.html",
-        {"cycle": cycle, "p": selectors.cycle_progress(cycle=cycle)},
+        {"cycle": cycle, "p": selectors.cycle_progress(user=request.user, cycle=cycle)},
     )
 
 
 @login_required
 @require_POST
 def issue(request: HttpRequest, cycle_id: str) -> HttpResponseRedirect:
-    cycle = cycle_get(public_id=cycle_id)
+    cycle = _cycle_or_404(request, cycle_id)
     try:
         n = services.payments_issue(acting_user=request.user, cycle=cycle)
+    except NotFound as exc:
+        raise Http404 from exc
     except TepatError as exc:
         messages.error(request, exc.message)
     else:
@@ -40,9 +54,26 @@ def issue(request: HttpRequest, cycle_id: str) -> HttpResponseRedirect:
 
 
 @login_required
+@require_POST
+def cancel(request: HttpRequest, cycle_id: str) -> HttpResponseRedirect:
+    """Cancel a cycle from its page: after approval its payments are stopped first."""
+    cycle = _cycle_or_404(request, cycle_id)
+    try:
+        services.cycle_cancel(acting_user=request.user, cycle=cycle,
+                              reason=request.POST.get("reason", ""))  # fmt: skip
+    except NotFound as exc:
+        raise Http404 from exc
+    except TepatError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Tahap dibatalkan."))
+    return HttpResponseRedirect(reverse("programs:cycle", kwargs={"cycle_id": cycle_id}))
+
+
+@login_required
 def dead_letters(request: HttpRequest) -> HttpResponse:
     cycle_id = request.GET.get("cycle")
-    cycle = cycle_get(public_id=cycle_id) if cycle_id else None
+    cycle = _cycle_or_404(request, cycle_id) if cycle_id else None
     rows = selectors.dead_letters(user=request.user, cycle=cycle)[:200]
     return render(request, "payments/dead_letters.html", {"rows": rows, "cycle": cycle,
                                                           "actions": services.RESOLUTIONS})  # fmt: skip
@@ -55,6 +86,8 @@ def resolve(request: HttpRequest, payment_id: str) -> HttpResponseRedirect:
         p = selectors.payment_get(user=request.user, public_id=payment_id)
         services.payment_resolve(acting_user=request.user, payment=p, action=request.POST.get("action", ""),
                                  reason=request.POST.get("reason", ""))  # fmt: skip
+    except NotFound as exc:
+        raise Http404 from exc
     except TepatError as exc:
         messages.error(request, exc.message)
     else:
@@ -64,17 +97,17 @@ def resolve(request: HttpRequest, payment_id: str) -> HttpResponseRedirect:
 
 @login_required
 def reconciliation(request: HttpRequest, cycle_id: str) -> HttpResponse:
-    cycle = cycle_get(public_id=cycle_id)
+    cycle = _cycle_or_404(request, cycle_id, whole=True)
     return render(request, "payments/reconciliation.html", {
-        "cycle": cycle, "differences": selectors.differences(cycle=cycle)[:500],
-        "p": selectors.cycle_progress(cycle=cycle),
+        "cycle": cycle, "differences": selectors.differences(user=request.user, cycle=cycle)[:500],
+        "p": selectors.cycle_progress(user=request.user, cycle=cycle),
     })  # fmt: skip
 
 
 @login_required
 @require_POST
 def reconciliation_action(request: HttpRequest, cycle_id: str, action: str) -> HttpResponseRedirect:
-    cycle = cycle_get(public_id=cycle_id)
+    cycle = _cycle_or_404(request, cycle_id, whole=True)
     try:
         if action == "import":
             upload = request.FILES.get("statement")
@@ -96,7 +129,9 @@ def reconciliation_action(request: HttpRequest, cycle_id: str, action: str) -> H
                 % {"m": rec.matched, "u": rec.unexplained},
             )
         elif action == "explain":
-            d = selectors.difference_get(pk=int(request.POST.get("difference", "0") or 0))
+            d = selectors.difference_get(
+                user=request.user, public_id=request.POST.get("difference", "")
+            )
             services.difference_explain(
                 acting_user=request.user,
                 difference=d,
@@ -110,6 +145,8 @@ def reconciliation_action(request: HttpRequest, cycle_id: str, action: str) -> H
             messages.success(request, _("Tahap ditutup."))
         else:
             raise TepatError(_("Tindakan tidak dikenal."), code="unknown_action")
+    except NotFound as exc:
+        raise Http404 from exc
     except TepatError as exc:
         messages.error(request, exc.message)
     return HttpResponseRedirect(reverse("payments:reconciliation", kwargs={"cycle_id": cycle_id}))

@@ -11,6 +11,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import close_old_connections, connection
@@ -33,7 +34,9 @@ class WorkerConfig:
     backoff_base_s: float = 2.0
     backoff_cap_s: float = 300.0
     idle_sleep_s: float = 0.5
-    poll_sent_after_s: float = 30.0  # ask the provider about payments whose callback is late
+    # ask the provider about payments whose callback is late, and about dead letters it may have
+    # executed after all (each dead letter at most every TEPAT_PAYMENT_DEAD_POLL_S seconds)
+    poll_sent_after_s: float = 30.0
     worker_id: str = field(
         default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{new_public_id(6)}"
     )
@@ -111,8 +114,10 @@ def run(
     once: bool = False,
     stop: threading.Event | None = None,
     sms_gateway: object | None = None,
+    each_turn: Sequence[Callable[[], object]] = (),
 ) -> Tally:
-    """Loop until stopped; with `once`, until nothing is due right now."""
+    """Loop until stopped; with `once`, until nothing is due right now. `each_turn`: other
+    outboxes drained on every turn (the command passes the citizen sign-in codes with --sms)."""
     tally = Tally()
     stop = stop or threading.Event()
     last_poll = time.monotonic()
@@ -122,6 +127,8 @@ def run(
         n = work_once(adapter=adapter, config=config, tally=tally)
         if sms_gateway is not None:
             services.sms_deliver(gateway=sms_gateway)
+        for drain in each_turn:
+            drain()
         if n == 0 and time.monotonic() - last_poll > config.poll_sent_after_s / 2:
             polled = services.payments_poll_status(
                 adapter=adapter, older_than_s=config.poll_sent_after_s

@@ -36,8 +36,17 @@ class ProgrammeOut(Schema):
     params: dict[str, Any]
 
 
+class ProgrammeChangeIn(Schema):
+    name: str | None = None
+    eligibility_rule: str | None = None
+    params: dict[str, Any] | None = None
+    effective_to: dt.date | None = None
+
+
 class CycleIn(Schema):
     code: str
+    # A region code prefix ("" = national); left out: the maker's own single scope.
+    region_code: str | None = None
     instalment: int = 1
     period_start: dt.date
     period_end: dt.date
@@ -49,6 +58,7 @@ class CycleOut(Schema):
     public_id: str
     programme: str
     code: str
+    region_code: str
     instalment: int
     state: str
     period_start: dt.date
@@ -58,6 +68,7 @@ class CycleOut(Schema):
     entitled_count: int
     entitled_amount: int
     list_digest: str
+    created_by: str | None
     prepared_by: str | None
     submitted_by: str | None
     approved_by: str | None
@@ -89,11 +100,12 @@ def _name(user: Any) -> str | None:
 
 def cycle_out(c: Cycle) -> CycleOut:
     return CycleOut(
-        public_id=c.public_id, programme=c.programme.code, code=c.code, instalment=c.instalment,
+        public_id=c.public_id, programme=c.programme.code, code=c.code,
+        region_code=c.region_code, instalment=c.instalment,
         state=c.state, period_start=c.period_start, period_end=c.period_end,
         control_count=c.control_count, control_amount=c.control_amount,
         entitled_count=c.entitled_count, entitled_amount=c.entitled_amount,
-        list_digest=c.list_digest, prepared_by=_name(c.prepared_by),
+        list_digest=c.list_digest, created_by=_name(c.created_by), prepared_by=_name(c.prepared_by),
         submitted_by=_name(c.submitted_by), approved_by=_name(c.approved_by),
     )  # fmt: skip
 
@@ -109,10 +121,22 @@ def programme_create(request: HttpRequest, body: ProgrammeIn) -> Status[Any]:
     return Status(201, _programme(p))
 
 
+@router.patch("/{programme_id}", response=ProgrammeOut,
+              summary="Ubah aturan atau besaran program / change a programme")  # fmt: skip
+def programme_update(
+    request: HttpRequest, programme_id: str, body: ProgrammeChangeIn
+) -> ProgrammeOut:
+    prog = selectors.programme_get(public_id=programme_id)
+    return _programme(services.programme_update(acting_user=request.user, programme=prog,
+                                                **body.dict(exclude_unset=True)))  # fmt: skip
+
+
 @router.get("/{programme_id}/cycles", response=list[CycleOut], summary="Tahap sebuah program")
 def cycle_list(request: HttpRequest, programme_id: str) -> list[CycleOut]:
     prog = selectors.programme_get(public_id=programme_id)
-    return [cycle_out(c) for c in selectors.cycles_of(programme=prog).select_related("programme")]
+    rows = selectors.cycles_of(user=request.user, programme=prog)
+    return [cycle_out(c) for c in rows.select_related("programme", "created_by", "prepared_by",
+                                                      "submitted_by", "approved_by")]  # fmt: skip
 
 
 @router.post(
@@ -126,14 +150,14 @@ def cycle_create(request: HttpRequest, programme_id: str, body: CycleIn) -> Stat
 
 @router.get("/cycles/{cycle_id}", response=CycleOut, summary="Satu tahap / one cycle")
 def cycle_detail(request: HttpRequest, cycle_id: str) -> CycleOut:
-    return cycle_out(selectors.cycle_get(public_id=cycle_id))
+    return cycle_out(selectors.cycle_get(user=request.user, public_id=cycle_id))
 
 
 @router.get(
     "/cycles/{cycle_id}/events", response=list[EventOut], summary="Riwayat tahap / cycle history"
 )
 def cycle_events(request: HttpRequest, cycle_id: str) -> list[EventOut]:
-    c = selectors.cycle_get(public_id=cycle_id)
+    c = selectors.cycle_get(user=request.user, public_id=cycle_id)
     return [EventOut(at=e.at, action=e.action, from_state=e.from_state, to_state=e.to_state,
                      reason=e.reason, actor=e.actor_label, detail=e.detail)
             for e in selectors.cycle_events(cycle=c)]  # fmt: skip
@@ -144,7 +168,7 @@ def cycle_events(request: HttpRequest, cycle_id: str) -> list[EventOut]:
 )
 def cycle_compute(request: HttpRequest, cycle_id: str) -> CycleOut:
     c = services.cycle_compute(
-        acting_user=request.user, cycle=selectors.cycle_get(public_id=cycle_id)
+        acting_user=request.user, cycle=selectors.cycle_get(user=request.user, public_id=cycle_id)
     )
     return cycle_out(c)
 
@@ -153,7 +177,8 @@ def cycle_compute(request: HttpRequest, cycle_id: str) -> CycleOut:
 def cycle_submit(request: HttpRequest, cycle_id: str) -> CycleOut:
     return cycle_out(
         services.cycle_submit(
-            acting_user=request.user, cycle=selectors.cycle_get(public_id=cycle_id)
+            acting_user=request.user,
+            cycle=selectors.cycle_get(user=request.user, public_id=cycle_id),
         )
     )
 
@@ -164,7 +189,8 @@ def cycle_submit(request: HttpRequest, cycle_id: str) -> CycleOut:
 def cycle_approve(request: HttpRequest, cycle_id: str) -> CycleOut:
     return cycle_out(
         services.cycle_approve(
-            acting_user=request.user, cycle=selectors.cycle_get(public_id=cycle_id)
+            acting_user=request.user,
+            cycle=selectors.cycle_get(user=request.user, public_id=cycle_id),
         )
     )
 
@@ -173,11 +199,11 @@ def cycle_approve(request: HttpRequest, cycle_id: str) -> CycleOut:
     "/cycles/{cycle_id}/return", response=CycleOut, summary="Kembalikan ke draf / send back"
 )
 def cycle_return(request: HttpRequest, cycle_id: str, body: ReasonIn) -> CycleOut:
-    c = selectors.cycle_get(public_id=cycle_id)
+    c = selectors.cycle_get(user=request.user, public_id=cycle_id)
     return cycle_out(services.cycle_return(acting_user=request.user, cycle=c, reason=body.reason))
 
 
 @router.post("/cycles/{cycle_id}/cancel", response=CycleOut, summary="Batalkan / cancel")
 def cycle_cancel(request: HttpRequest, cycle_id: str, body: ReasonIn) -> CycleOut:
-    c = selectors.cycle_get(public_id=cycle_id)
+    c = selectors.cycle_get(user=request.user, public_id=cycle_id)
     return cycle_out(services.cycle_cancel(acting_user=request.user, cycle=c, reason=body.reason))

@@ -63,9 +63,14 @@ def explicit_desil(
 
 
 def households_admitted(
-    *, expression: str, on: dt.date, desil: Mapping[int, int] | None = None
+    *,
+    expression: str,
+    on: dt.date,
+    desil: Mapping[int, int] | None = None,
+    region_code: str = "",
 ) -> Admitted:
-    """Households the rule admits, as of `on`, in household id order."""
+    """Households the rule admits, as of `on`, in household id order; only those whose village
+    lies inside `region_code` (a region code prefix; "" = everywhere)."""
     rule = rule_parse(expression)
     frame = household_features(on=on)
     n = len(frame)
@@ -83,4 +88,6 @@ def households_admitted(
     cols["district"] = vc.astype("U6") if n else vc
     cols["village"] = vc
     mask = rule_evaluate(rule, cols, n)
+    if region_code and n:
+        mask = mask & np.char.startswith(vc.astype(str), region_code)
     return Admitted(frame.household_id[mask], vc[mask], d[mask])

@@ -35,6 +35,11 @@ class Programme(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The last change of rule or amounts (every change is also an audit event): a maker.
+    updated_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["kind", "-effective_from"]
@@ -58,6 +63,10 @@ class Cycle(models.Model):
     public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="cycles")
     code = models.CharField(max_length=32)  # e.g. 2026-T1
+    # The region the cycle pays: an undotted Kemendagri code prefix (province, regency, district
+    # or village); empty = national. Entitlements are computed only for households inside it,
+    # and only staff whose scopes contain it may act on the cycle (tepat.accounts.scoping).
+    region_code = models.CharField(max_length=10, blank=True, default="", db_index=True)
     instalment = models.PositiveSmallIntegerField(default=1)  # tahap number within the period
     state = models.CharField(
         max_length=16, choices=CycleState.choices, default=CycleState.DRAFT, db_index=True
@@ -86,6 +95,9 @@ class Cycle(models.Model):
     )
     approved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )  # who set the control totals: a maker
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -1,8 +1,14 @@
 """Writes for programmes and cycles: keyword-only, one transaction, an acting user, an audit event.
 
 Cycle states (OpenG2P): draft -> to_approve -> approved -> distributed -> ended, and cancelled
-from any state before distribution. Maker-checker: whoever computed or submitted a cycle cannot
-approve it; only supervisors and admins approve.
+from any state before distribution (here before approval; after approval payments owns the
+cycle and moves it through the small interface below `cycle_cancel`).
+
+Maker-checker: whoever wrote or changed the programme, or created, computed, amended or submitted
+a cycle cannot approve it (`cycle_makers`), nor can someone who managed staff accounts lately or
+whose account one of the makers created or changed (tepat.accounts.duties); only supervisors and
+admins approve. Every service acts only on cycles whose region lies inside the acting user's
+scopes (tepat.accounts.scoping).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
+from tepat.accounts import duties, scoping
 from tepat.accounts.models import Role
 from tepat.core.audit import audit_record
 from tepat.core.errors import FieldProblem, NotFound, PermissionDenied, TepatError, ValidationFailed
@@ -180,6 +187,51 @@ def programme_create(
     return prog
 
 
+def programme_update(
+    *,
+    acting_user: Any,
+    programme: Programme,
+    name: str | None = None,
+    eligibility_rule: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    effective_to: dt.date | None = None,
+) -> Programme:
+    """Change a programme's rule, amounts, name or end date, before any cycle was computed
+    with it (a computed cycle froze them; a later year's amounts are a new programme row).
+    The author becomes a maker of every cycle of the programme: they cannot approve one."""
+    _require(acting_user, APPROVERS, "mengubah program / change programmes")
+    with transaction.atomic():
+        prog = Programme.objects.select_for_update().get(pk=programme.pk)
+        if prog.cycles.exclude(state=S.CANCELLED).filter(computed_at__isnull=False).exists():
+            raise TepatError(
+                "Program sudah dipakai menghitung tahap; buat versi baru / a cycle was computed "
+                "with this programme: create a new version instead",
+                code="programme_in_use",
+            )
+        before = {"name": prog.name, "eligibility_rule": prog.eligibility_rule,
+                  "params": prog.params, "effective_to": str(prog.effective_to or "")}  # fmt: skip
+        if eligibility_rule is not None:
+            rule_check(eligibility_rule)
+            prog.eligibility_rule = eligibility_rule
+        if params is not None:
+            prog.params = calc.params_validate(prog.kind, params)
+        if name is not None:
+            prog.name = name
+        if effective_to is not None:
+            if effective_to < prog.effective_from:
+                raise ValidationFailed([FieldProblem(
+                    "effective_to", "bad_range", "berakhir sebelum mulai / ends before it starts")])  # fmt: skip
+            prog.effective_to = effective_to
+        prog.updated_at = timezone.now()
+        prog.updated_by = acting_user
+        prog.save()
+        after = {"name": prog.name, "eligibility_rule": prog.eligibility_rule,
+                 "params": prog.params, "effective_to": str(prog.effective_to or "")}  # fmt: skip
+        audit_record(actor=acting_user, action="programme.update", target_type="programme",
+                     target_id=prog.public_id, detail={"before": before, "after": after})  # fmt: skip
+    return prog
+
+
 # --- cycles --------------------------------------------------------------------------------
 
 
@@ -193,8 +245,13 @@ def cycle_create(
     period_end: dt.date,
     control_count: int,
     control_amount: int,
+    region_code: str | None = None,
 ) -> Cycle:
+    """A draft cycle of `programme` for `region_code` (a region code prefix, "" = national;
+    None = the maker's own single scope, or national for an admin)."""
     _require(acting_user, PREPARERS, "menyiapkan tahap / prepare cycles")
+    region = _cycle_region(acting_user, region_code)
+    scoping.require_region_action(acting_user, region, "menyiapkan tahap / prepare cycles")
     problems: list[FieldProblem] = []
     if period_end < period_start:
         problems.append(FieldProblem("period_end", "bad_range", "berakhir sebelum mulai"))
@@ -213,17 +270,39 @@ def cycle_create(
         cycle = Cycle.objects.create(
             programme=programme,
             code=code,
+            region_code=region,
+            created_by=acting_user,
             instalment=instalment,
             period_start=period_start,
             period_end=period_end,
             control_count=control_count,
             control_amount=control_amount,
         )
-        _event(cycle, actor=acting_user, action="create", to=S.DRAFT,
+        _event(cycle, actor=acting_user, action="create", to=S.DRAFT, region=region,
                control_count=control_count, control_amount=control_amount)  # fmt: skip
         audit_record(actor=acting_user, action="cycle.create", target_type="cycle",
-                     target_id=cycle.public_id, detail={"programme": programme.code, "code": code})  # fmt: skip
+                     target_id=cycle.public_id, region_code=region,
+                     detail={"programme": programme.code, "code": code, "region": region,
+                             "control_count": control_count, "control_amount": control_amount})  # fmt: skip
     return cycle
+
+
+def _cycle_region(user: Any, region_code: str | None) -> str:
+    if region_code is None:
+        default = scoping.default_cycle_region(user)
+        if default is None:
+            raise ValidationFailed([FieldProblem(
+                "region_code", "required",
+                "Pilih wilayah tahap / name the cycle's region (you have several scopes)")])  # fmt: skip
+        return default
+    from tepat.regions.selectors import region_exists
+
+    region = region_code.strip().replace(".", "")
+    if region and (not region.isdigit() or not region_exists(region)):
+        raise ValidationFailed([FieldProblem(
+            "region_code", "invalid_region",
+            f"Kode wilayah {region} tidak dikenal / unknown region code (Kemendagri, undotted)")])  # fmt: skip
+    return region
 
 
 _SCAN_ABOVE = 50_000  # above this many households, one sequential scan beats IN-lists
@@ -273,10 +352,13 @@ def cycle_compute(
     `desil` (household id -> desil) overrides targeting's scores: see programs/eligibility.py.
     """
     _require(acting_user, PREPARERS, "menyiapkan tahap / prepare cycles")
+    scoping.require_cycle_action(acting_user, cycle, "menghitung tahap / compute cycles")
     on = on or cycle.period_start
     programme = cycle.programme
     params = calc.params_validate(programme.kind, programme.params)
-    admitted = households_admitted(expression=programme.eligibility_rule, on=on, desil=desil)
+    admitted = households_admitted(
+        expression=programme.eligibility_rule, on=on, desil=desil, region_code=cycle.region_code
+    )
     ids = admitted.household_id
     n = len(ids)
     if programme.kind == ProgrammeKind.PKH:
@@ -408,6 +490,7 @@ def cycle_recompute_frozen(*, cycle: Cycle) -> tuple[str, list[str]]:
 
 def cycle_submit(*, acting_user: Any, cycle: Cycle) -> Cycle:
     _require(acting_user, PREPARERS, "mengajukan tahap / submit cycles")
+    scoping.require_cycle_action(acting_user, cycle, "mengajukan tahap / submit cycles")
     with transaction.atomic():
         c = _locked(cycle)
         if c.state == S.DRAFT and c.computed_at is None:
@@ -418,17 +501,54 @@ def cycle_submit(*, acting_user: Any, cycle: Cycle) -> Cycle:
     return c
 
 
+MAKING_ACTIONS = ("create", "compute", "amend", "cancel_entitlement", "submit")
+
+
+def cycle_makers(c: Cycle) -> set[int]:
+    """Everyone who made what an approval approves: the programme's author and whoever changed
+    its rule or amounts, the cycle's creator (control totals), and whoever ever computed,
+    amended or submitted it (not only the last: a recompute does not launder an earlier maker)."""
+    from tepat.core.models import AuditEvent
+
+    makers = {c.programme.created_by_id, c.programme.updated_by_id, c.created_by_id,
+              c.prepared_by_id, c.submitted_by_id}  # fmt: skip
+    makers.update(
+        c.events.filter(action__in=MAKING_ACTIONS, actor__isnull=False).values_list(
+            "actor_id", flat=True
+        )
+    )
+    makers.update(
+        AuditEvent.objects.filter(
+            target_type="programme", target_id=c.programme.public_id, actor__isnull=False,
+            action__in=["programme.create", "programme.update"],
+        ).values_list("actor_id", flat=True)
+    )  # fmt: skip
+    return {m for m in makers if m is not None}
+
+
 def _maker_checker(c: Cycle, approver: Any) -> None:
-    makers = {c.prepared_by_id, c.submitted_by_id} - {None}
+    makers = cycle_makers(c)
     if approver.pk in makers:
         raise PermissionDenied(
-            "Pembuat tahap tidak boleh menyetujuinya sendiri / "
-            "the person who prepared a cycle cannot approve it (maker-checker)"
+            "Pembuat program atau tahap tidak boleh menyetujuinya sendiri / "
+            "whoever made the programme or the cycle cannot approve it (maker-checker)"
+        )
+    if duties.managed_staff_since(approver):
+        raise PermissionDenied(
+            f"Anda mengelola akun staf dalam {duties.sod_days()} hari terakhir dan tidak boleh "
+            f"menyetujui pembayaran / you managed staff accounts in the last "
+            f"{duties.sod_days()} days and may not approve money (separation of duties)"
+        )
+    if duties.account_changed_by(approver, makers):
+        raise PermissionDenied(
+            "Akun Anda dibuat atau diubah oleh pembuat tahap ini / your account was created or "
+            "changed by one of this cycle's makers: you may not approve it (maker-checker)"
         )
 
 
 def cycle_approve(*, acting_user: Any, cycle: Cycle) -> Cycle:
     _require(acting_user, APPROVERS, "menyetujui tahap / approve cycles")
+    scoping.require_cycle_action(acting_user, cycle, "menyetujui tahap / approve cycles")
     with transaction.atomic():
         c = _locked(cycle)
         if c.state != S.TO_APPROVE:
@@ -457,6 +577,7 @@ def cycle_approve(*, acting_user: Any, cycle: Cycle) -> Cycle:
 def cycle_return(*, acting_user: Any, cycle: Cycle, reason: str) -> Cycle:
     """The checker sends a cycle back to draft, with a reason."""
     _require(acting_user, APPROVERS, "mengembalikan tahap / return cycles")
+    scoping.require_cycle_action(acting_user, cycle, "mengembalikan tahap / return cycles")
     reason = _require_reason(reason)
     with transaction.atomic():
         c = _locked(cycle)
@@ -466,14 +587,31 @@ def cycle_return(*, acting_user: Any, cycle: Cycle, reason: str) -> Cycle:
     return c
 
 
+class CancelThroughPayments(TepatError):
+    http_status = 409
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Tahap yang sudah disetujui dibatalkan melalui penyaluran (POST "
+            "/api/payments/cycles/{id}/cancel) / an approved cycle is cancelled through "
+            "payments, which first stops its payments",
+            code="cancel_through_payments",
+        )
+
+
 def cycle_cancel(*, acting_user: Any, cycle: Cycle, reason: str) -> Cycle:
+    """Cancel a cycle before approval (draft or waiting for approval). An approved cycle has
+    payments, and only payments can stop them: it is cancelled through
+    `tepat.payments.services.cycle_cancel`, which calls `cycle_mark_cancelled` below."""
     _require(acting_user, APPROVERS, "membatalkan tahap / cancel cycles")
+    scoping.require_cycle_action(acting_user, cycle, "membatalkan tahap / cancel cycles")
     reason = _require_reason(reason)
     with transaction.atomic():
         c = _locked(cycle)
-        if c.state == S.APPROVED and _payments_started(c):
-            raise TepatError("Pembayaran sudah dikirim / payments were already sent",
-                             code="payments_started")  # fmt: skip
+        if c.state == S.APPROVED:
+            raise CancelThroughPayments()
+        if c.state not in (S.DRAFT, S.TO_APPROVE):
+            raise InvalidTransition(c, S.CANCELLED)
         _move(c, to=S.CANCELLED, actor=acting_user, action="cancel", reason=reason)
         c.entitlements.exclude(state=EntitlementState.PAID).update(
             state=EntitlementState.CANCELLED, reason=reason
@@ -481,21 +619,49 @@ def cycle_cancel(*, acting_user: Any, cycle: Cycle, reason: str) -> Cycle:
     return c
 
 
-def _payments_started(c: Cycle) -> bool:
-    from tepat.payments.selectors import cycle_has_sent_payments
-
-    return cycle_has_sent_payments(cycle=c)
+# --- the interface payments drives after approval ----------------------------------------
+#
+# After approval a cycle belongs to payments (tepat.payments.services), which calls these four
+# inside its own transaction while it holds the cycle's lock: `entitlements_mark` (below) to
+# follow payment outcomes, `cycle_mark_distributed`, `cycle_mark_cancelled` and `cycle_end`.
+# Programs never calls payments: calls go one way.
 
 
 def cycle_mark_distributed(*, acting_user: Any, cycle: Cycle, summary: Mapping[str, Any]) -> Cycle:
-    """Called by payments once reconciliation is clean or every difference is explained."""
+    """approved -> distributed; called by payments once reconciliation is clean or every
+    difference is explained."""
+    _require(acting_user, APPROVERS, "menandai tersalurkan / mark distributed")
     with transaction.atomic():
         c = _locked(cycle)
         _move(c, to=S.DISTRIBUTED, actor=acting_user, action="distribute", **summary)
     return c
 
 
+def cycle_mark_cancelled(
+    *, acting_user: Any, cycle: Cycle, reason: str, paid: int, paid_amount: int, cancelled: int
+) -> Cycle:
+    """approved -> cancelled; called by payments after it cancelled every payment that was not
+    paid (`paid` payments stay paid, and so do their entitlements; every other entitlement is
+    cancelled). The cancellation is appended to the transparency log like the approval was."""
+    _require(acting_user, APPROVERS, "membatalkan tahap / cancel cycles")
+    reason = _require_reason(reason)
+    with transaction.atomic():
+        c = _locked(cycle)
+        if c.state != S.APPROVED:
+            raise InvalidTransition(c, S.CANCELLED)
+        _move(c, to=S.CANCELLED, actor=acting_user, action="cancel", reason=reason, paid=paid,
+              paid_amount=paid_amount, cancelled_payments=cancelled)  # fmt: skip
+        c.entitlements.exclude(state=EntitlementState.PAID).update(
+            state=EntitlementState.CANCELLED, reason=reason
+        )
+        ledger_append(kind="cycle.cancelled", ref=c.public_id, body={
+            "programme": c.programme.code, "cycle": c.code, "time": timezone.now(),
+            "paid": paid, "paid_amount": paid_amount, "cancelled": cancelled})  # fmt: skip
+    return c
+
+
 def cycle_end(*, acting_user: Any, cycle: Cycle, paid: int, paid_amount: int, failed: int) -> Cycle:
+    """distributed -> ended; called by payments' `cycle_close`."""
     _require(acting_user, APPROVERS, "menutup tahap / close cycles")
     with transaction.atomic():
         c = _locked(cycle)
@@ -514,6 +680,7 @@ def entitlement_amend(
 ) -> Entitlement:
     """Change one amount in a draft cycle, with a reason; still bound by the control totals."""
     _require(acting_user, PREPARERS, "mengubah hak / amend entitlements")
+    scoping.require_cycle_action(acting_user, entitlement.cycle, "mengubah hak / amend")
     reason = _require_reason(reason)
     if amount < 0:
         raise ValidationFailed([FieldProblem("amount", "bad_amount", "jumlah negatif")])
@@ -545,6 +712,7 @@ def entitlement_amend(
 
 def entitlement_cancel(*, acting_user: Any, entitlement: Entitlement, reason: str) -> Entitlement:
     _require(acting_user, PREPARERS, "membatalkan hak / cancel entitlements")
+    scoping.require_cycle_action(acting_user, entitlement.cycle, "membatalkan hak / cancel")
     reason = _require_reason(reason)
     with transaction.atomic():
         c = _locked(entitlement.cycle)
@@ -571,10 +739,16 @@ def entitlement_cancel(*, acting_user: Any, entitlement: Entitlement, reason: st
 
 def entitlements_mark(*, entitlement_ids: list[int], state: str) -> int:
     """Follow payment outcomes (sent, paid, rejected); called inside the payments transaction,
-    which records the audit trail (the payment rows and the ledger)."""
+    which records the audit trail (the payment rows and the ledger). A cancelled entitlement
+    stays cancelled whatever a payment says: a payment that moved money for it anyway is a
+    reconciliation difference, never a silent flip back to paid."""
     if state not in EntitlementState.values:
         raise ValidationFailed([FieldProblem("state", "unknown_code", state)])
     n = 0
     for i in range(0, len(entitlement_ids), 5000):
-        n += Entitlement.objects.filter(id__in=entitlement_ids[i : i + 5000]).update(state=state)
+        n += (
+            Entitlement.objects.filter(id__in=entitlement_ids[i : i + 5000])
+            .exclude(state=EntitlementState.CANCELLED)
+            .update(state=state)
+        )
     return n

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tepat.core.errors import TepatError
+from tepat.core.errors import NotFound, TepatError
 from tepat.programs import selectors, services
+from tepat.programs.models import Cycle
 
 ACTIONS = {
     "compute": (services.cycle_compute, False, _("Hak penerima dihitung dan dibekukan.")),
@@ -24,13 +26,23 @@ ACTIONS = {
 
 @login_required
 def programme_list(request: HttpRequest) -> HttpResponse:
-    programmes = list(selectors.programmes_list().prefetch_related("cycles"))
+    visible = Prefetch("cycles", queryset=selectors.cycles_visible(user=request.user))
+    programmes = list(selectors.programmes_list().prefetch_related(visible))
     return render(request, "programs/programme_list.html", {"programmes": programmes})
+
+
+def cycle_or_404(request: HttpRequest, cycle_id: str) -> Cycle:
+    """The cycle if the signed-in user may open it; a page never tells an out-of-scope cycle
+    from a missing one."""
+    try:
+        return selectors.cycle_get(user=request.user, public_id=cycle_id)
+    except NotFound as exc:
+        raise Http404 from exc
 
 
 @login_required
 def cycle_detail(request: HttpRequest, cycle_id: str) -> HttpResponse:
-    cycle = selectors.cycle_get(public_id=cycle_id)
+    cycle = cycle_or_404(request, cycle_id)
     entitlements = selectors.entitlements_visible(user=request.user, cycle=cycle)
     return render(request, "programs/cycle_detail.html", {
         "cycle": cycle,
@@ -44,7 +56,7 @@ def cycle_detail(request: HttpRequest, cycle_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def cycle_action(request: HttpRequest, cycle_id: str, action: str) -> HttpResponseRedirect:
-    cycle = selectors.cycle_get(public_id=cycle_id)
+    cycle = cycle_or_404(request, cycle_id)
     if action not in ACTIONS:
         messages.error(request, _("Tindakan tidak dikenal."))
         return redirect("programs:cycle", cycle_id=cycle_id)
@@ -54,6 +66,8 @@ def cycle_action(request: HttpRequest, cycle_id: str, action: str) -> HttpRespon
             fn(acting_user=request.user, cycle=cycle, reason=request.POST.get("reason", ""))  # type: ignore[operator]
         else:
             fn(acting_user=request.user, cycle=cycle)  # type: ignore[operator]
+    except NotFound as exc:
+        raise Http404 from exc
     except TepatError as exc:
         messages.error(request, exc.message)
     else:

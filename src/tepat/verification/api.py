@@ -10,6 +10,7 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
+from tepat.core.audit import audit_read, region_of
 from tepat.verification import face, selectors, services
 from tepat.verification.models import Handover, ProxyCollector
 
@@ -89,9 +90,18 @@ def key(request: HttpRequest) -> dict[str, str]:
 
 @router.get("/day", response=DayOut)
 def day(request: HttpRequest) -> dict[str, object]:
-    """The signed-in agent's list for today, the revocation list and the key, in one download."""
+    """The signed-in agent's list for today, the revocation list and the key, in one download.
+    The list names beneficiaries, so every download is audited with its size and region."""
+    items = selectors.day_list(user=request.user)
+    audit_read(
+        actor=request.user,
+        what="verification.day_list",
+        count=len(items),
+        region_code=region_of(str(item["village"]) for item in items),
+        request=request,
+    )
     return {
-        "items": selectors.day_list(user=request.user),
+        "items": items,
         "revoked": selectors.revocation_list(user=request.user),
         "key": selectors.public_key(),
     }

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from tepat.accounts.scoping import region_q
+from tepat.accounts.scoping import payment_q, region_q
 from tepat.verification import signing
 from tepat.verification.models import (
     FaceTemplate,
@@ -28,7 +28,12 @@ from tepat.verification.services import (
 
 
 def _scoped(user: Any) -> QuerySet[Voucher]:
-    return Voucher.objects.filter(region_q(user, field="village_code"))
+    """Vouchers of payments the user may see (their village in scope, their cycle readable)."""
+    return Voucher.objects.filter(region_q(user, field="village_code"), payment_q(user, "payment"))
+
+
+def voucher_get(*, user: Any, public_id: str) -> Voucher | None:
+    return _scoped(user).select_related("payment").filter(public_id=public_id).first()
 
 
 def _cards(refs: list[str]) -> dict[str, str]:

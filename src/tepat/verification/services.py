@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from tepat.accounts import scoping
 from tepat.accounts.models import Role
 from tepat.accounts.scoping import can_see_region
 from tepat.core import crypto
@@ -72,6 +73,24 @@ def card_check(voucher_id: str, card_number: str) -> str:
     return hashlib.sha256(f"{voucher_id}:{digits}".encode()).hexdigest()
 
 
+def cards_on_file(person_refs: Sequence[str]) -> set[str]:
+    """The beneficiaries (person public ids) with a KKS card on file: a current bank account,
+    the number the day's list lets the device check. Without one, a `card` handover would rest
+    on the agent's word alone."""
+    from tepat.registry.models import FinancialAddress
+
+    return set(
+        FinancialAddress.objects.filter(
+            person__public_id__in=list(person_refs), kind="bank", valid_to__isnull=True
+        ).values_list("person__public_id", flat=True)
+    )
+
+
+def card_alternatives(methods: Sequence[str]) -> list[str]:
+    """What a programme's policy offers instead of the card (OTP, face), in canonical order."""
+    return [m for m in Method.values if m != Method.CARD and m in methods]
+
+
 def _payload(v: Voucher, p: Payment, programme: str, cycle: str) -> dict[str, Any]:
     from tepat.ledger.entries import pseudonymise
 
@@ -85,6 +104,7 @@ def _payload(v: Voucher, p: Payment, programme: str, cycle: str) -> dict[str, An
 def vouchers_issue(*, acting_user: Any, cycle: Cycle) -> int:
     """One signed voucher per cash/e-Warung payment of the cycle; re-running adds nothing."""
     _require(acting_user, ISSUERS, "menerbitkan voucher / issue vouchers")
+    scoping.require_cycle_action(acting_user, cycle, "menerbitkan voucher / issue vouchers")
     cycle = Cycle.objects.select_related("programme").get(pk=cycle.pk)
     pays = list(
         Payment.objects.filter(cycle=cycle, channel__in=VOUCHER_CHANNELS, voucher__isnull=True)
@@ -116,7 +136,7 @@ def voucher_revoke(*, acting_user: Any, voucher_id: str, reason: str) -> Voucher
         raise ValidationFailed([FieldProblem("reason", "required", "Alasan wajib diisi")])
     with transaction.atomic(durable=True):
         v = Voucher.objects.select_for_update().filter(public_id=voucher_id).first()
-        if v is None:
+        if v is None or not can_see_region(acting_user, v.village_code):
             raise NotFound()
         if v.revoked_at is None:
             v.revoked_at = timezone.now()
@@ -469,6 +489,7 @@ def handovers_sync(*, acting_user: Any, device_id: str, items: Sequence[Handover
                 "voucher_id", flat=True
             )
         )
+        with_card = cards_on_file([v.payment.beneficiary_ref for v in vouchers.values()])
         rows: list[Handover] = []
         ledger: list[tuple[str, dict[str, Any], str]] = []
         failures: list[tuple[str, str, str]] = []
@@ -487,11 +508,16 @@ def handovers_sync(*, acting_user: Any, device_id: str, items: Sequence[Handover
             if v is None or not can_see_region(acting_user, v.village_code):
                 res.rejected[it.client_id] = "unknown_voucher"
                 continue
-            if v.revoked_at is not None:
-                rows.append(Handover(voucher=v, status=HandoverStatus.REJECTED, reason="revoked",
+            # A voucher of a cancelled payment (or of a cycle no longer payable) is as good as
+            # revoked: a cancelled cycle never pays, at the counter either.
+            pay_state, cycle_state = v.payment.state, v.payment.cycle.state
+            stopped = pay_state == PaymentState.CANCELLED or cycle_state != "approved"
+            if v.revoked_at is not None or stopped:
+                gone = "revoked" if v.revoked_at is not None else "payment_cancelled"
+                rows.append(Handover(voucher=v, status=HandoverStatus.REJECTED, reason=gone,
                                      flagged=True, **base))  # fmt: skip
-                res.rejected[it.client_id] = "revoked"
-                failures.append((v.public_id, it.method, "revoked"))
+                res.rejected[it.client_id] = gone
+                failures.append((v.public_id, it.method, gone))
                 continue
             p = v.payment
             why = ""
@@ -504,6 +530,17 @@ def handovers_sync(*, acting_user: Any, device_id: str, items: Sequence[Handover
             if why:
                 res.rejected[it.client_id] = why
                 failures.append((v.public_id, it.method, why))
+                continue
+            if it.method == Method.CARD and not it.by_proxy and p.beneficiary_ref not in with_card:
+                # Nothing on file to check the card against: the payout would rest on the agent's
+                # word. Quarantined (kept, flagged for investigation), never paid; the handover
+                # needs another method of the policy (OTP, face).
+                others = card_alternatives(policy.methods(p.cycle.programme_id, p.channel))
+                rows.append(Handover(voucher=v, status=HandoverStatus.REJECTED,
+                                     reason="no_card_on_file", flagged=True, **base))  # fmt: skip
+                res.rejected[it.client_id] = "no_card_on_file"
+                failures.append((v.public_id, it.method,
+                                 f"no_card_on_file; use: {','.join(others) or 'none allowed'}"))  # fmt: skip
                 continue
             if (
                 it.by_proxy

@@ -15,10 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST
 
-from tepat.accounts.scoping import can_see_region
 from tepat.core.errors import NotFound, TepatError
 from tepat.verification import face, selectors, services
-from tepat.verification.models import HandoverDecision, HandoverStatus, Method, ProxyReason, Voucher
+from tepat.verification.models import HandoverDecision, HandoverStatus, Method, ProxyReason
 
 
 @login_required
@@ -56,8 +55,8 @@ def service_worker(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def voucher_print(request: HttpRequest, public_id: str) -> HttpResponse:
-    v = Voucher.objects.select_related("payment").filter(public_id=public_id).first()
-    if v is None or not can_see_region(request.user, v.village_code):
+    v = selectors.voucher_get(user=request.user, public_id=public_id)
+    if v is None:
         raise Http404
     qr = segno.make(v.token, error="m").svg_inline(scale=3)
     return render(request, "verification/voucher_print.html", {"v": v, "qr": qr})
@@ -79,6 +78,12 @@ def field_messages() -> dict[str, str]:
         "already_redeemed": _("Voucher sudah diserahkan"),
         "proxy_unknown": _("Kuasa tidak terdaftar untuk penerima ini"),
         "card_mismatch": _("Nomor kartu KKS tidak cocok"),
+        "no_card_on_file": _(
+            "Penerima tidak punya kartu KKS terdaftar, jadi kartu tidak dapat diperiksa. Pakai metode lain: {methods}"
+        ),
+        "no_card_no_alternative": _(
+            "Penerima tidak punya kartu KKS terdaftar dan program ini hanya menerima kartu. Minta dinas menambah metode kode SMS atau wajah."
+        ),
         "method_not_allowed": _(
             "Metode ini tidak berlaku untuk program voucher ini. Yang berlaku: {methods}"
         ),

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from tepat.payments.provider_sim import SimConfig, serve
+from tepat.payments.provider_sim import SimConfig, load_keys, serve
 
 
 class Command(BaseCommand):
@@ -30,6 +30,11 @@ class Command(BaseCommand):
         parser.add_argument("--callback-delay-ms", type=int, default=50)
         parser.add_argument("--statement-dir", default="var/provider-sim")
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--keys-file", default=None,
+            help="JSON provider -> Ed25519 seed the simulator signs with (default: "
+                 "<statement-dir>/keys.json, created with its .public.json for TEPAT_PROVIDER_KEYS)",
+        )  # fmt: skip
 
     def handle(self, *args: Any, **o: Any) -> None:
         config = SimConfig(
@@ -38,6 +43,7 @@ class Command(BaseCommand):
             timeout_sleep_s=o["timeout_sleep"], permanent_failure_rate=o["permanent_failure_rate"],
             duplicate_callback_rate=o["duplicate_callback_rate"], out_of_order_rate=o["out_of_order_rate"],
             callback_delay_ms=o["callback_delay_ms"], statement_dir=Path(o["statement_dir"]), seed=o["seed"],
+            keys=load_keys(Path(o["keys_file"] or Path(o["statement_dir"]) / "keys.json")),
         )  # fmt: skip
         server = serve(config)
         self.stdout.write(

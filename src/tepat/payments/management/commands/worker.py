@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import signal
 import threading
 from typing import Any
@@ -10,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from tepat.payments import worker
 from tepat.payments.providers import G2PConnectAdapter
+from tepat.portal.citizen import otp_deliver
 from tepat.portal.gateway import sms_gateway
 
 
@@ -29,7 +31,9 @@ class Command(BaseCommand):
         parser.add_argument("--backoff-cap", type=float, default=None)
         parser.add_argument("--timeout", type=float, default=None, help="provider HTTP time-out")
         parser.add_argument(
-            "--sms", action="store_true", help="also drain the SMS outbox (simulator)"
+            "--sms",
+            action="store_true",
+            help="also drain the SMS outboxes: payment notices and citizen sign-in codes",
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -41,8 +45,11 @@ class Command(BaseCommand):
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
+        gateway = sms_gateway() if opts["sms"] else None
+        # With --sms, citizen sign-in codes too: queued by the sign-in page, sent from here.
+        codes = [functools.partial(otp_deliver, gateway=gateway)] if gateway is not None else []
         tally = worker.run(adapter=adapter, config=config, once=opts["once"], stop=stop,
-                           sms_gateway=sms_gateway() if opts["sms"] else None)  # fmt: skip
+                           sms_gateway=gateway, each_turn=codes)  # fmt: skip
         self.stdout.write(
             f"worker {config.worker_id}: paid={tally.paid} failed={tally.failed} sent={tally.sent} "
             f"retried={tally.retried} dead={tally.dead} batches={tally.batches}"

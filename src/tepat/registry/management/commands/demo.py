@@ -206,9 +206,9 @@ class Command(BaseCommand):
                 f"{run.scores.count():,} rumah tangga diberi desil / households ranked"
             )
         if not Programme.objects.exists():
-            call_command(
-                "programmes-seed", "--user", "supervisor", "--year", str(dt.date.today().year)
-            )
+            # The admin writes the programmes: whoever makes a programme may not approve its
+            # cycles (maker-checker), and the demo's supervisor is the one who approves.
+            call_command("programmes-seed", "--user", "admin", "--year", str(dt.date.today().year))
 
     def _print_accounts(self, accounts: dict[str, dict[str, str]]) -> None:
         self.stdout.write("Akun staf demo (hanya untuk demo) / demo staff accounts (demo only):")

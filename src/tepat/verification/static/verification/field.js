@@ -257,7 +257,14 @@
       if (byProxy) {
         // A proxy shows their own registered ID number instead of the KKS card.
         if (!(item.proxies || []).some((x) => x.check === check)) return fail("proxy_unknown", p);
-      } else if (!item.card_check || check !== item.card_check) {
+      } else if (!item.card_check) {
+        // No KKS card on file: nothing to check the card against, so the server refuses a card
+        // handover; name the methods the programme offers instead.
+        const others = allowed.filter((m) => m !== "card");
+        return others.length
+          ? fail("no_card_on_file", p, { methods: methodNames(others) })
+          : fail("no_card_no_alternative", p);
+      } else if (check !== item.card_check) {
         return fail("card_mismatch", p);
       }
     } else if (!(verified.get(p.id) || new Set()).has(method)) {
