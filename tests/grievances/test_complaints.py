@@ -29,7 +29,7 @@ def _file(key: str, **kw: str) -> Complaint:
 def test_a_complaint_gets_a_tracking_code_and_a_deadline_by_category(regions, key):
     c = _file(key(), category="fraud")
     assert c.tracking_code.startswith("ADU-")
-    assert len(c.tracking_code) == 13
+    assert len(c.tracking_code) == 18  # ADU-XXXX-XXXX-XXXX: 12 random characters (issue 16)
     assert c.status == ComplaintStatus.RECEIVED
     days = (c.due_at - timezone.now()).total_seconds() / 86400
     assert 2.9 < days <= 3.0

@@ -6,16 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from tepat.core.errors import TepatError
 from tepat.core.netaddr import client_address
-from tepat.grievances import selectors, services
+from tepat.grievances import limits, selectors, services
 from tepat.grievances.models import Complaint
-from tepat.portal import guard
 
 router = Router(tags=["grievances"])
 
@@ -73,26 +70,20 @@ def _out(c: Complaint) -> dict[str, Any]:
     }
 
 
-class RateLimited(TepatError):
-    http_status = 429
-
-
 @router.post("/complaints", response={200: ComplaintOut, 201: ComplaintOut}, auth=None)
 def complaint_file(request: HttpRequest, body: ComplaintIn) -> Status[dict[str, Any]]:
-    """File a complaint. A repeated `submission_key` returns the first complaint (200)."""
-    limit = int(getattr(settings, "TEPAT_COMPLAINT_LIMIT_PER_IP_HOUR", 20))
-    if not guard.hit("adu-ip", client_address(request), limit=limit, window_s=3600):
-        raise RateLimited(
-            "Terlalu banyak pengaduan dari alamat ini / too many", code="rate_limited"
-        )
+    """File a complaint. A repeated `submission_key` returns the first complaint (200).
+    Limited per address, together with the HTML forms (429 over the limit)."""
+    limits.submission_admit(client_address(request))
     complaint, created = services.complaint_submit(**body.dict())
     return Status(201 if created else 200, _out(complaint))
 
 
 @router.get("/complaints/{code}", response=ComplaintOut, auth=None)
 def complaint_track(request: HttpRequest, code: str) -> dict[str, Any]:
-    """A complaint's status and history by its tracking code (the code is the secret)."""
-    return _out(selectors.complaint_track(code=code))
+    """A complaint's status and history by its tracking code (the code is the secret). Too many
+    wrong codes from one address, or of one code, lock lookups for an hour (429)."""
+    return _out(selectors.complaint_track(code=code, address=client_address(request)))
 
 
 @router.get("/backlog", response=BacklogOut)

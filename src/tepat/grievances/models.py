@@ -1,6 +1,6 @@
 """Complaints (pengaduan) and community reports (usul, sanggah), each with its own history.
 
-A complaint is tracked by a short random code the citizen keeps; a community report becomes a
+A complaint is tracked by a random code the citizen keeps (12 characters); a community report becomes a
 verification task for the operator of its village. Neither stores a citizen's NIK in clear: a
 sanggah names its subject by blind index and masked name only.
 """
@@ -13,11 +13,19 @@ from django.utils.translation import gettext_lazy as _
 
 from tepat.core.ids import new_public_id
 
+TRACKING_CODE_LENGTH = 12
+
+
+def tracking_code_new(prefix: str = "ADU") -> str:
+    """`ADU-XXXX-XXXX-XXXX`: 12 characters of the unambiguous 31-letter alphabet (about 59 random
+    bits; lookups that miss are limited too, tepat.grievances.limits). Codes handed out before
+    were 8 characters (`ADU-XXXX-XXXX`) and stay valid."""
+    raw = new_public_id(TRACKING_CODE_LENGTH).upper()
+    return f"{prefix}-{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
 
 def new_tracking_code() -> str:
-    """`ADU-XXXX-XXXX`: 8 characters of the unambiguous alphabet (about 40 random bits)."""
-    raw = new_public_id(8).upper()
-    return f"ADU-{raw[:4]}-{raw[4:]}"
+    return tracking_code_new("ADU")
 
 
 class Category(models.TextChoices):
@@ -46,7 +54,7 @@ DECISIONS = (ComplaintStatus.UPHELD, ComplaintStatus.REJECTED, ComplaintStatus.R
 
 class Complaint(models.Model):
     public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
-    tracking_code = models.CharField(max_length=16, unique=True, default=new_tracking_code)
+    tracking_code = models.CharField(max_length=24, unique=True, default=new_tracking_code)
     # The form's one-time key: a double submit (two taps on a slow line) finds the first row.
     submission_key = models.CharField(max_length=64, unique=True)
     category = models.CharField(max_length=16, choices=Category.choices)
@@ -118,7 +126,7 @@ class CommunityReport(models.Model):
     """An usul or a sanggah, with its evidence; it is also the operator's verification task."""
 
     public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
-    tracking_code = models.CharField(max_length=16, unique=True)
+    tracking_code = models.CharField(max_length=24, unique=True)
     submission_key = models.CharField(max_length=64, unique=True)
     kind = models.CharField(max_length=8, choices=ReportKind.choices)
     village_code = models.CharField(max_length=10, db_index=True)

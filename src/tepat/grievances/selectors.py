@@ -10,8 +10,10 @@ from django.utils import timezone
 
 from tepat.accounts.scoping import region_q
 from tepat.core.errors import NotFound
+from tepat.grievances import limits
 from tepat.grievances.models import (
     OPEN_STATUSES,
+    TRACKING_CODE_LENGTH,
     CommunityReport,
     Complaint,
     ComplaintEvent,
@@ -20,27 +22,45 @@ from tepat.grievances.models import (
 
 
 def normalize_tracking_code(raw: str) -> str:
-    """`adu 7k2m-9xpq` -> `ADU-7K2M-9XPQ`: what people type back from a slip of paper."""
+    """`adu 7k2m-9xpq-4hfr` -> `ADU-7K2M-9XPQ-4HFR`: what people type back from a slip of paper.
+    Codes of 12 characters (today's) and of 8 (those handed out before) are both accepted."""
     text = "".join(ch for ch in (raw or "").upper() if ch.isalnum())
-    if len(text) != 11:
+    body = text[3:]
+    if len(body) not in (8, TRACKING_CODE_LENGTH) or not text[:3].isalpha():
         return ""
-    return f"{text[:3]}-{text[3:7]}-{text[7:]}"
+    return "-".join([text[:3], *(body[i : i + 4] for i in range(0, len(body), 4))])
 
 
-def complaint_track(*, code: str) -> Complaint:
-    """The complaint with this tracking code (public: the code is the secret)."""
+def _tracked(model: Any, code: str, address: str | None, message: str) -> Any:
+    """The row with this code; with `address` (public lookups), refused after too many misses
+    from that address or of that code (tepat.grievances.limits)."""
     clean = normalize_tracking_code(code)
-    complaint = Complaint.objects.filter(tracking_code=clean).first() if clean else None
-    if complaint is None:
-        raise NotFound("Nomor pengaduan tidak ditemukan / tracking number not found")
+    ident = clean or (code or "")[:64].upper()
+    if address is not None:
+        limits.tracking_admit(address=address, code=ident)
+    found = model.objects.filter(tracking_code=clean).first() if clean else None
+    if found is None:
+        if address is not None:
+            limits.tracking_missed(address=address, code=ident)
+        raise NotFound(message)
+    return found
+
+
+def complaint_track(*, code: str, address: str | None = None) -> Complaint:
+    """The complaint with this tracking code (public: the code is the secret)."""
+    complaint: Complaint = _tracked(
+        Complaint, code, address, "Nomor pengaduan tidak ditemukan / tracking number not found"
+    )
     return complaint
 
 
-def report_track(*, code: str) -> CommunityReport:
-    clean = normalize_tracking_code(code)
-    report = CommunityReport.objects.filter(tracking_code=clean).first() if clean else None
-    if report is None:
-        raise NotFound("Nomor usul/sanggah tidak ditemukan / tracking number not found")
+def report_track(*, code: str, address: str | None = None) -> CommunityReport:
+    report: CommunityReport = _tracked(
+        CommunityReport,
+        code,
+        address,
+        "Nomor usul/sanggah tidak ditemukan / tracking number not found",
+    )
     return report
 
 

@@ -21,7 +21,6 @@ from tepat.accounts.scoping import can_see_region
 from tepat.core import crypto
 from tepat.core.audit import audit_record
 from tepat.core.errors import FieldProblem, PermissionDenied, TepatError, ValidationFailed
-from tepat.core.ids import new_public_id
 from tepat.grievances import photos
 from tepat.grievances.models import (
     DECISIONS,
@@ -33,6 +32,7 @@ from tepat.grievances.models import (
     ComplaintStatus,
     ReportKind,
     TaskStatus,
+    tracking_code_new,
 )
 from tepat.registry.cleaning import name_search_key
 from tepat.registry.validators import normalize_number, validate_nik
@@ -410,11 +410,10 @@ def report_submit(
     now = timezone.now()
     days = sanggah_lapse_days() if kind == ReportKind.SANGGAH else usul_verify_days()
     prefix = "SGH" if kind == ReportKind.SANGGAH else "USL"
-    code = new_public_id(8).upper()
     try:
         with transaction.atomic():
             report = CommunityReport.objects.create(
-                tracking_code=f"{prefix}-{code[:4]}-{code[4:]}",
+                tracking_code=tracking_code_new(prefix),
                 submission_key=key,
                 kind=kind,
                 village_code=village,

@@ -7,13 +7,17 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from tepat.accounts.scoping import can_edit_registry
+from tepat.core.audit import audit_read, region_of
 from tepat.core.errors import NotFound, TepatError, ValidationFailed
 from tepat.core.errors import PermissionDenied as TepatDenied
 from tepat.core.ids import new_public_id
-from tepat.grievances import selectors, services
+from tepat.core.netaddr import client_address
+from tepat.core.uploads import upload_guard
+from tepat.grievances import limits, selectors, services
 from tepat.grievances.models import Category, ComplaintStatus, ReportKind, TaskStatus
 
 
@@ -25,9 +29,19 @@ def _errors(exc: ValidationFailed) -> dict[str, str]:
     return out
 
 
+def _limited(request: HttpRequest, template: str, exc: TepatError, **ctx: Any) -> HttpResponse:
+    """The form or tracking page again, with the limit's message and HTTP 429."""
+    message = exc.message.split(" / ")[0]
+    ctx.setdefault("errors", {"submission_key": message})  # the forms show this one on top
+    return render(request, template, {"error": message, **ctx}, status=429)
+
+
 # --- citizens -----------------------------------------------------------------------------------
 
 
+@csrf_exempt  # checked by csrf_protect below, once the body is known to be small enough
+@upload_guard(lambda: 0)  # no file: the text fields only (the guard's allowance)
+@csrf_protect
 @require_http_methods(["GET", "POST"])
 def complaint_new(request: HttpRequest) -> HttpResponse:
     form: dict[str, str] = {"submission_key": new_public_id(24)}
@@ -38,7 +52,11 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
             for k in ("submission_key", "category", "village_code", "description", "contact_phone")
         }
         try:
+            limits.submission_admit(client_address(request))
             complaint, _created = services.complaint_submit(**form)
+        except limits.RateLimited as exc:
+            return _limited(request, "grievances/complaint_new.html", exc, form=form,
+                            categories=Category.choices, nav="adu")  # fmt: skip
         except ValidationFailed as exc:
             errors = _errors(exc)
         else:
@@ -67,7 +85,9 @@ def track(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def complaint_status(request: HttpRequest, code: str) -> HttpResponse:
     try:
-        complaint = selectors.complaint_track(code=code)
+        complaint = selectors.complaint_track(code=code, address=client_address(request))
+    except limits.RateLimited as exc:
+        return _limited(request, "grievances/track.html", exc, code=code, nav="lacak")
     except NotFound:
         return render(
             request,
@@ -98,6 +118,9 @@ def complaint_status(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+@csrf_exempt  # checked by csrf_protect below, once the body cap and the memory-only upload are set
+@upload_guard(services.evidence_max_bytes)
+@csrf_protect
 @require_http_methods(["GET", "POST"])
 def report_new(request: HttpRequest) -> HttpResponse:
     form: dict[str, str] = {
@@ -118,6 +141,12 @@ def report_new(request: HttpRequest) -> HttpResponse:
             "longitude",
         )
         form = {k: request.POST.get(k, "") for k in keys}
+        try:
+            limits.submission_admit(client_address(request))
+        except limits.RateLimited as exc:
+            form["subject_nik"] = ""
+            return _limited(request, "grievances/report_new.html", exc, form=form,
+                            kinds=ReportKind.choices, nav="usul")  # fmt: skip
         upload = request.FILES.get("photo")
         photo: bytes | None = None
         if upload is not None:
@@ -140,7 +169,9 @@ def report_new(request: HttpRequest) -> HttpResponse:
 
 def report_status(request: HttpRequest, code: str) -> HttpResponse:
     try:
-        report = selectors.report_track(code=code)
+        report = selectors.report_track(code=code, address=client_address(request))
+    except limits.RateLimited as exc:
+        return _limited(request, "grievances/track.html", exc, code=code, nav="lacak")
     except NotFound:
         return render(
             request,
@@ -157,15 +188,40 @@ def report_status(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("status", "open")
+    complaints = list(selectors.complaints_inbox(user=request.user, state=state)[:200])
+    tasks = list(selectors.tasks_inbox(user=request.user, state=state)[:200])
+    audit_read(
+        actor=request.user,
+        what="grievances.inbox_view",
+        count=len(complaints) + len(tasks),
+        region_code=region_of(
+            [c.village_code for c in complaints] + [t.village_code for t in tasks]
+        ),
+        request=request,
+        detail={"status": state[:20]},
+    )
     return render(
         request,
         "grievances/inbox.html",
         {
-            "complaints": selectors.complaints_inbox(user=request.user, state=state)[:200],
-            "tasks": selectors.tasks_inbox(user=request.user, state=state)[:200],
+            "complaints": complaints,
+            "tasks": tasks,
             "summary": selectors.backlog_summary(user=request.user),
             "state": state,
         },
+    )
+
+
+def _audit_one(request: HttpRequest, what: str, kind: str, item: Any) -> None:
+    """Staff reads of one complaint or report (names, contact) are audited like registry reads."""
+    audit_read(
+        actor=request.user,
+        what=what,
+        count=1,
+        region_code=item.village_code,
+        request=request,
+        target_type=kind,
+        target_id=item.public_id,
     )
 
 
@@ -188,6 +244,7 @@ def complaint_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         complaint = selectors.complaint_get(user=request.user, public_id=public_id)
     except NotFound:
         raise Http404 from None
+    _audit_one(request, "grievances.complaint_view", "complaint", complaint)
     error = ""
     if request.method == "POST":
         action = request.POST.get("action")
@@ -249,6 +306,7 @@ def task_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         report = selectors.task_get(user=request.user, public_id=public_id)
     except NotFound:
         raise Http404 from None
+    _audit_one(request, "grievances.task_view", "community_report", report)
     error = ""
     if request.method == "POST":
         error = _staff_action(
@@ -291,4 +349,5 @@ def task_photo(request: HttpRequest, public_id: str) -> FileResponse:
     path = services.evidence_dir() / report.photo_path
     if not path.exists():
         raise Http404
+    _audit_one(request, "grievances.task_photo_view", "community_report", report)
     return FileResponse(path.open("rb"), content_type=f"image/{report.photo_type}")

@@ -81,8 +81,14 @@ class RuleIn(Schema):
 class RuleOut(Schema):
     expression: str
     names: list[str]
+    # Counted only among households in the caller's regions; a count under TEPAT_MIN_CELL (or
+    # whose complement is) is hidden: null, with `eligible_text` such as "< 10".
     eligible_households: int | None = None
     households: int | None = None
+    eligible_text: str | None = None
+    households_text: str | None = None
+    scope: list[str] | None = None
+    hidden: bool = False
     explanation: dict[str, Any] | None = None
 
 
@@ -177,25 +183,20 @@ def household_explain(request: HttpRequest, public_id: str, rule: str = "") -> A
 
 @router.post("/rules/check", response=RuleOut)
 def rule_check(request: HttpRequest, body: RuleIn) -> Any:
-    """Validate a rule; count eligible households in the latest scoring run; explain one."""
+    """Validate a rule; count eligible households of the latest scoring run in the caller's
+    regions (small counts hidden, every check audited); explain one household."""
     user = _staff(request)
     rule = rule_parse(body.expression)
     out = RuleOut(expression=rule.expression, names=sorted(rule.names()))
-    run = selectors.runs_list().filter(status="done").first()
-    if run is not None:
-        pop = selectors.population(run=run)
-        eligible = rule_evaluate_count(rule, pop)
-        out.eligible_households, out.households = eligible, len(pop.frame)
+    counted = services.rule_count(acting_user=user, rule=rule, request=request)
+    if counted is not None:
+        out.eligible_households, out.households = counted.eligible, counted.households
+        out.eligible_text, out.households_text = counted.eligible_text, counted.households_text
+        out.scope, out.hidden = counted.scope, counted.hidden
     if body.household_public_id:
         ex = selectors.household_explain(user=user, public_id=body.household_public_id, rule=rule)
         out.explanation = ex.rule
     return out
-
-
-def rule_evaluate_count(rule: Any, pop: selectors.Population) -> int:
-    from tepat.targeting.engine import run_rule
-
-    return int(run_rule(rule, pop.columns, len(pop.frame)).sum())
 
 
 class RuleSaveIn(Schema):
@@ -282,7 +283,7 @@ def scenario_evaluate(request: HttpRequest, public_id: str) -> Any:
         201,
         EvaluationOut(
         public_id=ev.public_id, scenario=scenario.name, run_public_id=ev.scoring_run.public_id,
-        model_version=ev.scoring_run.model.version, results=ev.results,
+        model_version=ev.scoring_run.model.version, results=selectors.evaluation_results(ev),
         created_at=ev.created_at, created_by_label=ev.created_by_label,
         ),
     )  # fmt: skip

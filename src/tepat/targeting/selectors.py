@@ -12,7 +12,7 @@ import numpy.typing as npt
 from django.db.models import QuerySet
 
 from tepat.core.errors import NotFound
-from tepat.targeting import engine, pmt
+from tepat.targeting import disclosure, engine, pmt
 from tepat.targeting.features import FeatureFrame, household_features, household_flags
 from tepat.targeting.models import (
     EvaluationRun,
@@ -105,6 +105,11 @@ def evaluations_latest(scenarios: list[Scenario]) -> dict[int, EvaluationRun]:
     for ev in EvaluationRun.objects.filter(scenario__in=scenarios).order_by("created_at", "id"):
         out[ev.scenario_id] = ev
     return out
+
+
+def evaluation_results(ev: EvaluationRun) -> dict[str, Any]:
+    """An evaluation's results as pages and the API show them: small counts hidden."""
+    return disclosure.results_suppressed(ev.results, disclosure.min_cell())
 
 
 @dataclass

@@ -6,6 +6,7 @@ the command line), an audit event. Heavy numeric work happens before the transac
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,11 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from tepat.accounts.models import Role
+from tepat.accounts.scoping import region_q
 from tepat.core import crypto
 from tepat.core.audit import audit_record
 from tepat.core.errors import PermissionDenied, Problems, TepatError
-from tepat.targeting import engine, pmt, selectors
+from tepat.targeting import disclosure, engine, pmt, selectors
 from tepat.targeting.features import household_features
 from tepat.targeting.models import (
     EvaluationRun,
@@ -30,6 +32,7 @@ from tepat.targeting.models import (
     ScoringRun,
     TruthConsumption,
 )
+from tepat.targeting.rules import Rule as ParsedRule
 from tepat.targeting.rules import rule_parse
 from tepat.targeting.spec import spec_load, spec_parse
 
@@ -49,6 +52,34 @@ def can_manage_targeting(user: Any) -> bool:
 def _require(user: Any) -> None:
     if not can_manage_targeting(user):
         raise PermissionDenied()
+
+
+def is_national(user: Any) -> bool:
+    """Whether the user's scope is the whole nation, as tepat.accounts.scoping defines it (its
+    region filter is empty: admins, auditors, superusers). None is the command line."""
+    if user is None:
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return not region_q(user, "village__code")
+
+
+def _require_national(user: Any) -> None:
+    if not is_national(user):
+        raise PermissionDenied(
+            "Hanya peran nasional yang dapat menghitung seluruh negeri / only national roles may "
+            "compute national figures"
+        )
+
+
+def can_check_rules(user: Any) -> bool:
+    """Who may count a rule over the registry: the roles that work on targeting or audit it.
+    Field agents record handovers; they have no use for population counts."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return False
+    return bool(
+        user.is_superuser or user.role in {Role.ADMIN, Role.SUPERVISOR, Role.OPERATOR, Role.AUDITOR}
+    )
 
 
 def _label(user: Any) -> str:
@@ -305,7 +336,9 @@ def simulate(scenario: Scenario, pop: selectors.Population) -> dict[str, Any]:
 def scenario_evaluate(
     *, acting_user: Any, scenario: Scenario, run: ScoringRun | None = None
 ) -> EvaluationRun:
+    """Simulate a scenario over the whole nation; only national roles may (quotas are national)."""
     _require(acting_user)
+    _require_national(acting_user)
     run = run or selectors.run_get()
     pop = selectors.population(run=run)
     results = simulate(scenario, pop)
@@ -321,6 +354,70 @@ def scenario_evaluate(
             detail={"evaluation": ev.public_id, "run": run.public_id, "overall": results["overall"]},
         )  # fmt: skip
     return ev
+
+
+@dataclass(frozen=True)
+class RuleCount:
+    """A rule check's count over the caller's scope, as shown (hidden values are None)."""
+
+    expression: str
+    scope: list[str]  # region codes, or ["nasional"]
+    run_public_id: str
+    eligible: int | None
+    households: int | None
+    eligible_text: str
+    households_text: str
+    threshold: int
+
+    @property
+    def hidden(self) -> bool:
+        return self.eligible is None
+
+
+def rule_count(*, acting_user: Any, rule: ParsedRule, request: Any = None) -> RuleCount | None:
+    """Count the households `rule` admits in the latest scoring run, only among those in the
+    caller's regions (tepat.accounts.scoping), with small counts hidden
+    (tepat.targeting.disclosure); audited with the rule text, the scope and what was shown.
+    None when no scoring run has finished."""
+    if not can_check_rules(acting_user):
+        raise PermissionDenied()
+    run = selectors.runs_list().filter(status=ScoringRun.Status.DONE).first()
+    if run is None:
+        return None
+    pop = selectors.population(run=run)
+    mask = engine.run_rule(rule, pop.columns, len(pop.frame))
+    if is_national(acting_user):
+        scope = ["nasional"]
+        in_scope = np.ones(len(pop.frame), dtype=bool)
+    else:
+        scope = sorted(getattr(acting_user, "region_codes", []) or [])
+        visible = HouseholdScore.objects.filter(run=run).filter(
+            region_q(acting_user, "household__village__code")
+        )
+        ids = np.fromiter(visible.values_list("household_id", flat=True), dtype=np.int64)
+        in_scope = np.isin(pop.frame.household_id, ids)
+    total = int(in_scope.sum())
+    eligible = int((mask & in_scope).sum())
+    threshold = disclosure.min_cell()
+    shown = disclosure.count_shown(eligible, total, threshold)
+    shown_total = disclosure.total_shown(total, threshold)
+    audit_record(
+        actor=acting_user, action="targeting.rule_check", target_type="scoring_run",
+        target_id=run.public_id, region_code=scope[0] if len(scope) == 1 and scope[0].isdigit() else "", request=request,
+        detail={"expression": rule.expression, "scope": scope, "eligible_shown": shown.text,
+                "households_shown": shown_total.text, "hidden": shown.hidden,
+                "threshold": threshold},
+    )  # fmt: skip
+    return RuleCount(
+        expression=rule.expression,
+        scope=scope,
+        run_public_id=run.public_id,
+        eligible=shown.value,
+        households=shown_total.value,
+        eligible_text=shown.text,
+        households_text=shown_total.text,
+        threshold=threshold,
+    )
 
 
 def truth_load(*, acting_user: Any, path: Path, source: str = "") -> dict[str, int]:

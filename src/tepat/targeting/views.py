@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from tepat.core.errors import NotFound, TepatError
-from tepat.targeting import engine, selectors, services
+from tepat.targeting import disclosure, engine, selectors, services
 from tepat.targeting.models import Scenario
 from tepat.targeting.rules import rule_parse
 
@@ -129,11 +129,9 @@ def rules(request: HttpRequest) -> HttpResponse:
         try:
             rule = rule_parse(expression)
             ctx["valid"] = True
-            run = selectors.runs_list().filter(status="done").first()
-            if run is not None:
-                pop = selectors.population(run=run)
-                ctx["eligible"] = int(engine.run_rule(rule, pop.columns, len(pop.frame)).sum())
-                ctx["households"] = len(pop.frame)
+            counted = services.rule_count(acting_user=request.user, rule=rule, request=request)
+            if counted is not None:
+                ctx["counted"] = counted
             if household:
                 ctx["explanation"] = selectors.household_explain(
                     user=request.user, public_id=household, rule=rule
@@ -186,24 +184,33 @@ def scenarios(request: HttpRequest) -> HttpResponse:
         except TepatError as exc:
             error = "; ".join(str(p) for p in exc.problems) or exc.message
     items = list(selectors.scenarios_list())
-    latest = selectors.evaluations_latest(items)
+    # Evaluations are national figures: only national roles see them, with small counts hidden.
+    national = services.is_national(request.user)
+    latest = selectors.evaluations_latest(items) if national else {}
+    shown = {pk: selectors.evaluation_results(ev) for pk, ev in latest.items()}
     chosen = set(request.GET.getlist("compare")) or {s.public_id for s in items}
     rows = []
     for s in items:
         ev = latest.get(s.pk)
         if ev is not None and s.public_id in chosen:
-            rows.append({"name": s.name, "scenario": s, "evaluation": ev, "overall": ev.results["overall"],
-                         "by_head_sex": ev.results.get("by_head_sex", {}),
-                         "by_household_size": ev.results.get("by_household_size", {})})  # fmt: skip
+            results = shown[s.pk]
+            rows.append({"name": s.name, "scenario": s, "evaluation": ev, "overall": results["overall"],
+                         "by_head_sex": results.get("by_head_sex", {}),
+                         "by_household_size": results.get("by_household_size", {})})  # fmt: skip
     return render(
         request,
         "targeting/scenarios.html",
         {
             "scenarios": items,
-            "listing": [{"s": s, "ev": latest.get(s.pk)} for s in items],
+            "listing": [
+                {"s": s, "ev": latest.get(s.pk), "results": shown.get(s.pk)} for s in items
+            ],
+            "national": national,
+            "min_cell": disclosure.min_cell(),
             "rows": rows,
             "charts": _bars(rows),
             "can_manage": services.can_manage_targeting(request.user),
+            "can_evaluate": services.can_manage_targeting(request.user) and national,
             "rules": selectors.rules_list(),
             "quota_methods": Scenario.QuotaMethod.choices,
             "error": error,
