@@ -101,6 +101,7 @@ def test_a_citizen_finds_their_village_with_the_cascading_selects(page, citizen)
     page.get_by_label("Kecamatan").select_option("327301")
     page.get_by_label("Desa/kelurahan", exact=True).select_option("3273011001")
     assert page.locator("#village_code").input_value() == BANDUNG_VILLAGE
+    page.get_by_label("NIK (16 angka").fill(citizen["kk"])  # the second factor: NIK or KK
     page.get_by_label("Nama lengkap sesuai KTP").fill("Asep Sunandar")
     page.locator("#answer").fill(_answer(page))
     page.get_by_role("button", name="Cari data").click()

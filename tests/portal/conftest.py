@@ -1,5 +1,5 @@
 """The citizen portal's cast: regions, a Kota Bandung operator, a registered household with a
-paid PKH instalment and a desil, and a helper that answers the built-in challenge as a person
+paid PKH instalment and a desil (the head's NIK and the family's KK number at hand), and a helper that answers the built-in challenge as a person
 would (by reading the question)."""
 
 from __future__ import annotations
@@ -62,8 +62,9 @@ def citizen(regions: None, bandung_operator: Any) -> dict[str, Any]:  # noqa: F8
     from tepat.targeting.models import HouseholdScore, PmtModel, ScoringRun
 
     members = make_members()
+    household = make_household()
     hh = household_register(
-        acting_user=bandung_operator, source="test", household=make_household(), members=members
+        acting_user=bandung_operator, source="test", household=household, members=members
     )
     head = hh.members.get(relationship="head")
     programme = Programme.objects.create(
@@ -118,6 +119,7 @@ def citizen(regions: None, bandung_operator: Any) -> dict[str, Any]:  # noqa: F8
     )
     return {
         "nik": members[0]["nik"],
+        "kk": household["kk"],
         "name": "Asep Sunandar",
         "phone": "081234567890",
         "head": head,
@@ -145,3 +147,22 @@ def _pmt_model_fields(model: Any) -> dict[str, Any]:
         else:
             out[f.name] = "test"
     return out
+
+
+def post_signed_sms(client: Any, data: dict[str, str], *, secret: str, **extra: Any) -> Any:
+    """POST /sms/masuk/ as the gateway does: form body, timestamp and HMAC signature headers."""
+    import time
+    from urllib.parse import urlencode
+
+    from tepat.portal.gateway import webhook_signature
+
+    body = urlencode(data).encode()
+    ts = str(int(time.time()))
+    return client.post(
+        "/sms/masuk/",
+        body,
+        content_type="application/x-www-form-urlencoded",
+        HTTP_X_TEPAT_TIMESTAMP=ts,
+        HTTP_X_TEPAT_SIGNATURE=webhook_signature(secret=secret, timestamp=ts, body=body),
+        **extra,
+    )

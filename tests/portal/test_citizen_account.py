@@ -30,8 +30,14 @@ def _last_code(outbox) -> str:
 
 
 def _request_code(client, nik: str):
+    """Ask for a code, then let the worker's turn send what the request queued."""
+    from tepat.portal.citizen import otp_deliver
+    from tepat.portal.gateway import sms_gateway
+
     page = client.get("/akun/masuk/").content.decode()
-    return client.post("/akun/masuk/", {"nik": nik, **solve(page)})
+    r = client.post("/akun/masuk/", {"nik": nik, **solve(page)})
+    otp_deliver(gateway=sms_gateway())
+    return r
 
 
 def _sign_in(client, citizen, outbox):

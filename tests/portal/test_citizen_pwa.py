@@ -51,7 +51,7 @@ def test_the_service_worker_is_served_from_the_root_and_precaches_the_offline_pa
 def test_every_citizen_page_links_the_manifest_and_registers_the_worker(client, regions, path):
     html = client.get(path).content.decode()
     assert 'rel="manifest" href="/manifest.webmanifest"' in html
-    assert 'serviceWorker.register("/sw.js"' in html
+    assert 'src="/static/portal/sw-register.js" data-sw="/sw.js"' in html
     assert '<html lang="id">' in html
     assert 'href="#main"' in html
 

@@ -62,16 +62,25 @@ def test_a_sender_is_rate_limited(citizen, settings):
     assert replies[2].startswith("Terlalu banyak")
 
 
-def test_the_gateway_webhook_replies_in_plain_text_and_checks_its_token(client, citizen, settings):
+def _signed(client, data: dict[str, str], key: str = "rahasia"):
+    from tests.portal.conftest import post_signed_sms
+
+    return post_signed_sms(client, data, secret=key)
+
+
+def test_the_gateway_webhook_replies_in_plain_text_and_checks_its_signature(
+    client, citizen, settings
+):
+    # The older static X-Gateway-Token is no longer accepted: only a signature is.
+    settings.TEPAT_SMS_WEBHOOK_SECRET = "rahasia"
     settings.TEPAT_SMS_GATEWAY_TOKEN = "rahasia"
     data = {"from": "081234567890", "text": f"CEK {citizen['nik']}"}
     assert client.post("/sms/masuk/", data).status_code == 403
-    r = client.post("/sms/masuk/", data, HTTP_X_GATEWAY_TOKEN="rahasia")
+    assert client.post("/sms/masuk/", data, HTTP_X_GATEWAY_TOKEN="rahasia").status_code == 403
+    r = _signed(client, data)
     assert r["Content-Type"].startswith("text/plain")
     assert r.content.decode().startswith("As** Su******")
-    ussd = client.post(
-        "/sms/masuk/", {**data, "text": "", "channel": "ussd"}, HTTP_X_GATEWAY_TOKEN="rahasia"
-    )
+    ussd = _signed(client, {**data, "text": "", "channel": "ussd"})
     assert "1 Cek bansos" in ussd.content.decode()
 
 

@@ -173,6 +173,7 @@ def test_phone_numbers_are_sent_in_international_form():
 
 @pytest.mark.django_db
 def test_a_citizen_sign_in_code_goes_out_through_the_http_gateway(client, citizen, settings, fake):
+    from tepat.portal.citizen import otp_deliver
     from tests.portal.conftest import solve
 
     settings.TEPAT_SMS_GATEWAY = "http"
@@ -180,6 +181,8 @@ def test_a_citizen_sign_in_code_goes_out_through_the_http_gateway(client, citize
     page = client.get("/akun/masuk/").content.decode()
     r = client.post("/akun/masuk/", {"nik": citizen["nik"], **solve(page)})
     assert r.status_code == 302
+    assert fake.requests == []  # queued by the request, sent by the worker
+    otp_deliver(gateway=sms_gateway())
     (req,) = fake.requests
     sent = json.loads(req["body"])
     assert sent["to"] == "+6281234567890"

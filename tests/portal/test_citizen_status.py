@@ -88,13 +88,18 @@ def test_one_nik_is_limited_per_day_from_any_address(client, citizen, settings):
     assert "terlalu sering dicari" in last.content.decode()
 
 
-def test_region_and_name_find_the_same_masked_answer(client, citizen):
-    r = _check(client, mode="region", village_code=BANDUNG_VILLAGE, name="Asep Sunandar")
-    html = r.content.decode()
-    assert r.status_code == 200
-    assert "As** Su******" in html
-    assert "Tahap 4" in html
-    other = _check(client, mode="region", village_code="3273011002", name="Asep Sunandar")
+def test_region_name_and_kk_or_nik_find_the_same_masked_answer(client, citizen):
+    for number in (citizen["kk"], citizen["nik"]):
+        r = _check(
+            client, mode="region", village_code=BANDUNG_VILLAGE, name="Asep Sunandar", nik=number
+        )
+        html = r.content.decode()
+        assert r.status_code == 200
+        assert "As** Su******" in html
+        assert "Tahap 4" in html
+    other = _check(
+        client, mode="region", village_code="3273011002", name="Asep Sunandar", nik=citizen["kk"]
+    )
     assert "Data tidak ditemukan" in other.content.decode()
 
 
@@ -140,15 +145,24 @@ def test_a_village_search_keeps_each_familys_tahap_with_its_own_person(citizen, 
     from tepat.registry.services import household_register
     from tests.portal.conftest import make_household, make_members
 
+    # Another family in the village whose head and child are both called Asep Sunandar and
+    # who get nothing yet: their KK number brings both back, and only them.
+    members = make_members(serial=2)
+    members[2]["full_name"] = "Asep Sunandar"
     household_register(
         acting_user=bandung_operator,
         source="test",
         household=make_household(serial=2),
-        members=make_members(serial=2),
+        members=members,
     )
-    first, second = status_by_region(village_code=BANDUNG_VILLAGE, name="Asep Sunandar")
-    assert [r.tahap for r in first.rows] == [4]
-    assert first.desil == 2
-    assert second.rows == []
-    assert second.desil is None
-    assert len(status_by_region(village_code=BANDUNG_VILLAGE, name="Asep Sunandar", limit=1)) == 1
+    (mine,) = status_by_region(
+        village_code=BANDUNG_VILLAGE, name="Asep Sunandar", number=citizen["kk"]
+    )
+    assert [r.tahap for r in mine.rows] == [4]
+    assert mine.desil == 2
+    kk2 = make_household(serial=2)["kk"]
+    first, second = status_by_region(village_code=BANDUNG_VILLAGE, name="Asep Sunandar", number=kk2)
+    assert first.rows == second.rows == []
+    assert first.desil is None
+    one = status_by_region(village_code=BANDUNG_VILLAGE, name="Asep Sunandar", number=kk2, limit=1)
+    assert len(one) == 1

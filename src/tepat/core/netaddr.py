@@ -4,6 +4,10 @@ The socket peer, unless it is one of TEPAT_TRUSTED_PROXIES (addresses or CIDR bl
 X-Forwarded-For is read from the right, skipping trusted proxies, and the first address that is
 not one of them is the client. Entries further left were written by the client and are never
 believed, so without a trusted proxy in front nobody can choose the address they are counted as.
+
+Rate limits count a client by `limit_key`: an IPv4 address as itself, an IPv6 address by its /64
+prefix. One IPv6 subscriber usually holds a whole /64 (often far more), so counting single IPv6
+addresses would let one client walk through 2**64 fresh addresses, each with a fresh limit.
 """
 
 from __future__ import annotations
@@ -40,6 +44,20 @@ def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 
 def _trusted(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, nets: Sequence[Network]) -> bool:
     return any(ip.version == net.version and ip in net for net in nets)
+
+
+IPV6_LIMIT_PREFIX = 64
+
+
+def limit_key(address: str) -> str:
+    """What a per-address rate limit counts: an IPv4 address (or anything that is not an IPv6
+    address) unchanged, an IPv6 address as its /64 network ("2001:db8:1:2::/64")."""
+    if ":" not in address:  # IPv4, "unknown": the common case, without parsing
+        return address
+    ip = _ip(address)
+    if ip is None or ip.version == 4:  # garbage, or an IPv4-mapped IPv6 address
+        return str(ip) if ip is not None else address
+    return str(ipaddress.IPv6Network((ip, IPV6_LIMIT_PREFIX), strict=False))
 
 
 def client_address(request: HttpRequest) -> str:

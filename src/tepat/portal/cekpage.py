@@ -107,7 +107,7 @@ class _Texts:
                 "search_by": "Cari dengan",
                 "by_nik": "NIK dan nama",
                 "by_region": "Wilayah dan nama",
-                "nik_label": "NIK (16 angka, boleh kosong bila mencari dengan wilayah)",
+                "nik_label": "NIK (16 angka); bila mencari dengan wilayah: NIK atau nomor KK",
                 "province": "Provinsi",
                 "regency": "Kabupaten/kota",
                 "district": "Kecamatan",
@@ -327,7 +327,7 @@ def page(*, csrf_token: str, full_path: str, **ctx: Any) -> str:
     f = x.frame
     scripts = x.scripts
     if ctx.get("searched"):
-        scripts += '<script>document.getElementById("hasil-card").focus();</script>'
+        scripts += f'<script src="{_e(static("portal/cek-result.js"))}" defer></script>'
     return "".join(
         (
             f[0],

@@ -2,7 +2,11 @@
 notification preferences. Reads and writes here touch only the citizen's own household.
 
 Requesting a code answers the same way whether or not the NIK is registered with a phone, so
-the sign-in form cannot be used to enumerate NIKs either.
+the sign-in form cannot be used to enumerate NIKs either: the request does the same work for
+every NIK (it queues a code without reading the registry) and sends nothing itself. The
+worker (`tepat worker --sms`, `otp_deliver`) finds the phone and sends the code, or drops it.
+Neither the answer nor its timing says whether a NIK has a phone, and the form is no lever to
+make the server send SMS at the rate of the web tier.
 """
 
 from __future__ import annotations
@@ -36,30 +40,73 @@ def _code_hash(otp_id_salt: str, code: str) -> str:
     return hmac.new(key, f"{otp_id_salt}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def _gateway() -> Any:
-    from tepat.portal.gateway import sms_gateway
-
-    return sms_gateway()
+OTP_CONTEXT = "portal.otp"
+OTP_BODY = "Kode masuk Tepat: {code}. Berlaku 5 menit. Jangan berikan kode ini kepada siapa pun."
 
 
-def otp_request(*, nik: str) -> None:
-    """Send a 6-digit code to the phone registered for `nik`, if there is one. Silent if not."""
-    index = crypto.blind_index(nik, purpose="nik")
-    person = Person.objects.filter(nik_index=index).only("public_id", "phone_enc").first()
-    if person is None or not person.phone_enc:
-        return
+def otp_request(*, nik: str) -> str:
+    """Queue a 6-digit code for the phone registered for `nik`, if there is one; returns the
+    NIK's blind index (what the session keeps for step two).
+
+    The same steps for every NIK, registered or not: a code, its hash, its encryption and one
+    insert; no read of the registry and no SMS here (see the module docstring)."""
+    index = nik_index(nik)
     code = f"{secrets.randbelow(10**6):06d}"
     salt = secrets.token_hex(8)
-    with transaction.atomic():
-        otp = CitizenOtp.objects.create(
-            nik_index=index,
-            person_ref=person.public_id,
-            code_hash=f"{salt}${_code_hash(salt, code)}",
-            expires_at=timezone.now() + dt.timedelta(seconds=OTP_TTL_S),
+    CitizenOtp.objects.create(
+        nik_index=index,
+        code_hash=f"{salt}${_code_hash(salt, code)}",
+        code_enc=crypto.encrypt(code, context=OTP_CONTEXT),
+        expires_at=timezone.now() + dt.timedelta(seconds=OTP_TTL_S),
+    )
+    return index
+
+
+def otp_deliver(*, gateway: Any, batch: int = 200) -> int:
+    """Send queued sign-in codes, oldest first, to the phone registered for their NIK; returns
+    how many the gateway accepted. A code whose NIK has no phone, or that expired before it
+    could go out, is dropped (its encrypted code erased: nobody will ever see it). A code the
+    gateway refused stays queued for the next turn (the gateway dedupes on the event key)."""
+    now = timezone.now()
+    rows = list(
+        CitizenOtp.objects.filter(state=CitizenOtp.State.QUEUED)
+        .order_by("id")
+        .only("id", "nik_index", "code_hash", "code_enc", "expires_at")[:batch]
+    )
+    if not rows:
+        return 0
+    people = {
+        p.nik_index: p
+        for p in Person.objects.filter(nik_index__in={r.nik_index for r in rows}).only(
+            "nik_index", "public_id", "phone_enc"
         )
-    body = f"Kode masuk Tepat: {code}. Berlaku 5 menit. Jangan berikan kode ini kepada siapa pun."
-    phone = crypto.decrypt(person.phone_enc, context=PHONE_CONTEXT)
-    _gateway().send([(f"otp-{otp.pk}", phone, body)])
+    }
+    messages: list[tuple[str, str, str]] = []
+    refs: dict[str, tuple[int, str]] = {}
+    dropped: list[int] = []
+    for row in rows:
+        person = people.get(row.nik_index)
+        if person is None or not person.phone_enc or row.expires_at <= now:
+            dropped.append(row.pk)
+            continue
+        key = f"otp-{row.pk}-{row.code_hash.split('$', 1)[0]}"
+        code = crypto.decrypt(row.code_enc, context=OTP_CONTEXT)
+        phone = crypto.decrypt(person.phone_enc, context=PHONE_CONTEXT)
+        messages.append((key, phone, OTP_BODY.format(code=code)))
+        refs[key] = (row.pk, person.public_id)
+    if dropped:
+        CitizenOtp.objects.filter(pk__in=dropped, state=CitizenOtp.State.QUEUED).update(
+            state=CitizenOtp.State.DROPPED, code_enc=""
+        )
+    accepted = gateway.send(messages) if messages else []
+    sent_at = timezone.now()
+    with transaction.atomic():
+        for key in accepted:
+            pk, ref = refs[key]
+            CitizenOtp.objects.filter(pk=pk, state=CitizenOtp.State.QUEUED).update(
+                state=CitizenOtp.State.SENT, sent_at=sent_at, person_ref=ref, code_enc=""
+            )
+    return len(accepted)
 
 
 def nik_index(nik: str) -> str:
@@ -78,8 +125,11 @@ def otp_verify(*, index: str, code: str) -> str | None:
         )
         if otp is None or otp.attempts >= OTP_ATTEMPTS:
             return None
+        # A code that was never sent (queued, or dropped: no phone for the NIK) is checked and
+        # counted like any other, and never signs in: the same work either way.
         salt, digest = otp.code_hash.split("$", 1)
-        if not hmac.compare_digest(digest, _code_hash(salt, (code or "").strip())):
+        good = hmac.compare_digest(digest, _code_hash(salt, (code or "").strip()))
+        if not good or otp.state != CitizenOtp.State.SENT:
             otp.attempts += 1
             otp.save(update_fields=["attempts"])
             return None

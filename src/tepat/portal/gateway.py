@@ -16,7 +16,8 @@ gateway's status and reason, never the phone number or the text.
 Inbound messages (the gateway calling /sms/masuk/) are signed with a shared secret:
 X-Tepat-Timestamp (Unix seconds) and X-Tepat-Signature: sha256=HEX, where HEX is
 HMAC-SHA256(TEPAT_SMS_WEBHOOK_SECRET, "<timestamp>." + raw body). Old timestamps and replayed
-signatures are refused.
+signatures are refused. Without a secret every inbound message is refused, except on a
+developer's machine: DEBUG on, the simulator gateway and TEPAT_SMS_SIMULATOR on, all three.
 """
 
 from __future__ import annotations
@@ -162,17 +163,31 @@ def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-def webhook_verify(*, headers: Any, body: bytes) -> bool:
-    """Whether an inbound call really comes from our gateway (see the module docstring).
+def simulator_enabled() -> bool:
+    """The SMS simulator (the /sms/simulator/ page): only with the simulator gateway (no real
+    phone is ever reached) and TEPAT_SMS_SIMULATOR on (by default, as DEBUG)."""
+    return getattr(settings, "TEPAT_SMS_GATEWAY", "simulator") == "simulator" and bool(
+        getattr(settings, "TEPAT_SMS_SIMULATOR", settings.DEBUG)
+    )
 
-    With TEPAT_SMS_WEBHOOK_SECRET unset: the older static X-Gateway-Token when
-    TEPAT_SMS_GATEWAY_TOKEN is set; else open only for the simulator, closed for "http"."""
+
+def webhook_open() -> bool:
+    """Whether /sms/masuk/ may answer unsigned calls: on a developer's machine only (DEBUG, the
+    simulator gateway and TEPAT_SMS_SIMULATOR on, and no secret configured)."""
+    return (
+        bool(settings.DEBUG)
+        and not getattr(settings, "TEPAT_SMS_WEBHOOK_SECRET", "")
+        and simulator_enabled()
+    )
+
+
+def webhook_verify(*, headers: Any, body: bytes) -> bool:
+    """Whether an inbound call really comes from our gateway (see the module docstring): a good
+    signature within the replay window, used once. Without TEPAT_SMS_WEBHOOK_SECRET: refused,
+    unless `webhook_open()` (a developer's machine)."""
     secret = getattr(settings, "TEPAT_SMS_WEBHOOK_SECRET", "")
     if not secret:
-        token = getattr(settings, "TEPAT_SMS_GATEWAY_TOKEN", "")
-        if token:
-            return hmac.compare_digest(headers.get("X-Gateway-Token", ""), token)
-        return getattr(settings, "TEPAT_SMS_GATEWAY", "simulator") == "simulator"
+        return webhook_open()
     timestamp = headers.get("X-Tepat-Timestamp", "")
     signature = headers.get("X-Tepat-Signature", "")
     tolerance = int(getattr(settings, "TEPAT_SMS_WEBHOOK_TOLERANCE_S", 300))

@@ -6,6 +6,10 @@ through NIKs and many addresses cannot hammer one NIK. A built-in challenge: a s
 in words (readable by a screen reader, no images), signed with the secret key and good for one
 use within ten minutes. The challenge only stops naive scripts; the rate limits bound everyone.
 
+Every per-address limit names a scope ending in "-ip" ("cek-ip", "otp-ip", "sms-ip", "adu-ip"):
+its counter is keyed by `tepat.core.netaddr.limit_key`, so an IPv6 client counts by its /64 and
+cannot escape the limit by rotating through the addresses of its own prefix.
+
 The status check asks all three at once (`lookup_admit`): with Redis that is one round trip (a
 Lua script, atomic), where asking one by one took three to five.
 """
@@ -23,6 +27,8 @@ from django.core import signing
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.utils.translation import gettext as _
+
+from tepat.core.netaddr import limit_key
 
 SALT = "tepat.portal.challenge"
 WORDS_ID = [
@@ -89,6 +95,8 @@ def challenge_check(*, token: str, answer: str) -> bool:
 
 
 def _rate_key(scope: str, ident: str, window_s: int) -> str:
+    if scope.endswith("-ip"):
+        ident = limit_key(ident)
     bucket = int(time.time()) // window_s
     digest = hashlib.blake2s(ident.encode(), digest_size=12).hexdigest()
     return f"rl:{scope}:{digest}:{bucket}"
@@ -154,6 +162,8 @@ def lookup_admit(
     """The three gates of a public lookup, in order: count the address (over its limit: stop
     there, the challenge stays unspent); spend the challenge if it is answered right; count
     `nik` only when the challenge was spent (pass None when the form is otherwise invalid).
+    `nik` is whatever the lookup is limited per: a NIK, or a village and a name joined by ":"
+    (the two never collide: a NIK has no ":").
 
     With Redis as the cache this is one atomic round trip; other caches take the same steps
     one call at a time."""
@@ -199,9 +209,12 @@ def lookup_admit(
 
 
 def limits() -> dict[str, int]:
-    """Rate limits (settings): lookups per address per hour and per NIK per day."""
+    """Rate limits (settings): lookups per address per hour, per NIK per day and per village and
+    name per day; inbound SMS per sender and per source address per hour."""
     return {
         "ip": int(getattr(settings, "TEPAT_CEK_LIMIT_PER_IP_HOUR", 60)),
         "nik": int(getattr(settings, "TEPAT_CEK_LIMIT_PER_NIK_DAY", 10)),
+        "region": int(getattr(settings, "TEPAT_CEK_LIMIT_PER_NAME_DAY", 10)),
         "sms": int(getattr(settings, "TEPAT_SMS_LIMIT_PER_SENDER_HOUR", 10)),
+        "sms_ip": int(getattr(settings, "TEPAT_SMS_LIMIT_PER_IP_HOUR", 3600)),
     }

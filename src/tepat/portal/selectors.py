@@ -3,10 +3,11 @@
 The answer carries a masked name, programmes, desil, status per tahap, amount, channel, schedule
 and pick-up place, and nothing else (no NIK, no address, no account number).
 
-Every door (NIK + name, village + name, NIK + registered phone) runs one statement whose WHERE
-clause holds every secret the caller presents, and which brings the matching people back with
-their visible tahap rows in the same round trip. "Not found" and "wrong name" therefore run the
-same statement and get the same zero rows: neither the answer nor its timing tells them apart.
+Every door (NIK + name, village + name + NIK or KK number, NIK + registered phone) runs one
+statement whose WHERE clause holds every secret the caller presents, and which brings the
+matching people back with their visible tahap rows in the same round trip. "Not found" and
+"wrong name" therefore run the same statement and get the same zero rows: neither the answer
+nor its timing tells them apart.
 
 The statement is written by hand, not built by the ORM, on purpose: this is the hottest public
 path (target 1,000 checks/s), and compiling the equivalent querysets (a join per tahap, the
@@ -103,7 +104,11 @@ ORDER BY ppl.id, c.period_start DESC, prog.code, e.id
 """
 _BY_NIK = _STATUS_SQL.format(where="per.nik_index = %s AND per.name_search = %s")
 _BY_PHONE = _STATUS_SQL.format(where="per.nik_index = %s AND per.phone_index = %s")
-_BY_REGION = _STATUS_SQL.format(where="hh.village_id = %s AND per.name_search = %s")
+# By village: the name is not enough (a neighbour knows it); the person's NIK or the family's KK
+# number must match too, so the village door answers only someone holding one of the cards.
+_BY_REGION = _STATUS_SQL.format(
+    where="hh.village_id = %s AND per.name_search = %s AND (per.nik_index = %s OR hh.kk_index = %s)"
+)
 
 _DONE = str(ScoringRun.Status.DONE)
 _VISIBLE = [str(s) for s in VISIBLE_CYCLES]
@@ -214,12 +219,17 @@ def status_by_nik(*, nik: str, name: str) -> StatusResult | None:
     return found[0] if found else None
 
 
-def status_by_region(*, village_code: str, name: str, limit: int = 5) -> list[StatusResult]:
-    """Cek Bansos's other door: village + full name. At most `limit` people, masked."""
+def status_by_region(
+    *, village_code: str, name: str, number: str, limit: int = 5
+) -> list[StatusResult]:
+    """Cek Bansos's other door: village + full name + a second factor, `number`: the person's
+    NIK or the family's KK number (16 digits). At most `limit` people, masked."""
     key = name_search_key(name)
-    if len(key) < 3:
+    if len(key) < 3 or not number:
         return []
-    return _results(_BY_REGION, [village_code, key], limit=limit)
+    nik_index = crypto.blind_index(number, purpose="nik")
+    kk_index = crypto.blind_index(number, purpose="kk")
+    return _results(_BY_REGION, [village_code, key, nik_index, kk_index], limit=limit)
 
 
 def status_by_phone_nik(*, nik: str, phone: str) -> StatusResult | None:

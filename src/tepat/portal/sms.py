@@ -3,6 +3,8 @@
 Replies are Indonesian, plain ASCII, at most 160 characters (one SMS segment). A status reply
 goes only to the phone registered for that NIK; any other sender gets the same answer as an
 unknown NIK, so the channel cannot be used to enumerate NIKs or read someone else's status.
+The sender is believed because the gateway signs each call (tepat.portal.gateway); views.py
+refuses unsigned ones before anything here runs.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from tepat.registry.validators import normalize_number
 MAX_LEN = 160
 HELP = "Ketik CEK <NIK> untuk status bansos, ADU <nomor> untuk status pengaduan. Info: tepat.go.id"
 NOT_FOUND = "Data tidak ditemukan atau nomor HP ini tidak terdaftar untuk NIK tsb. Hubungi desa."
+TOO_MANY = "Terlalu banyak pesan. Coba lagi nanti."
 
 
 def _fit(text: str) -> str:
@@ -72,9 +75,12 @@ def adu_reply(*, code_raw: str) -> str:
 
 
 def sms_reply(*, sender: str, text: str) -> str:
-    """One inbound SMS -> one reply."""
-    if not guard.hit("sms-from", sender or "?", limit=guard.limits()["sms"], window_s=3600):
-        return _fit("Terlalu banyak pesan. Coba lagi nanti.")
+    """One inbound SMS -> one reply. Limited per sender, counted by the number in one form
+    (+62812..., 62812... and 0812... are one sender)."""
+    if not guard.hit(
+        "sms-from", normalize_msisdn(sender) or "?", limit=guard.limits()["sms"], window_s=3600
+    ):
+        return TOO_MANY
     words = text.strip().split(maxsplit=1)
     command = words[0].upper() if words else ""
     arg = words[1] if len(words) > 1 else ""

@@ -19,7 +19,8 @@ from tepat.core.masking import mask_name
 from tepat.core.netaddr import client_address
 from tepat.portal import cekpage, citizen, gateway, guard, sms
 from tepat.portal.selectors import StatusResult, status_by_nik, status_by_region
-from tepat.registry.validators import validate_nik
+from tepat.registry.cleaning import name_search_key
+from tepat.registry.validators import normalize_number, validate_nik
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -41,7 +42,8 @@ def _cek_page(request: HttpRequest, status: int = 200, **ctx: Any) -> HttpRespon
 
 @require_http_methods(["GET", "POST"])
 def cek(request: HttpRequest) -> HttpResponse:
-    """The public status check: NIK + name, or village + name, behind a challenge and limits."""
+    """The public status check: NIK + name, or village + name + NIK or KK number, behind a
+    challenge and limits (per address; per NIK, or per village and name, per day)."""
     if request.method == "GET":
         return _cek_page(request)
     form = {k: request.POST.get(k, "").strip() for k in ("mode", "nik", "name", "village_code")}
@@ -51,24 +53,34 @@ def cek(request: HttpRequest) -> HttpResponse:
         errors["name"] = _("Isi nama lengkap sesuai KTP (minimal 3 huruf).")
     nik = ""
     village = form["village_code"].replace(".", "")
+    lim = guard.limits()
     if mode == "nik":
         nik, problems = validate_nik(form["nik"])
         bad = [p for p in problems if p.severity == "error"]
         if bad:
             errors["nik"] = _("NIK harus 16 angka, tanpa huruf atau spasi. Periksa KTP Anda.")
-    elif not (len(village) == 10 and village.isdigit()):
-        errors["village_code"] = _("Kode desa/kelurahan harus 10 angka.")
-    # Address limit, single-use challenge and NIK limit in one step (one Redis round trip); the
-    # NIK is counted only for a well-formed request whose challenge was spent.
-    lim = guard.limits()
+        counted, count_limit = nik, lim["nik"]
+    else:
+        # The village door needs a second factor: the person's NIK or the family's KK number.
+        nik = normalize_number(form["nik"])
+        if not (len(nik) == 16 and nik.isdigit() and nik.isascii()):
+            errors["nik"] = _("Isi NIK atau nomor KK (16 angka) orang yang dicari.")
+        if not (len(village) == 10 and village.isdigit()):
+            errors["village_code"] = _("Kode desa/kelurahan harus 10 angka.")
+        # Counted per village and name, whatever number comes with them: guessing numbers for
+        # one neighbour is bounded per day, from any number of addresses.
+        counted, count_limit = f"{village}:{name_search_key(form['name'])}", lim["region"]
+    # Address limit, single-use challenge and NIK (or village + name) limit in one step (one
+    # Redis round trip); the key is counted only for a well-formed request whose challenge was
+    # spent.
     gate = guard.lookup_admit(
         scope="cek",
         address=client_address(request),
         address_limit=lim["ip"],
         token=request.POST.get("challenge", ""),
         answer=request.POST.get("answer", ""),
-        nik=nik if mode == "nik" and not errors else None,
-        nik_limit=lim["nik"],
+        nik=counted if not errors else None,
+        nik_limit=count_limit,
     )
     if not gate.address_ok:
         return _cek_page(
@@ -88,14 +100,16 @@ def cek(request: HttpRequest) -> HttpResponse:
             status=429,
             form=form,
             mode=mode,
-            error=_("NIK ini sudah terlalu sering dicari hari ini. Coba lagi besok."),
+            error=_("NIK ini sudah terlalu sering dicari hari ini. Coba lagi besok.")
+            if mode == "nik"
+            else _("Nama ini sudah terlalu sering dicari di desa ini hari ini. Coba lagi besok."),
         )
     results: list[StatusResult]
     if mode == "nik":
         found = status_by_nik(nik=nik, name=form["name"])
         results = [found] if found else []
     else:
-        results = status_by_region(village_code=village, name=form["name"])
+        results = status_by_region(village_code=village, name=form["name"], number=nik)
     # Never echo what was searched (a shared phone shows the next person nothing).
     form["nik"] = form["name"] = ""
     return _cek_page(request, form=form, mode=mode, searched=True, results=results)
@@ -151,15 +165,26 @@ def offline(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/offline.html", {"nav": ""})
 
 
+def _sms_address_ok(request: HttpRequest) -> bool:
+    """Inbound SMS/USSD per source address (the gateway's, or the simulator page's visitor)."""
+    return guard.hit(
+        "sms-ip", client_address(request), limit=guard.limits()["sms_ip"], window_s=3600
+    )
+
+
 @csrf_exempt
 @require_POST
 def sms_webhook(request: HttpRequest) -> HttpResponse:
     """Inbound SMS/USSD from the gateway: form fields `from`, `text` (and `channel=ussd`).
     The reply goes back in the response body (text/plain, at most 160 characters). The call
-    must be signed (TEPAT_SMS_WEBHOOK_SECRET; see tepat.portal.gateway)."""
+    must be signed (TEPAT_SMS_WEBHOOK_SECRET; see tepat.portal.gateway): a refusal is a bare
+    403 that says nothing about why. Limits: per source address here, per sender (the number
+    the signature vouches for) and per NIK in tepat.portal.sms."""
+    if not _sms_address_ok(request):
+        return HttpResponse(status=429, content_type="text/plain; charset=utf-8")
     # The raw body first: the signature covers exactly the bytes the gateway sent.
     if not gateway.webhook_verify(headers=request.headers, body=request.body):
-        raise PermissionDenied
+        return HttpResponse(status=403, content_type="text/plain; charset=utf-8")
     sender = request.POST.get("from", "")
     text = request.POST.get("text", "")
     if request.POST.get("channel") == "ussd":
@@ -170,14 +195,19 @@ def sms_webhook(request: HttpRequest) -> HttpResponse:
 
 
 def sms_simulator(request: HttpRequest) -> HttpResponse:
-    """A phone on screen: type a command, see the reply, as the gateway would deliver it."""
-    if not getattr(settings, "TEPAT_SMS_SIMULATOR", settings.DEBUG):
+    """A phone on screen: type a command, see the reply, as the gateway would deliver it.
+    A demonstration tool: only with the simulator gateway and TEPAT_SMS_SIMULATOR on (see
+    gateway.simulator_enabled), never beside a real gateway; limited per address as the
+    webhook is."""
+    if not gateway.simulator_enabled():
         raise PermissionDenied
     reply = ""
     form = {"from": "", "text": "", "channel": "sms"}
     if request.method == "POST":
         form = {k: request.POST.get(k, "") for k in form}
-        if form["channel"] == "ussd":
+        if not _sms_address_ok(request):
+            reply = sms.TOO_MANY
+        elif form["channel"] == "ussd":
             reply = sms.ussd_reply(sender=form["from"], text=form["text"])
         else:
             reply = sms.sms_reply(sender=form["from"], text=form["text"])
@@ -233,9 +263,10 @@ def account_sign_in(request: HttpRequest) -> HttpResponse:
                     },
                     status=429,
                 )
-            citizen.otp_request(nik=nik)
+            # Queued, not sent: the same work and answer whether or not the NIK has a phone.
+            index = citizen.otp_request(nik=nik)
             request.session.cycle_key()
-            request.session[SESSION_PENDING] = citizen.nik_index(nik)
+            request.session[SESSION_PENDING] = index
             return redirect("portal:account_code")
     return render(
         request,
