@@ -239,6 +239,7 @@ def main() -> None:
     os.environ["TEPAT_DATABASE_URL"] = args.database_url
     os.environ.setdefault("TEPAT_VAR_DIR", str(args.work / "var"))
     os.environ["DJANGO_SETTINGS_MODULE"] = "tepat.config.settings"
+    os.environ.setdefault("TEPAT_DEV", "true")  # this machine: generated keys, plain HTTP
     import django
 
     django.setup()
@@ -279,7 +280,10 @@ def main() -> None:
         f"refresh: {min(refresh_s):.2f} s best of 2 ({run.cells:,} cells, {run.hidden:,} hidden); "
         f"baseline GROUP BY {min(base_s):.2f} s; ratio {min(refresh_s) / min(base_s):.1f}x"
     )
-    with tempfile.TemporaryDirectory() as tmp:
+    from tepat.transparency.conf import opendata_dir
+
+    opendata_dir().mkdir(parents=True, exist_ok=True)  # releases are written only under it
+    with tempfile.TemporaryDirectory(dir=opendata_dir()) as tmp:
         base_export_s, n = timed(lambda: baseline_export(Path(tmp)))
         export_s, release = timed(lambda: opendata_export(out=Path(tmp)))
         files = {f["path"]: f for p in release.packages for f in p["files"]}

@@ -71,7 +71,7 @@ def _members(serial: int) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def secrets(admin_user: Any, tmp_path: Path) -> dict[str, Any]:  # noqa: F811
+def secrets(admin_user: Any, tmp_path: Path, settings: Any) -> dict[str, Any]:  # noqa: F811
     cycle = make_cycle()
     make_recipients(cycle, SUKARASA, 20, paid=15)  # enough households for published cells
     niks = []
@@ -126,6 +126,7 @@ def secrets(admin_user: Any, tmp_path: Path) -> dict[str, Any]:  # noqa: F811
             next_attempt_at=now,
         )
     aggregates_refresh()
+    settings.TRANSPARENCY_OPENDATA_DIR = tmp_path  # releases live under the open-data root
     release = opendata_export(out=tmp_path)
     assert AggregateCell.objects.filter(region_code=SUKARASA, recipients_hidden=False).exists()
     words = {w for name in NAMES for w in name.split()}

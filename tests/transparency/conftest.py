@@ -1,3 +1,5 @@
+import pytest
+
 from tests.transparency.builders import (  # noqa: F401 (fixtures)
     admin_user,
     auditor,
@@ -8,3 +10,10 @@ from tests.transparency.builders import (  # noqa: F401 (fixtures)
     staff_client,
     supervisor,
 )
+
+
+@pytest.fixture(autouse=True)
+def _opendata_root(settings, tmp_path):
+    """Releases are written and served only under the open-data root: here, the test's tmp_path
+    (the tests export with out=tmp_path)."""
+    settings.TRANSPARENCY_OPENDATA_DIR = tmp_path

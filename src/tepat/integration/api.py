@@ -15,12 +15,14 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema
+from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from tepat.accounts.scoping import can_edit_registry
-from tepat.core.audit import audit_record
+from tepat.core.audit import audit_read, audit_record, region_of
 from tepat.core.errors import FieldProblem, NotFound, PermissionDenied, TepatError, ValidationFailed
+from tepat.core.uploads import upload_guard
 from tepat.integration import conf, selectors, services
 from tepat.integration.importing import ImportResult
 from tepat.integration.models import ImportRun, LinkRun, ReviewPair
@@ -272,13 +274,15 @@ def _run_detail(
         request.user, run, masked=True, offset=page.offset, limit=page.limit
     )
     if rows:
-        audit_record(
+        audit_read(
             actor=request.user,
-            action="integration.quarantine_view",
+            what="integration.quarantine_view",
+            count=len(rows),
+            region_code=region_of(r["row"].village_code for r in rows),
             target_type="import_run",
             target_id=run.public_id,
             request=request,
-            detail={"rows": len(rows), "offset": page.offset},
+            detail={"rows": len(rows), "offset": page.offset, "revealed": False},
         )
     return {
         **_run_out(run),
@@ -397,6 +401,7 @@ def import_runs(request: HttpRequest, params: Query[RunsQuery]) -> dict[str, Any
     response={200: RunDetailOut, 201: RunDetailOut, 413: ErrorOut, **WRITE_ERRORS},
     summary="Unggah berkas / upload a delivery",
 )
+@decorate_view(upload_guard(conf.max_upload_bytes, json=True))  # 413 before reading; memory only
 def import_upload(
     request: HttpRequest, body: Form[UploadIn], file: File[UploadedFile]
 ) -> Status[dict[str, Any]]:

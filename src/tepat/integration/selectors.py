@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import defaultdict
 from collections.abc import Iterable
@@ -12,6 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from tepat.accounts.scoping import can_see_region, region_q
+from tepat.core import csvsafe
 from tepat.core.errors import FieldProblem, NotFound, ValidationFailed
 from tepat.core.masking import mask_nik
 from tepat.integration.importing import quarantine_raw
@@ -133,6 +133,9 @@ def quarantine_for(user: Any, run: ImportRun) -> QuerySet[QuarantinedRow]:
 def quarantine_rows_with_raw(
     user: Any, run: ImportRun, *, masked: bool, offset: int = 0, limit: int | None = None
 ) -> list[dict[str, Any]]:
+    """Quarantined rows in the user's regions with the row as delivered; NIK and No. KK masked
+    unless `masked` is False (a stated, audited reveal). `fix` is what the correction field
+    starts with: never a masked number, which re-submitted would overwrite the real one."""
     out = []
     nik_cols = {run.source.config["columns"].get("nik"), run.source.config["columns"].get("kk")}
     rows = quarantine_for(user, run)
@@ -142,20 +145,22 @@ def quarantine_rows_with_raw(
         raw = quarantine_raw(row)
         if masked:
             raw = {k: (mask_nik(v) if k in nik_cols else v) for k, v in raw.items()}
-        out.append({"row": row, "raw": raw})
+        hidden = masked and row.field in nik_cols
+        out.append({"row": row, "raw": raw, "fix": "" if hidden else raw.get(row.field, "")})
     return out
 
 
-def quarantine_csv(user: Any, run: ImportRun) -> str:
-    """The run's quarantine as CSV: row, field, code, reason, then the row as delivered."""
-    rows = quarantine_rows_with_raw(user, run, masked=False)
+def quarantine_csv(user: Any, run: ImportRun, *, masked: bool = True) -> tuple[str, int]:
+    """The run's quarantine as CSV: row, field, code, reason, then the row as delivered (NIK and
+    No. KK masked unless `masked` is False); with the number of rows, for the audit."""
+    rows = quarantine_rows_with_raw(user, run, masked=masked)
     header: list[str] = []
     for r in rows:
         for k in r["raw"]:
             if k not in header:
                 header.append(k)
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = csvsafe.writer(buf)  # agency data opened in a spreadsheet: no formulas run
     w.writerow(["baris_row", "kolom_field", "kode_code", "alasan_reason", "status", *header])
     for r in rows:
         q = r["row"]
@@ -169,7 +174,7 @@ def quarantine_csv(user: Any, run: ImportRun) -> str:
                 *(r["raw"].get(h, "") for h in header),
             ]
         )
-    return buf.getvalue()
+    return buf.getvalue(), len(rows)
 
 
 def review_pairs_for(user: Any, *, status: str = "open") -> QuerySet[ReviewPair]:

@@ -3,18 +3,27 @@ data quality. Views parse input, call a service or selector, and render."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as Forbidden
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tepat.accounts.scoping import can_edit_registry, can_view_full_record
+from tepat.core.audit import audit_read, region_of, reveal_purpose
 from tepat.core.errors import PermissionDenied, TepatError
+from tepat.core.uploads import upload_guard
 from tepat.integration import conf, selectors, services
 from tepat.integration.models import ImportRun, ReviewPair
 
 
 @login_required
+@csrf_exempt  # checked by csrf_protect below, once the body cap and the memory-only upload are set
+@upload_guard(conf.max_upload_bytes)
+@csrf_protect
 @require_http_methods(["GET", "POST"])
 def home(request: HttpRequest) -> HttpResponse:
     services.sources_ensure_builtin()
@@ -61,16 +70,62 @@ def _run(public_id: str) -> ImportRun:
     return run
 
 
-@login_required
-def run_detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    run = _run(public_id)
-    rows = selectors.quarantine_rows_with_raw(
-        request.user, run, masked=not can_view_full_record(request.user)
+def _reveal(request: HttpRequest) -> str | None:
+    """The stated purpose when the user asked (POST) to see full NIK and No. KK, as the
+    registry's person page does; None for the masked default. Refused for roles that may not."""
+    if request.method != "POST":
+        return None
+    if not can_view_full_record(request.user):
+        raise Forbidden(
+            "Peran Anda tidak boleh melihat data lengkap / your role cannot view full records"
+        )
+    return reveal_purpose(request.POST.get("purpose", ""))
+
+
+def _audit_quarantine_read(
+    request: HttpRequest, run: ImportRun, rows: list[dict[str, Any]], what: str, purpose: str | None
+) -> None:
+    detail: dict[str, Any] = {"revealed": purpose is not None}
+    if purpose is not None:
+        detail["purpose"] = purpose
+    audit_read(
+        actor=request.user,
+        what=what,
+        count=len(rows),
+        region_code=region_of(r["row"].village_code for r in rows),
+        request=request,
+        target_type="import_run",
+        target_id=run.public_id,
+        detail=detail,
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def run_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The run with its quarantine in the user's regions, NIK and No. KK masked; a POST with a
+    stated purpose reveals them. Every view that shows rows is audited with their number."""
+    run = _run(public_id)
+    error = ""
+    try:
+        purpose = _reveal(request)
+    except TepatError as exc:
+        purpose, error = None, exc.message
+    rows = selectors.quarantine_rows_with_raw(request.user, run, masked=purpose is None)
+    if rows:
+        _audit_quarantine_read(request, run, rows, "integration.quarantine_view", purpose)
     return render(
         request,
         "integration/run.html",
-        {"run": run, "rows": rows, "can_edit": can_edit_registry(request.user)},
+        {
+            "run": run,
+            "rows": rows,
+            "can_edit": can_edit_registry(request.user),
+            "can_reveal": can_view_full_record(request.user),
+            "revealed": purpose is not None,
+            "error": error,
+        },
+        status=400 if error else 200,
     )
 
 
@@ -81,14 +136,33 @@ def run_progress(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def quarantine_download(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The quarantine as CSV, masked (GET) or in full for a stated purpose (POST); audited."""
     if not can_view_full_record(request.user):
-        raise PermissionDenied()
+        raise Forbidden()
     run = _run(public_id)
-    response = HttpResponse(
-        selectors.quarantine_csv(request.user, run), content_type="text/csv; charset=utf-8"
+    try:
+        purpose = _reveal(request)
+    except TepatError as exc:
+        return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
+    masked = purpose is None
+    body, count = selectors.quarantine_csv(request.user, run, masked=masked)
+    audit_read(
+        actor=request.user,
+        what="integration.quarantine_download",
+        count=count,
+        region_code=region_of(
+            selectors.quarantine_for(request.user, run).values_list("village_code", flat=True)
+        ),
+        request=request,
+        target_type="import_run",
+        target_id=run.public_id,
+        detail={"revealed": not masked, **({} if masked else {"purpose": purpose})},
     )
-    response["Content-Disposition"] = f'attachment; filename="karantina-{run.public_id}.csv"'
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    name = f"karantina-{run.public_id}{'' if masked else '-lengkap'}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
@@ -99,8 +173,9 @@ def quarantine_resubmit(request: HttpRequest, public_id: str) -> HttpResponse:
     corrections: dict[int, dict[str, str]] = {}
     for key in request.POST:
         value = request.POST.get(key, "")
-        # Fields are named fix-<quarantine row id>-<column>.
-        if not key.startswith("fix-"):
+        # Fields are named fix-<quarantine row id>-<column>. An empty one keeps the delivered
+        # value: a masked NIK or No. KK is offered empty, never as its masked form.
+        if not key.startswith("fix-") or not value.strip():
             continue
         _, row_id, column = key.split("-", 2)
         if row_id.isdigit():
@@ -124,7 +199,16 @@ def quarantine_resubmit(request: HttpRequest, public_id: str) -> HttpResponse:
 @login_required
 def review_queue(request: HttpRequest) -> HttpResponse:
     pairs = list(selectors.review_pairs_for(request.user)[:50])
-    items = [{"pair": p, "records": selectors.review_pair_records(p)} for p in pairs]
+    records = [selectors.review_pair_records(p) for p in pairs]
+    items = [{"pair": p, "records": r} for p, r in zip(pairs, records, strict=True)]
+    if items:
+        audit_read(
+            actor=request.user,
+            what="integration.review_view",
+            count=sum(len(r) for r in records),
+            region_code=region_of(p.village_code for p in pairs),
+            request=request,
+        )
     return render(
         request,
         "integration/review.html",

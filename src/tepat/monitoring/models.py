@@ -15,6 +15,10 @@ class Metric(models.TextChoices):
     DIFFERENCES = "differences", _("Selisih rekonsiliasi belum dijelaskan")
     DEAD_LETTERS = "dead_letters", _("Pembayaran gagal berulang (perlu tindakan)")
     GRIEVANCE_OVERDUE = "grievance_overdue", _("Pengaduan melewati tenggat")
+    # Raised by core.audit's bulk-read counter (TEPAT_BULK_READ_ALERT_*), not by alerts_check.
+    BULK_READS = "bulk_reads", _("Pembacaan data pribadi dalam jumlah besar")
+    # Raised by the ledger when its sequencer refuses to sign a rewritten history.
+    LEDGER_INTEGRITY = "ledger_integrity", _("Log transparansi menolak menandatangani")
 
 
 class AlertRule(models.Model):
@@ -66,6 +70,9 @@ class Alert(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     note = models.TextField(blank=True)
+    # Whom the alert is about, when it is about a person rather than a cycle: "user:<pk>" for a
+    # bulk read. That person can neither acknowledge nor resolve it.
+    subject = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-opened_at", "-id"]

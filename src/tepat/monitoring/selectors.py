@@ -158,6 +158,8 @@ def live_progress(*, user: Any) -> list[CycleLive]:
 
 def metric_value(*, metric: str, cycle: Cycle | None, region_code: str) -> float | None:
     """The current value of a rule's metric (None when there is nothing to measure yet)."""
+    if metric in (Metric.BULK_READS, Metric.LEDGER_INTEGRITY):
+        return None  # pushed (core.audit's counter, the ledger's sequencer), not measured here
     if metric == Metric.GRIEVANCE_OVERDUE:
         backlog = grievance_backlog(region_code=region_code)
         return float(backlog.overdue)

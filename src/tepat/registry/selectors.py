@@ -15,6 +15,7 @@ from django.http import HttpRequest
 
 from tepat.accounts.scoping import can_view_full_record, region_q
 from tepat.core import crypto
+from tepat.core.audit import audit_read as core_audit_read
 from tepat.core.audit import audit_record
 from tepat.core.errors import NotFound, PermissionDenied, TepatError
 from tepat.core.masking import mask_account, mask_nik, mask_phone
@@ -42,10 +43,13 @@ def audit_read(
     region_code: str = "",
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Every read of personal data is audited (pages and API alike): who, what, from where."""
-    audit_record(
+    """Every read of personal data is audited (pages and API alike): who, what, from where;
+    counted against the reader's hourly volume by core.audit.audit_read (bulk-read alerts)."""
+    records = int((detail or {}).get("results", 1))
+    core_audit_read(
         actor=user,
-        action=action,
+        what=action,
+        count=records,
         target_type=target_type,
         target_id=target_id,
         region_code=region_code,

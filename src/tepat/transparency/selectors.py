@@ -17,6 +17,7 @@ from tepat.regions.selectors import (
     normalize_region_code,
     region_names,
 )
+from tepat.transparency import conf
 from tepat.transparency.models import AggregateCell, OpenDataRelease, RefreshRun
 
 
@@ -203,12 +204,14 @@ def release_get(public_id: str) -> OpenDataRelease:
 
 
 def release_file(*, public_id: str, path: str) -> Path:
-    """A file of a release, only if the release lists it (no path is ever taken from the URL)."""
+    """A file of a release, only if the release lists it (no path is ever taken from the URL)
+    and it lies, symlinks resolved, inside the open-data root: a release row pointing elsewhere
+    (var/keys, /etc) serves nothing."""
     release = release_get(public_id)
     for package in release.packages:
         for f in package["files"]:
             if f["path"] == path:
-                full = Path(release.directory) / path
-                if full.is_file():
+                full = conf.inside_opendata_root(Path(release.directory) / path)
+                if full is not None and full.is_file():
                     return full
     raise NotFound()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import json
@@ -14,7 +13,9 @@ from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery, Sum
 from django.utils import timezone
 
+from tepat.core import csvsafe
 from tepat.core.audit import audit_record
+from tepat.core.errors import FieldProblem, ValidationFailed
 from tepat.core.masking import mask_name
 from tepat.payments.models import Payment, PaymentState
 from tepat.programs.models import Cycle, Entitlement, EntitlementState
@@ -232,7 +233,7 @@ def _write_csv(path: Path, header: list[str], rows: Iterable[list[str]]) -> tupl
     digest = hashlib.sha256()
     count = 0
     with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
+        writer = csvsafe.writer(fh, lineterminator="\n")  # numbers stay numbers
         writer.writerow(header)
         for row in rows:
             writer.writerow(row)
@@ -313,7 +314,20 @@ def opendata_export(
     """
     created = timezone.now()
     release_date = today or timezone.localdate(created)
-    base = (out or conf.opendata_dir()) / release_date.isoformat()
+    # Files are served only from the open-data root (selectors.release_file), so a release is
+    # written only there: an --out elsewhere (var/keys, /etc) is refused before anything is made.
+    base = conf.inside_opendata_root((out or conf.opendata_dir()) / release_date.isoformat())
+    if base is None:
+        raise ValidationFailed(
+            [
+                FieldProblem(
+                    "out",
+                    "outside_root",
+                    f"Folder rilis harus di dalam {conf.opendata_root()} / the release folder "
+                    f"must be inside {conf.opendata_root()} (TRANSPARENCY_OPENDATA_DIR)",
+                )
+            ]
+        )
     run = RefreshRun.objects.first()
     threshold = run.threshold if run else conf.suppression_threshold()
     packages = [
