@@ -27,13 +27,16 @@ install: $(STAMP)
 
 install-dev: $(DEV_STAMP)
 
-# Builds a synthetic regency on the embedded SQLite database and serves the app.
+# Builds a synthetic regency on the embedded SQLite database and serves the app. TEPAT_DEV=true:
+# a demo on this machine (keys generated under var/keys, plain HTTP); never in production.
+DEV_ENV := TEPAT_DEV=true
+
 demo: install
-	$(BIN)/tepat demo --regency $(DEMO_REGENCY) --persons $(DEMO_PERSONS)
-	$(BIN)/tepat runserver $(DEMO_ADDR)
+	$(DEV_ENV) $(BIN)/tepat demo --regency $(DEMO_REGENCY) --persons $(DEMO_PERSONS)
+	$(DEV_ENV) $(BIN)/tepat runserver $(DEMO_ADDR)
 
 serve: install
-	$(BIN)/tepat runserver $(DEMO_ADDR)
+	$(DEV_ENV) $(BIN)/tepat runserver $(DEMO_ADDR)
 
 test: install-dev
 	TEPAT_VAR_DIR=$(CURDIR)/var/test $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
@@ -44,4 +47,4 @@ lint: install-dev
 	$(BIN)/mypy src
 
 clean-demo:
-	rm -rf var/demo var/tepat.sqlite3*
+	rm -rf var/demo var/tepat.sqlite3* var/ledger

@@ -145,6 +145,7 @@ def main() -> None:
     if args.database_url:
         os.environ["TEPAT_DATABASE_URL"] = args.database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tepat.config.settings")
+    os.environ.setdefault("TEPAT_DEV", "true")  # this machine: generated keys, plain HTTP
     sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
     import django
 

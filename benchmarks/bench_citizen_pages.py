@@ -29,6 +29,7 @@ BASELINE = "/accounts/masuk/"
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tepat.config.settings")
+    os.environ.setdefault("TEPAT_DEV", "true")  # this machine: generated keys, plain HTTP
     sys.path.insert(0, str(ROOT / "src"))
     import django
 

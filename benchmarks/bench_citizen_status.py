@@ -341,6 +341,8 @@ def main() -> None:
     os.environ["TEPAT_REDIS_URL"] = args.redis_url
     os.environ["TEPAT_VAR_DIR"] = str(ROOT / "var" / "bench" / "var")  # that run's keys
     os.environ["TEPAT_DEBUG"] = "false"
+    # Plain HTTP on loopback with that run's generated keys: a development installation.
+    os.environ["TEPAT_DEV"] = "true"
     sys.path.insert(0, str(ROOT / "benchmarks"))
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench_citizen_settings"
 

@@ -121,6 +121,7 @@ import json, os, sys, time, csv
 from pathlib import Path
 import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tepat.config.settings")
+os.environ.setdefault("TEPAT_DEV", "true")  # this machine: generated keys, plain HTTP
 django.setup()
 from django.core.management import call_command
 synth = Path(sys.argv[1])
@@ -274,6 +275,7 @@ def main() -> None:
     parser.add_argument("--engine-only", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tepat.config.settings")
+    os.environ.setdefault("TEPAT_DEV", "true")  # this machine: generated keys, plain HTTP
     print(f"# {platform.node()} {platform.processor()} cpus={os.cpu_count()}", flush=True)
     for persons in args.persons:
         print(json.dumps(one(persons, args.engine_only), default=str), flush=True)

@@ -43,6 +43,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def _setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tepat.config.settings")
+    os.environ.setdefault("TEPAT_DEV", "true")  # this machine: generated keys, plain HTTP
     import django
 
     django.setup()

@@ -29,6 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def _worker(repeat: int) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tepat.config.settings")
+    os.environ.setdefault("TEPAT_DEV", "true")  # this machine: generated keys, plain HTTP
     import django
 
     django.setup()

@@ -50,6 +50,7 @@ def main() -> None:
     os.environ["TEPAT_DATABASE_URL"] = args.database_url
     os.environ.setdefault("TEPAT_VAR_DIR", str(args.work / "var"))
     os.environ["DJANGO_SETTINGS_MODULE"] = "tepat.config.settings"
+    os.environ.setdefault("TEPAT_DEV", "true")  # this machine: generated keys, plain HTTP
     import django
 
     django.setup()

@@ -24,6 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tepat.config.settings")
+os.environ.setdefault("TEPAT_DEV", "true")  # this machine: generated keys, plain HTTP
 
 SPEC = Path(__file__).resolve().parents[1] / "src/tepat/targeting/specs/synth_survey.toml"
 

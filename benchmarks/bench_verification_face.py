@@ -25,6 +25,7 @@ sys.path.insert(0, str(REPO))
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tepat.config.settings")
+    os.environ.setdefault("TEPAT_DEV", "true")  # this machine: generated keys, plain HTTP
     import django
 
     django.setup()

@@ -16,6 +16,7 @@ TARGET = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 
 def current_schema() -> str:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tepat.config.settings")
+    os.environ.setdefault("TEPAT_DEV", "true")  # this machine: generated keys, plain HTTP
     import django
 
     django.setup()

@@ -10,10 +10,16 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv if argv is None else ["tepat", *argv])
+    if args[1:2] == ["keygen"]:
+        # Before the settings: a production installation refuses to start without its keys.
+        from tepat.config.keygen import main as keygen
+
+        keygen(args[2:])
+        return
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tepat.config.settings")
     from django.core.management import execute_from_command_line
 
-    args = list(sys.argv if argv is None else ["tepat", *argv])
     execute_from_command_line(args)
 
 

@@ -70,3 +70,10 @@ def supervisor(regions) -> User:
 
 def code_at(secret: str, offset_steps: int = 0) -> str:
     return pyotp.TOTP(secret).at(time.time() + 30 * offset_steps)
+
+
+def pending_secret(client, user: User) -> str:
+    """The TOTP secret the client's session is enrolling (it lives in that session only)."""
+    secret = services.totp_pending_secret(user=user, session=client.session)
+    assert secret is not None, "this session has not opened the enrolment page"
+    return secret

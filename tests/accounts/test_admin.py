@@ -9,7 +9,7 @@ from django.utils import timezone
 from tepat.accounts.models import User
 from tepat.core.models import AuditEvent
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, pending_secret
 
 
 def sign_in_as_admin(client, admin_user):
@@ -17,11 +17,9 @@ def sign_in_as_admin(client, admin_user):
     # The admin has not enrolled: walk through enrolment with the pending secret.
     import pyotp
 
-    from tepat.accounts.services import totp_secret
-
     client.get("/accounts/masuk/daftar-kode/")
-    admin_user.refresh_from_db()
-    client.post("/accounts/masuk/daftar-kode/", {"code": pyotp.TOTP(totp_secret(admin_user)).now()})
+    secret = pending_secret(client, admin_user)
+    client.post("/accounts/masuk/daftar-kode/", {"code": pyotp.TOTP(secret).now()})
 
 
 def test_the_user_change_page_shows_the_region_scopes_inline(client, admin_user, operator):

@@ -107,3 +107,46 @@ def test_list_shows_roles_totp_and_regions(operator, supervisor):
 def test_an_unknown_username_is_a_clear_error(db):
     with pytest.raises(CommandError, match="no staff user named 'ghost'"):
         run("unlock", "--username", "ghost")
+
+
+def test_create_makes_the_new_staff_member_change_the_password(regions, tmp_path):
+    secret = tmp_path / "pw"
+    secret.write_text(PASSWORD + "\n")
+    out = run("create", "--username", "op2", "--role", "auditor", "--password-file", str(secret))
+    assert "then a new password" in out
+    assert User.objects.get(username="op2").must_change_password
+
+
+def test_create_own_account_keeps_the_password(regions, tmp_path):
+    secret = tmp_path / "pw"
+    secret.write_text(PASSWORD + "\n")
+    run(
+        "create",
+        "--username",
+        "kepala",
+        "--role",
+        "admin",
+        "--password-file",
+        str(secret),
+        "--own-account",
+    )
+    assert not User.objects.get(username="kepala").must_change_password
+
+
+def test_reset_password_sets_it_and_forces_a_change(operator, tmp_path):
+    secret = tmp_path / "pw"
+    secret.write_text("lumbung-padi-cerah-7391\n")
+    out = run("reset-password", "--username", "operator.bandung", "--password-file", str(secret))
+    assert "choose their own" in out
+    operator.refresh_from_db()
+    assert operator.check_password("lumbung-padi-cerah-7391")
+    assert operator.must_change_password
+    event = AuditEvent.objects.filter(action="user.password_reset").get()
+    assert event.detail == {"via": "cli"}
+
+
+def test_reset_password_refuses_a_guessable_password(operator, tmp_path):
+    secret = tmp_path / "pw"
+    secret.write_text("indonesia1945\n")
+    with pytest.raises(CommandError, match="mudah ditebak"):
+        run("reset-password", "--username", "operator.bandung", "--password-file", str(secret))

@@ -12,7 +12,7 @@ from tepat.accounts.models import User
 from tepat.accounts.views import SESSION_VERIFIED
 from tepat.core.models import AuditEvent
 
-from .conftest import OPERATOR_SECRET, PASSWORD, code_at
+from .conftest import OPERATOR_SECRET, PASSWORD, code_at, pending_secret
 
 LOGIN = "/accounts/masuk/"
 TOTP = "/accounts/masuk/kode/"
@@ -184,21 +184,17 @@ def test_one_address_is_throttled_after_many_failures_across_usernames(client, o
 def test_a_new_supervisor_enrols_totp_at_first_log_in(client, supervisor):
     import pyotp
 
-    from tepat.accounts.services import totp_secret
-
     response = sign_in_password(client, "supervisor.jabar")
     assert response["Location"] == ENROL
     page = client.get(ENROL)
     html = page.content.decode()
     assert "<svg" in html
     assert 'class="tepat-qr"' in html
-    supervisor.refresh_from_db()
-    secret = totp_secret(supervisor)
+    secret = pending_secret(client, supervisor)
     assert " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)) in html
-    # Reloading the page shows the same pending secret.
+    # Reloading the page in the same session shows the same pending secret.
     assert client.get(ENROL).content.decode().count(secret[:4]) >= 1
-    supervisor.refresh_from_db()
-    assert totp_secret(supervisor) == secret
+    assert pending_secret(client, supervisor) == secret
     response = client.post(ENROL, {"code": pyotp.TOTP(secret).now()})
     assert response["Location"] == REGISTRY
     supervisor.refresh_from_db()
@@ -210,11 +206,13 @@ def test_a_new_supervisor_enrols_totp_at_first_log_in(client, supervisor):
 def test_the_enrolment_secret_is_stored_encrypted(client, supervisor):
     sign_in_password(client, "supervisor.jabar")
     client.get(ENROL)
-    supervisor.refresh_from_db()
-    from tepat.accounts.services import totp_secret
-
-    secret = totp_secret(supervisor)
+    secret = pending_secret(client, supervisor)
     assert len(secret) == 32
+    assert secret not in str(dict(client.session))
+    import pyotp
+
+    client.post(ENROL, {"code": pyotp.TOTP(secret).now()})
+    supervisor.refresh_from_db()
     assert secret not in supervisor.totp_secret_enc
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pyotp
 import pytest
+from django.contrib.sessions.backends.db import SessionStore
 from django.test import override_settings
 from django.utils import timezone
 
@@ -155,22 +156,28 @@ def test_unlock_clears_the_lock_and_the_count(admin_user, operator):
 
 
 def test_enrolment_gives_a_secret_then_the_first_code_confirms_it(supervisor):
-    secret = services.totp_begin_enrolment(user=supervisor)
-    assert services.totp_begin_enrolment(user=supervisor) == secret
+    session = SessionStore()
+    secret = services.totp_begin_enrolment(user=supervisor, session=session)
+    assert services.totp_begin_enrolment(user=supervisor, session=session) == secret
+    supervisor.refresh_from_db()
     assert supervisor.totp_confirmed_at is None
-    services.totp_confirm(user=supervisor, code=pyotp.TOTP(secret).now())
+    assert supervisor.totp_secret_enc == ""  # pending: in the session only
+    services.totp_confirm(user=supervisor, code=pyotp.TOTP(secret).now(), session=session)
     supervisor.refresh_from_db()
     assert supervisor.totp_confirmed_at is not None
     assert supervisor.totp_last_step > 0
+    assert services.totp_secret(supervisor) == secret
+    assert services.SESSION_PENDING_TOTP not in session
     with pytest.raises(TepatError, match="sudah aktif"):
-        services.totp_begin_enrolment(user=supervisor)
+        services.totp_begin_enrolment(user=supervisor, session=SessionStore())
 
 
 def test_enrolment_refuses_a_wrong_code(supervisor):
-    secret = services.totp_begin_enrolment(user=supervisor)
+    session = SessionStore()
+    secret = services.totp_begin_enrolment(user=supervisor, session=session)
     wrong = "123456" if pyotp.TOTP(secret).now() != "123456" else "654321"
     with pytest.raises(services.LoginRefused):
-        services.totp_confirm(user=supervisor, code=wrong)
+        services.totp_confirm(user=supervisor, code=wrong, session=session)
     supervisor.refresh_from_db()
     assert supervisor.totp_confirmed_at is None
 

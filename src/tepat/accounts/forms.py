@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm
 from django.utils.translation import gettext_lazy as _
+
+from tepat.accounts.models import User
 
 
 class LoginForm(forms.Form):
@@ -37,3 +42,53 @@ class CodeForm(forms.Form):
             }
         ),
     )
+
+
+class PasswordChangeForm(forms.Form):
+    old_password = forms.CharField(
+        label=_("Kata sandi saat ini"),
+        strip=False,
+        widget=forms.PasswordInput(
+            attrs={"autocomplete": "current-password", "class": "usa-input"}
+        ),
+    )
+    new_password = forms.CharField(
+        label=_("Kata sandi baru"),
+        strip=False,
+        help_text=_(
+            "Paling sedikit 10 karakter, tidak mudah ditebak: beberapa kata acak lebih baik "
+            "daripada satu kata dengan angka."
+        ),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "class": "usa-input"}),
+    )
+    new_password_again = forms.CharField(
+        label=_("Ulangi kata sandi baru"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "class": "usa-input"}),
+    )
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        first, again = cleaned.get("new_password"), cleaned.get("new_password_again")
+        if first and again and first != again:
+            self.add_error("new_password_again", _("Kedua kata sandi baru tidak sama."))
+        return cleaned
+
+
+class StaffCreationForm(AdminUserCreationForm):
+    """The Django admin's add-user form: the admin chose the password, so the new staff member
+    must change it at the first log-in (accounts.middleware)."""
+
+    def save(self, commit: bool = True) -> Any:
+        self.instance.must_change_password = True
+        return super().save(commit=commit)
+
+
+class StaffPasswordResetForm(AdminPasswordChangeForm):  # type: ignore[type-arg]
+    """The Django admin's set-password form: a password set by an admin must be changed at the
+    next log-in; the user's sessions end with the old password's hash."""
+
+    def save(self, commit: bool = True) -> Any:
+        if isinstance(self.user, User):
+            self.user.must_change_password = True
+        return super().save(commit=commit)

@@ -22,13 +22,18 @@ class User(AbstractUser):
     """A staff member. Citizens never get a User; they sign in with NIK + one-time code."""
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR)
-    # TOTP secret, encrypted with the field key (tepat.core.crypto); empty until enrolled.
+    # TOTP secret, encrypted with the field key (tepat.core.crypto); empty until enrolled. A
+    # secret being enrolled lives in the enrolling session only (accounts.services), never here.
     totp_secret_enc = models.TextField(blank=True)
     totp_confirmed_at = models.DateTimeField(null=True, blank=True)
     # Replay guard: the last accepted TOTP time-step.
     totp_last_step = models.BigIntegerField(default=0)
     failed_logins = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # Set when someone else chose the password (an admin created the account or reset it): the
+    # user must pick their own before reaching any page (accounts.middleware).
+    must_change_password = models.BooleanField(default=False)
+    password_changed_at = models.DateTimeField(null=True, blank=True)
 
     @property
     def is_region_scoped(self) -> bool:

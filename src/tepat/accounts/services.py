@@ -1,4 +1,4 @@
-"""Staff accounts: creation, region scopes, lock-out, and TOTP two-factor log-in.
+"""Staff accounts: creation, region scopes, passwords, lock-out, and TOTP two-factor log-in.
 
 Every write is one durable transaction with an acting user (None from the command line) and an
 audit event. Log-in failures are recorded in their own transaction *before* the refusal is raised,
@@ -18,6 +18,7 @@ import pyotp
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -34,6 +35,8 @@ from tepat.regions.selectors import region_exists
 TOTP_ISSUER = "Tepat"
 TOTP_PERIOD = 30
 _TOTP_CONTEXT = "accounts.user.totp_secret"
+# The session key of a TOTP secret being enrolled (encrypted, bound to the user).
+SESSION_PENDING_TOTP = "tepat_totp_pending"
 _REGION_CODE_RE = re.compile(r"^(\d{2}|\d{4}|\d{6}|\d{10})$")
 _CODE_RE = re.compile(r"^\d{6}$")
 
@@ -112,6 +115,17 @@ def totp_secret(user: User) -> str:
 def _store_secret(user: User, secret: str) -> None:
     # The user's pk is bound as associated data, so a secret cannot be pasted onto another user.
     user.totp_secret_enc = encrypt(secret, context=f"{_TOTP_CONTEXT}:{user.pk}")
+
+
+def _pending_context(user: User) -> str:
+    return f"{_TOTP_CONTEXT}:pending:{user.pk}"
+
+
+def _clean_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise TepatError(" ".join(exc.messages), code="weak_password", field="password") from None
 
 
 def _matching_step(secret: str, code: str, *, now: float | None = None) -> int | None:
@@ -222,8 +236,16 @@ def user_create(
     region_codes: Iterable[str] = (),
     email: str = "",
     totp_secret: str | None = None,
+    must_change_password: bool | None = None,
 ) -> User:
-    """Create a staff member. `totp_secret` (base32) pre-enrols TOTP, e.g. for the demo."""
+    """Create a staff member. `totp_secret` (base32) pre-enrols TOTP, e.g. for the demo.
+
+    A password chosen by someone else must be changed at the first log-in: by default when an
+    admin creates the account (`acting_user`); the command line says so itself (`tepat staff
+    create` does unless told the account is the operator's own; the demo does not).
+    """
+    if must_change_password is None:
+        must_change_password = acting_user is not None
     _require_admin(acting_user)
     clean_role = _clean_role(role)
     username = username.strip()
@@ -257,13 +279,9 @@ def user_create(
             role=clean_role,
             is_staff=clean_role == Role.ADMIN,
             is_superuser=clean_role == Role.ADMIN,
+            must_change_password=must_change_password,
         )
-        try:
-            validate_password(password, user)
-        except ValidationError as exc:
-            raise TepatError(
-                " ".join(exc.messages), code="weak_password", field="password"
-            ) from None
+        _clean_password(password, user)
         user.set_password(password)
         user.save()
         RegionScope.objects.bulk_create([RegionScope(user=user, region_code=c) for c in codes])
@@ -282,7 +300,88 @@ def user_create(
                 "role": clean_role.value,
                 "region_codes": codes,
                 "totp_preset": totp_secret is not None,
+                "must_change_password": must_change_password,
             },
+        )
+    return user
+
+
+def user_password_reset(*, acting_user: User | None, user: User, password: str) -> User:
+    """An admin sets a new password for a staff member (forgotten password).
+
+    The user must change it at the next log-in, and every session of theirs ends: Django checks
+    each session's password hash on every request.
+    """
+    _require_admin(acting_user)
+    _clean_password(password, user)
+    with transaction.atomic(durable=True):
+        user.set_password(password)
+        user.must_change_password = True
+        user.save(update_fields=["password", "must_change_password"])
+        audit_record(
+            actor=acting_user,
+            action="user.password_reset",
+            target_type="user",
+            target_id=str(user.pk),
+            detail=_actor_detail(acting_user),
+        )
+    return user
+
+
+def password_change(
+    *, user: User, old_password: str, new_password: str, request: HttpRequest | None = None
+) -> User:
+    """The user changes their own password: the old one first, then a strong new one.
+
+    A wrong old password counts towards the lock-out like a wrong log-in (a session left open
+    must not become a password-guessing oracle). The caller keeps its own session
+    (`update_session_auth_hash`); every other session of the user ends with the old hash.
+    """
+    if is_locked(user):
+        raise LoginRefused(_refused_message(), code="locked")
+    if not user.check_password(old_password):
+        _register_failure(
+            user=user,
+            request=request,
+            action="user.password_change_failed",
+            detail={"reason": "bad_old_password"},
+        )
+        if is_locked(user):
+            raise LoginRefused(_refused_message(), code="locked")
+        raise TepatError(_("Kata sandi lama salah."), code="bad_old_password", field="old_password")
+    if new_password == old_password:
+        raise TepatError(
+            _("Kata sandi baru harus berbeda dari kata sandi lama."),
+            code="same_password",
+            field="new_password",
+        )
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise TepatError(
+            " ".join(exc.messages), code="weak_password", field="new_password"
+        ) from None
+    with transaction.atomic(durable=True):
+        forced = user.must_change_password
+        user.set_password(new_password)
+        user.must_change_password = False
+        user.password_changed_at = timezone.now()
+        user.failed_logins = 0
+        user.save(
+            update_fields=[
+                "password",
+                "must_change_password",
+                "password_changed_at",
+                "failed_logins",
+            ]
+        )
+        audit_record(
+            actor=user,
+            action="user.password_changed",
+            target_type="user",
+            target_id=str(user.pk),
+            request=request,
+            detail={"forced": forced},
         )
     return user
 
@@ -433,32 +532,51 @@ def totp_required(user: User) -> bool:
     return bool(settings.TEPAT_REQUIRE_2FA) or user.totp_confirmed_at is not None
 
 
-def totp_begin_enrolment(*, user: User, request: HttpRequest | None = None) -> str:
-    """Give the user a new (unconfirmed) TOTP secret, or the pending one; returns it in clear."""
+def totp_pending_secret(*, user: User, session: SessionBase) -> str | None:
+    """The secret this session is enrolling for `user`, in clear; None when there is none."""
+    token = session.get(SESSION_PENDING_TOTP)
+    if not token:
+        return None
+    try:
+        return decrypt(str(token), context=_pending_context(user))
+    except Exception:  # another user's pending secret, or a rotated-away key: start again
+        return None
+
+
+def totp_begin_enrolment(
+    *, user: User, session: SessionBase, request: HttpRequest | None = None
+) -> str:
+    """This session's pending TOTP secret for `user` (a fresh one the first time), in clear.
+
+    The secret lives in the session only (encrypted with the field key, bound to the user), so
+    two sessions that know the password never share one: whoever enrols, enrols the secret their
+    own page showed, and the account row holds a secret only once a code has confirmed it.
+    """
     if user.totp_confirmed_at is not None:
         raise TepatError(_("Autentikasi dua langkah sudah aktif."), code="totp_already_enrolled")
-    if user.totp_secret_enc:
-        return totp_secret(user)
+    pending = totp_pending_secret(user=user, session=session)
+    if pending is not None:
+        return pending
     secret = pyotp.random_base32()
-    with transaction.atomic(durable=True):
-        _store_secret(user, secret)
-        user.save(update_fields=["totp_secret_enc"])
-        audit_record(
-            actor=user,
-            action="login.totp_enrolment_started",
-            target_type="user",
-            target_id=str(user.pk),
-            request=request,
-        )
+    session[SESSION_PENDING_TOTP] = encrypt(secret, context=_pending_context(user))
+    audit_record(
+        actor=user,
+        action="login.totp_enrolment_started",
+        target_type="user",
+        target_id=str(user.pk),
+        request=request,
+    )
     return secret
 
 
-def _check_code(*, user: User, code: str, request: HttpRequest | None, action: str) -> int:
-    """Verify a code against the user's secret; count a failure and raise when it is wrong."""
+def _check_code(
+    *, user: User, secret: str, code: str, request: HttpRequest | None, action: str
+) -> int:
+    """Verify a code against `secret`; count a failure and raise when it is wrong."""
     if is_locked(user):
         raise LoginRefused(_refused_message(), code="locked")
     clean = _normalise_code(code)
-    step = _matching_step(totp_secret(user), clean) if _CODE_RE.match(clean) else None
+    step = _matching_step(secret, clean) if _CODE_RE.match(clean) else None
     reason = "bad_code"
     if step is not None and step <= user.totp_last_step:
         # The same code (or an older one) again: someone may have seen it over a shoulder.
@@ -476,15 +594,37 @@ def _check_code(*, user: User, code: str, request: HttpRequest | None, action: s
     return step
 
 
-def totp_confirm(*, user: User, code: str, request: HttpRequest | None = None) -> None:
-    """Finish enrolment: the first correct code proves the authenticator holds the secret."""
+def totp_confirm(
+    *, user: User, code: str, session: SessionBase, request: HttpRequest | None = None
+) -> None:
+    """Finish enrolment: the first correct code for this session's pending secret stores it."""
+    already = TepatError(_("Autentikasi dua langkah sudah aktif."), code="totp_already_enrolled")
     if user.totp_confirmed_at is not None:
-        raise TepatError(_("Autentikasi dua langkah sudah aktif."), code="totp_already_enrolled")
-    step = _check_code(user=user, code=code, request=request, action="login.totp_failed")
+        raise already
+    secret = totp_pending_secret(user=user, session=session)
+    if secret is None:
+        raise TepatError(
+            _("Pendaftaran kode kedaluwarsa. Pindai kode QR yang baru."),
+            code="totp_enrolment_missing",
+            field="code",
+        )
+    step = _check_code(
+        user=user, secret=secret, code=code, request=request, action="login.totp_failed"
+    )
     with transaction.atomic(durable=True):
-        user.totp_confirmed_at = timezone.now()
+        _store_secret(user, secret)
+        now = timezone.now()
+        # Only an account still unenrolled takes the secret: of two sessions enrolling at once,
+        # the first correct code wins and the other is told enrolment is already done.
+        updated = User.objects.filter(pk=user.pk, totp_confirmed_at__isnull=True).update(
+            totp_secret_enc=user.totp_secret_enc, totp_confirmed_at=now, totp_last_step=step
+        )
+        if not updated:
+            user.refresh_from_db()
+            raise already
+        user.totp_confirmed_at = now
         user.totp_last_step = step
-        user.save(update_fields=["totp_confirmed_at", "totp_last_step"])
+        session.pop(SESSION_PENDING_TOTP, None)
         audit_record(
             actor=user,
             action="login.totp_enrolled",
@@ -498,7 +638,9 @@ def totp_verify(*, user: User, code: str, request: HttpRequest | None = None) ->
     """Check a 6-digit code (one step of clock drift allowed), refusing a replayed step."""
     if user.totp_confirmed_at is None:
         raise TepatError(_("Autentikasi dua langkah belum disiapkan."), code="totp_not_enrolled")
-    step = _check_code(user=user, code=code, request=request, action="login.totp_failed")
+    step = _check_code(
+        user=user, secret=totp_secret(user), code=code, request=request, action="login.totp_failed"
+    )
     with transaction.atomic(durable=True):
         # Only move forward: a parallel request may already have used a later step.
         updated = User.objects.filter(pk=user.pk, totp_last_step__lt=step).update(

@@ -8,28 +8,67 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 
 from tepat.config.env import (
+    MIN_SECRET_KEY_CHARS,
+    SettingError,
+    development_mode,
     env_bool,
     env_float,
     env_int,
     env_list,
     env_str,
+    key_weakness,
     secret_from_env_or_file,
 )
+
+# Everything this process creates (SQLite files, keys, exports, uploads, logs under var/) is
+# readable by its own user only: 0600 files, 0700 directories.
+os.umask(0o077)
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = Path(env_str("TEPAT_HOME", str(Path.cwd())))
 VAR_DIR = Path(env_str("TEPAT_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("TEPAT_DEBUG", False)
-SECRET_KEY = secret_from_env_or_file("TEPAT_SECRET_KEY", VAR_DIR / "keys" / "secret_key")
+# A developer's machine, the demo (the Makefile's demo and serve targets set TEPAT_DEV=true) or
+# a pytest run: missing keys are generated under var/keys and plain HTTP is served. A deployment
+# sets neither: then every key comes from the environment (or NAME_FILE), a missing, placeholder
+# or short key stops start-up with a message naming it, and HTTPS is required (below).
+TEPAT_DEV = development_mode()
+TEPAT_ALLOW_GENERATED_KEYS = TEPAT_DEV
+_KEYS_DIR = VAR_DIR / "keys"
+SECRET_KEY = secret_from_env_or_file(
+    "TEPAT_SECRET_KEY",
+    _KEYS_DIR / "secret_key",
+    nbytes=48,
+    allow_generate=TEPAT_ALLOW_GENERATED_KEYS,
+    min_chars=MIN_SECRET_KEY_CHARS,
+)
 # Field encryption (AES-256-GCM) and blind-index (HMAC-SHA256) keys: base64 of 32 random bytes.
 # A key id before a colon ("k2:BASE64") allows rotation: new writes use TEPAT_FIELD_KEY, reads
 # also try TEPAT_FIELD_KEYS_OLD (comma-separated).
-FIELD_KEY = secret_from_env_or_file("TEPAT_FIELD_KEY", VAR_DIR / "keys" / "field_key")
+FIELD_KEY = secret_from_env_or_file(
+    "TEPAT_FIELD_KEY", _KEYS_DIR / "field_key", allow_generate=TEPAT_ALLOW_GENERATED_KEYS
+)
 FIELD_KEYS_OLD = env_list("TEPAT_FIELD_KEYS_OLD", [])
-BLIND_INDEX_KEY = secret_from_env_or_file("TEPAT_BLIND_INDEX_KEY", VAR_DIR / "keys" / "blind_key")
+BLIND_INDEX_KEY = secret_from_env_or_file(
+    "TEPAT_BLIND_INDEX_KEY", _KEYS_DIR / "blind_key", allow_generate=TEPAT_ALLOW_GENERATED_KEYS
+)
+if not TEPAT_ALLOW_GENERATED_KEYS:
+    # Keys read where they are used (vouchers, the transparency log's signer) are checked at
+    # start-up too, so a deployment never generates one silently beside the database later.
+    for _name in ("TEPAT_VOUCHER_SIGNING_KEY", "TEPAT_LEDGER_SIGNING_KEY"):
+        _value = env_str(_name)
+        if not _value:
+            raise SettingError(
+                f"{_name} is not set. Set it (or {_name}_FILE) from your secret store; see "
+                "docs/operations.md (production settings)."
+            )
+        _problem = key_weakness(_name, _value)
+        if _problem:
+            raise SettingError(_problem)
 
 # Reverse proxies (addresses or CIDR blocks) whose X-Forwarded-For is believed for per-address
 # rate limits on the citizen pages; empty means the socket address is the client.
@@ -47,6 +86,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",  # Content-Security-Policy header and its system checks
     "ninja",  # serves Swagger UI from its own static files (no CDN at run time)
     "tepat.core",
     "tepat.accounts",
@@ -73,9 +113,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tepat.accounts.middleware.IdleTimeoutMiddleware",
     "tepat.accounts.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "tepat.core.csp.CSPMiddleware",  # django-csp, header built once where it cannot vary
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -106,7 +148,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     # WAL lets readers go on while one writer works; IMMEDIATE avoids upgrade deadlocks.
     DATABASES["default"]["OPTIONS"] = {
         # A 64 MiB page cache (the default is 2 MiB): linkage runs update and index a million
@@ -134,6 +176,12 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": 10},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Beyond Django's 20,000 exact passwords: zxcvbn's leaked-password, word and name lists and
+    # its patterns (keyboard walks, dates, l33t), all shipped in the package.
+    {
+        "NAME": "tepat.accounts.passwords.GuessablePasswordValidator",
+        "OPTIONS": {"min_score": env_int("TEPAT_PASSWORD_MIN_SCORE", 3)},
+    },
 ]
 
 # Staff log-in: lock-out after this many failures in a row, for this many minutes.
@@ -167,6 +215,12 @@ TIME_ZONE = "Asia/Jakarta"
 USE_I18N = True
 USE_TZ = True
 
+# Request bodies: uploads are held in memory (never written to disk in clear: tepat.core.uploads)
+# up to the handler's own cap; other bodies and the number of files are capped before reading.
+FILE_UPLOAD_HANDLERS = ["tepat.core.uploads.InMemoryUploadHandler"]
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
@@ -179,12 +233,50 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# A staff session ends this long after it began, and after TEPAT_IDLE_TIMEOUT_S without a
+# request (accounts.middleware.IdleTimeoutMiddleware).
 SESSION_COOKIE_AGE = env_int("TEPAT_SESSION_SECONDS", 8 * 3600)
-SESSION_COOKIE_SECURE = env_bool("TEPAT_SECURE_COOKIES", False)
+TEPAT_IDLE_TIMEOUT_S = env_int("TEPAT_IDLE_TIMEOUT_S", 1800)
+# HTTPS everywhere unless this is a development or demo installation (plain HTTP on
+# 127.0.0.1). Behind a reverse proxy that ends TLS, name the header it sets (normally
+# X-Forwarded-Proto) in TEPAT_TRUSTED_PROXY_HEADER; the proxy must overwrite that header on every
+# request, or a client could claim HTTPS itself.
+_HTTPS = not TEPAT_DEV
+SESSION_COOKIE_SECURE = env_bool("TEPAT_SECURE_COOKIES", _HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("TEPAT_SSL_REDIRECT", _HTTPS)
+SECURE_HSTS_SECONDS = env_int("TEPAT_HSTS_SECONDS", 365 * 24 * 3600 if _HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("TEPAT_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("TEPAT_HSTS_PRELOAD", True)
+_PROXY_HEADER = env_str("TEPAT_TRUSTED_PROXY_HEADER", "").strip()
+if _PROXY_HEADER:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _PROXY_HEADER.upper().replace("-", "_"), "https")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): scripts and styles from this site only, inline ones
+# only with the per-response nonce (`nonce="{{ request.csp_nonce }}"`); style attributes stay
+# allowed (the dashboard's tile grid positions its tiles with them); nothing may frame a page.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "media-src": [SELF, "blob:"],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 REDIS_URL = env_str("TEPAT_REDIS_URL", "")
 if REDIS_URL:
@@ -207,8 +299,11 @@ LOGGING = {
 _FROM_ENV_WHEN_SET: dict[str, Callable[[str, Any], Any]] = {
     **dict.fromkeys(
         (
+            "TEPAT_BULK_READ_ALERT_EVENTS",
+            "TEPAT_BULK_READ_ALERT_ROWS",
             "TEPAT_CASH_COLLECTION_DAYS",
             "TEPAT_CEK_LIMIT_PER_IP_HOUR",
+            "TEPAT_CEK_LIMIT_PER_NAME_DAY",
             "TEPAT_CEK_LIMIT_PER_NIK_DAY",
             "TEPAT_CHALLENGE_MAX_AGE_S",
             "TEPAT_CITIZEN_SESSION_S",
@@ -220,13 +315,20 @@ _FROM_ENV_WHEN_SET: dict[str, Callable[[str, Any], Any]] = {
             "TEPAT_GRIEVANCE_DEADLINE_DAYS",
             "TEPAT_IMPORT_STALE_SECONDS",
             "TEPAT_INTEGRATION_MAX_UPLOAD_BYTES",
+            "TEPAT_MIN_CELL",
             "TEPAT_OTP_MAX_ATTEMPTS",
             "TEPAT_OTP_PER_NIK_HOUR",
             "TEPAT_OTP_TTL_SECONDS",
             "TEPAT_PKH_MAX_COMPONENTS",
+            "TEPAT_PROVIDER_SIGNATURE_WINDOW_S",
             "TEPAT_SANGGAH_LAPSE_DAYS",
+            "TEPAT_SMS_LIMIT_PER_IP_HOUR",
             "TEPAT_SMS_LIMIT_PER_SENDER_HOUR",
             "TEPAT_SMS_WEBHOOK_TOLERANCE_S",
+            "TEPAT_SOD_DAYS",
+            "TEPAT_TRACK_MISSES_PER_CODE_HOUR",
+            "TEPAT_TRACK_MISSES_PER_IP_HOUR",
+            "TEPAT_UPLOAD_MEMORY_MAX_BYTES",
             "TEPAT_USUL_VERIFY_DAYS",
             "TEPAT_VOUCHER_VALID_DAYS",
         ),
@@ -239,8 +341,8 @@ _FROM_ENV_WHEN_SET: dict[str, Callable[[str, Any], Any]] = {
     **dict.fromkeys(
         (
             "TEPAT_LINK_DUCKDB_MEMORY",
-            "TEPAT_PROVIDER_CALLBACK_TOKEN",
             "TEPAT_PROVIDER_CALLBACK_URL",
+            "TEPAT_PROVIDER_KEYS",
             "TEPAT_PROVIDER_URL",
             "TEPAT_SMS_GATEWAY_TOKEN",
             "TEPAT_SMS_SIM_PATH",

@@ -1,4 +1,4 @@
-"""`tepat staff create|scope|unlock|reset-totp|list`: manage staff accounts from the shell."""
+"""`tepat staff create|scope|unlock|reset-password|reset-totp|list`: staff accounts from the shell."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def _user(username: str) -> User:
 
 
 class Command(BaseCommand):
-    help = "Manage staff accounts: create, scope, unlock, reset-totp, list."
+    help = "Manage staff accounts: create, scope, unlock, reset-password, reset-totp, list."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -42,6 +42,17 @@ class Command(BaseCommand):
             type=Path,
             help="read the password from this file (first line); otherwise prompt",
         )
+        create.add_argument(
+            "--own-account",
+            action="store_true",
+            help="the account is yours: no password change at the first log-in (otherwise the "
+            "new staff member must replace the password you chose)",
+        )
+        reset_password = sub.add_parser(
+            "reset-password", help="set a new password; the user must change it at next log-in"
+        )
+        reset_password.add_argument("--username", required=True)
+        reset_password.add_argument("--password-file", type=Path)
         scope = sub.add_parser("scope", help="replace a user's region scopes")
         scope.add_argument("--username", required=True)
         scope.add_argument("--region", action="append", default=[], metavar="CODE")
@@ -77,8 +88,19 @@ class Command(BaseCommand):
             role=options["role"],
             region_codes=options["region"],
             email=options["email"],
+            must_change_password=not options["own_account"],
         )
-        self.stdout.write(f"created {user.username} ({user.role}); TOTP is set up at first log-in")
+        then = "" if options["own_account"] else ", then a new password"
+        self.stdout.write(
+            f"created {user.username} ({user.role}); TOTP is set up at first log-in{then}"
+        )
+
+    def _reset_password(self, options: dict[str, Any]) -> None:
+        user = _user(options["username"])
+        services.user_password_reset(acting_user=None, user=user, password=self._password(options))
+        self.stdout.write(
+            f"{user.username}: password set; they choose their own at the next log-in"
+        )
 
     def _scope(self, options: dict[str, Any]) -> None:
         codes = services.user_scope_set(
