@@ -166,6 +166,21 @@ def test_the_field_day_list_download_is_audited_with_its_size_and_region(
     assert (event.detail["records"], event.region_code) == (3, "3273011001")
 
 
+def test_printing_a_voucher_with_the_beneficiarys_name_is_audited(
+    vouchers: list[Any], bandung_operator: User, staff_client: Any
+) -> None:
+    v = vouchers[0]
+    assert (
+        staff_client(bandung_operator).get(f"/lapangan/voucher/{v.public_id}/").status_code == 200
+    )
+    event = AuditEvent.objects.get(action="voucher.print")
+    assert (event.target_id, event.region_code, event.detail["records"]) == (
+        v.public_id,
+        v.village_code,
+        1,
+    )
+
+
 def test_complaint_pages_read_by_staff_are_audited(
     regions: None, bandung_operator: User, staff_client: Any
 ) -> None:
@@ -219,6 +234,22 @@ def test_reading_too_often_in_an_hour_opens_an_alert_too(
         c.get("/pengaduan/operator/")
     assert not Alert.objects.exists()
     c.get("/pengaduan/operator/")
+    assert Alert.objects.get().subject == f"user:{bandung_operator.pk}"
+
+
+def test_revealing_full_records_one_by_one_counts_towards_the_alert(
+    bandung_household: Any, bandung_operator: User, staff_client: Any, settings: Any
+) -> None:
+    settings.TEPAT_BULK_READ_ALERT_ROWS = 2
+    head = bandung_household.members.get(relationship="head")
+    c = staff_client(bandung_operator)
+    for _ in range(3):
+        r = c.post(
+            f"/api/registry/persons/{head.public_id}/reveal",
+            {"purpose": "verifikasi sanggah"},
+            content_type="application/json",
+        )
+        assert r.status_code == 200
     assert Alert.objects.get().subject == f"user:{bandung_operator.pk}"
 
 

@@ -179,8 +179,18 @@ def test_a_success_for_one_rupiah_against_the_amount_due_is_refused_and_becomes_
     assert p.state == PaymentState.SENT
     assert "amount_differs" in p.last_error
     d = Difference.objects.get(reference_id=p.payment_key)
-    assert (d.kind, d.ours_amount, d.their_amount, d.cycle_id) == ("amount_differs", p.amount, 1,
-                                                                  p.cycle_id)  # fmt: skip
+    assert (d.kind, d.ours_amount, d.their_amount, d.cycle_id) == ("callback_refused", p.amount,
+                                                                  1, p.cycle_id)  # fmt: skip
+
+
+def test_reconciliation_keeps_the_difference_a_refused_callback_left(client, sent, supervisor):
+    from tepat.payments import services
+
+    p = sent[0]
+    post_callback(client, _body([_status(p, amount="1")]))
+    services.cycle_reconcile(acting_user=supervisor, cycle=p.cycle)  # no statement confirms it
+    services.cycle_reconcile(acting_user=supervisor, cycle=p.cycle)
+    assert Difference.objects.filter(reference_id=p.payment_key, kind="callback_refused").exists()
 
 
 def test_a_success_in_another_currency_is_refused(client, sent):

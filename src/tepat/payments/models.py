@@ -125,6 +125,9 @@ class Difference(models.Model):
         # services.UNEXPLAINABLE); the first blocks distributing and closing the cycle.
         PAID_TWICE = "paid_twice", _("Dibayar dua kali")
         PAID_CANCELLED = "paid_cancelled", _("Dibayar padahal tahap tidak dapat dibayar")
+        # A provider's signed report that Tepat refused (another amount or currency): kept until
+        # someone explains it, whatever later statements say (reconciliation never removes it).
+        CALLBACK_REFUSED = "callback_refused", _("Laporan penyedia ditolak")
 
     public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
     cycle = models.ForeignKey(

@@ -570,13 +570,14 @@ def _callback_refusal(p: Payment, o: Outcome) -> str:
 
 def _callbacks_refused(refused: Sequence[tuple[Payment, Outcome, str]]) -> None:
     """Refused outcomes are never applied: each is audited and noted on the payment, and a
-    success for another amount or currency becomes a reconciliation difference of its cycle."""
+    success for another amount or currency becomes a `callback_refused` difference of its cycle,
+    which reconciliation keeps until someone explains it."""
     from types import SimpleNamespace
 
     for p, o, why in refused:
         if why in ("amount_differs", "currency_differs"):
             Difference.objects.get_or_create(
-                kind=Difference.Kind.AMOUNT, reference_id=p.payment_key,
+                kind=Difference.Kind.CALLBACK_REFUSED, reference_id=p.payment_key,
                 defaults={"cycle_id": p.cycle_id, "ours_amount": p.amount, "their_amount": o.amount},
             )  # fmt: skip
         Payment.objects.filter(id=p.id).update(
@@ -916,7 +917,7 @@ def cycle_reconcile(*, acting_user: Any, cycle: Cycle) -> Reconciliation:
 # have left), not be written about. `difference_explain` refuses them.
 UNEXPLAINABLE = frozenset({Difference.Kind.PAID_TWICE})
 # Differences found elsewhere than by matching statements (so never dropped as stale here).
-_NOT_FROM_MATCHING = (Difference.Kind.PAID_CANCELLED,)
+_NOT_FROM_MATCHING = (Difference.Kind.PAID_CANCELLED, Difference.Kind.CALLBACK_REFUSED)
 
 
 def _reconcile(*, acting_user: Any, cycle: Cycle) -> Reconciliation:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST
 
+from tepat.core.audit import audit_read
 from tepat.core.errors import NotFound, TepatError
 from tepat.verification import face, selectors, services
 from tepat.verification.models import HandoverDecision, HandoverStatus, Method, ProxyReason
@@ -59,6 +60,9 @@ def voucher_print(request: HttpRequest, public_id: str) -> HttpResponse:
     if v is None:
         raise Http404
     qr = segno.make(v.token, error="m").svg_inline(scale=3)
+    # The printed voucher names the beneficiary: a read of personal data like any other.
+    audit_read(actor=request.user, what="voucher.print", count=1, region_code=v.village_code,
+               request=request, target_type="voucher", target_id=v.public_id)  # fmt: skip
     return render(request, "verification/voucher_print.html", {"v": v, "qr": qr})
 
 

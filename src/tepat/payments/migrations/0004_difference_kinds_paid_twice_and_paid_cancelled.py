@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='difference',
             name='kind',
-            field=models.CharField(choices=[('paid_not_ours', 'Dibayar tapi bukan milik kita'), ('ours_not_paid', 'Milik kita tapi tidak dibayar'), ('amount_differs', 'Jumlah berbeda'), ('status_differs', 'Status berbeda'), ('paid_twice', 'Dibayar dua kali'), ('paid_cancelled', 'Dibayar padahal tahap tidak dapat dibayar')], max_length=16),
+            field=models.CharField(choices=[('paid_not_ours', 'Dibayar tapi bukan milik kita'), ('ours_not_paid', 'Milik kita tapi tidak dibayar'), ('amount_differs', 'Jumlah berbeda'), ('status_differs', 'Status berbeda'), ('paid_twice', 'Dibayar dua kali'), ('paid_cancelled', 'Dibayar padahal tahap tidak dapat dibayar'), ('callback_refused', 'Laporan penyedia ditolak')], max_length=16),
         ),
     ]

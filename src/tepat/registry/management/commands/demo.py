@@ -220,7 +220,7 @@ class Command(BaseCommand):
         self.stdout.write(
             "Kode TOTP: tambahkan rahasia TOTP ke aplikasi autentikator, atau jalankan / "
             "TOTP code: add the secret to an authenticator app, or run:\n"
-            "  .venv/bin/tepat demo --code operator\n"
+            "  TEPAT_DEV=true .venv/bin/tepat demo --code operator\n"
             "Buka / open http://127.0.0.1:8000/accounts/masuk/"
         )
 
