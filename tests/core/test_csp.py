@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from csp.middleware import CSPMiddleware as DjangoCspMiddleware
 from django.http import HttpResponse
@@ -19,15 +21,18 @@ def _run(middleware_class, *, use_nonce: bool, path: str = "/cek/") -> HttpRespo
     return middleware.process_response(request, HttpResponse("ok"))
 
 
+def _without_nonces(header: str) -> str:
+    return re.sub(r"'nonce-[^']*'", "'nonce'", header)
+
+
 @pytest.mark.parametrize("use_nonce", [False, True])
 def test_the_header_equals_django_csps_with_and_without_a_nonce(use_nonce):
     ours = _run(CSPMiddleware, use_nonce=use_nonce)["Content-Security-Policy"]
     theirs = _run(DjangoCspMiddleware, use_nonce=use_nonce)["Content-Security-Policy"]
-    if use_nonce:  # each response gets its own nonce: equal once the nonces are set aside
-        ours, theirs = (h.split("'nonce-")[0] for h in (ours, theirs))
-        assert "'nonce-" in _run(CSPMiddleware, use_nonce=True)["Content-Security-Policy"]
-    assert ours == theirs
+    assert ("'nonce-" in ours) is use_nonce
     assert "frame-ancestors 'none'" in ours
+    # Each response gets its own nonce: equal once the nonces are set aside.
+    assert _without_nonces(ours) == _without_nonces(theirs)
 
 
 def test_two_responses_with_a_nonce_get_different_nonces():
