@@ -65,9 +65,10 @@ def seed_sql() -> list[str]:
             'pkh', 'desil <= 4', '{}', '2026-01-01', now())""",
         """INSERT INTO programs_cycle (public_id, programme_id, code, instalment, state,
             period_start, period_end, control_count, control_amount, entitled_count,
-            entitled_amount, frozen_params, frozen_rule, list_digest, created_at, updated_at)
+            entitled_amount, frozen_params, frozen_rule, list_digest, region_code, created_at,
+            updated_at)
             SELECT substr(md5(random()::text), 1, 16), id, '2026-T4', 4, 'distributed', '2026-10-01', '2026-12-31',
-            1000000, 1000000000000, 0, 0, '{}', '', '', now(), now()
+            1000000, 1000000000000, 0, 0, '{}', '', '', '', now(), now()
             FROM programs_programme WHERE code = 'PKH-BENCH'""",
         """INSERT INTO programs_entitlement (public_id, cycle_id, household_id, household_ref,
             beneficiary_ref, village_code, amount, inputs, state, reason)
@@ -128,7 +129,8 @@ def prepare(args: argparse.Namespace) -> list[tuple[str, str]]:
         print(f"persons in registry: {cur.fetchone()[0]:,}")
         cur.execute("SELECT count(*) FROM programs_entitlement")
         print(f"entitlements: {cur.fetchone()[0]:,}")
-    persons_csv = ROOT / "var" / "bench" / "synth-32-1000000-7" / "registry" / "persons.csv"
+    synth = f"synth-32-{args.persons}-7"  # the registry bench_registry_lookup.py built
+    persons_csv = ROOT / "var" / "bench" / synth / "registry" / "persons.csv"
     rng = random.Random(args.seed)
     with persons_csv.open(encoding="utf-8") as fh:
         rows = [(r["nik"], r["full_name"]) for r in csv.DictReader(fh)]
@@ -325,6 +327,9 @@ def main() -> None:
         "--database-url", default="postgres://postgres@127.0.0.1:5432/tepat_bench_citizen"
     )
     parser.add_argument("--template", default="tepat_bench_registry")
+    parser.add_argument(
+        "--persons", type=int, default=1_000_000, help="the size bench_registry_lookup.py built"
+    )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/7")
     parser.add_argument("--requests", type=int, default=60_000)
     parser.add_argument("--seconds", type=float, default=20)
