@@ -269,3 +269,14 @@ def test_the_database_keys_and_exports_under_var_are_private(tmp_path):
     assert (var / "tepat.sqlite3").stat().st_mode & 0o777 == 0o600
     assert (var / "exports").stat().st_mode & 0o777 == 0o700
     assert (var / "exports" / "households.csv").stat().st_mode & 0o777 == 0o600
+
+
+def test_keygen_into_a_folder_it_cannot_create_says_so_without_a_traceback(tmp_path, capsys):
+    from tepat.config.keygen import main
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--dir", str(blocker / "keys")])
+    assert exit_info.value.code == 2
+    assert "cannot write the key files under" in capsys.readouterr().err

@@ -58,5 +58,9 @@ def main(argv: list[str]) -> None:
         "--origin", default="tepat.go.id/ledger", help="the transparency log's name"
     )
     args = parser.parse_args(argv)
-    for variable, path in generate(args.dir, origin=args.origin).items():
+    try:
+        written = generate(args.dir, origin=args.origin)
+    except OSError as exc:
+        parser.error(f"cannot write the key files under {args.dir}: {exc.strerror or exc}")
+    for variable, path in written.items():
         sys.stdout.write(f"{variable}_FILE={path.resolve()}\n")
