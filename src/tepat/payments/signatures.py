@@ -27,8 +27,9 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -183,35 +184,45 @@ def envelope_open(data: bytes) -> tuple[Signed, bytes]:
     return signed, doc["content"].encode("utf-8")
 
 
+_K = TypeVar("_K", Ed25519PublicKey, Ed25519PrivateKey)
+
+
 # --- keys ----------------------------------------------------------------------------------
+
+
+def _load_key(
+    text: str,
+    *,
+    pem: Callable[[bytes], object],
+    kind: Any,  # the key class (abstract in cryptography, hence not type[_K])
+    from_raw: Callable[[bytes], _K],
+    what: tuple[str, str],
+) -> _K:
+    """PEM, or base64/base64url of the key's 32 raw bytes; `what` names (the key, its raw
+    bytes) in errors."""
+    text = text.strip()
+    if text.startswith("-----BEGIN"):
+        key = pem(text.encode())
+        if not isinstance(key, kind):
+            raise ValueError(f"not an Ed25519 {what[0]}")
+        return key
+    raw = b64d(text)
+    if len(raw) != 32:
+        raise ValueError(f"an Ed25519 {what[1]} is 32 bytes")
+    return from_raw(raw)
 
 
 def load_public_key(text: str) -> Ed25519PublicKey:
     """An Ed25519 public key: PEM, or base64/base64url of its 32 raw bytes."""
-    text = text.strip()
-    if text.startswith("-----BEGIN"):
-        key = serialization.load_pem_public_key(text.encode())
-        if not isinstance(key, Ed25519PublicKey):
-            raise ValueError("not an Ed25519 public key")
-        return key
-    raw = b64d(text)
-    if len(raw) != 32:
-        raise ValueError("an Ed25519 public key is 32 bytes")
-    return Ed25519PublicKey.from_public_bytes(raw)
+    return _load_key(text, pem=serialization.load_pem_public_key, kind=Ed25519PublicKey,
+                     from_raw=Ed25519PublicKey.from_public_bytes, what=("public key", "public key"))  # fmt: skip
 
 
 def load_private_key(text: str) -> Ed25519PrivateKey:
     """An Ed25519 private key: PEM, or base64/base64url of its 32-byte seed."""
-    text = text.strip()
-    if text.startswith("-----BEGIN"):
-        key = serialization.load_pem_private_key(text.encode(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError("not an Ed25519 private key")
-        return key
-    raw = b64d(text)
-    if len(raw) != 32:
-        raise ValueError("an Ed25519 seed is 32 bytes")
-    return Ed25519PrivateKey.from_private_bytes(raw)
+    return _load_key(text, pem=lambda b: serialization.load_pem_private_key(b, password=None),
+                     kind=Ed25519PrivateKey, from_raw=Ed25519PrivateKey.from_private_bytes,
+                     what=("private key", "seed"))  # fmt: skip
 
 
 def public_text(key: Ed25519PrivateKey) -> str:
