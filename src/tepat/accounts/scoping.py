@@ -115,16 +115,13 @@ def can_read_cycle_region(user: Any, region_code: str) -> bool:
 def cycle_q(user: Any, field: str = "region_code") -> Q:
     """Cycles `user` may open: national readers all; others those whose region overlaps a scope
     (inside it, or covering it: an empty region, a province, ...)."""
-    if not _active(user):
-        return Q(pk__in=[])
-    if is_national_reader(user):
-        return Q()
-    q = Q(pk__in=[])
-    for code in _scoped_codes(user):
-        q |= Q(**{f"{field}__startswith": code})
-        covering = {code[:n] for n in (0, 2, 4, 6, 10) if n <= len(code)}
-        q |= Q(**{f"{field}__in": sorted(covering)})
-    return q
+    inside = cycle_whole_q(user, field)
+    if not _active(user) or is_national_reader(user):
+        return inside
+    covering = {
+        code[:n] for code in _scoped_codes(user) for n in (0, 2, 4, 6, 10) if n <= len(code)
+    }
+    return inside | Q(**{f"{field}__in": sorted(covering)})
 
 
 def cycle_whole_q(user: Any, field: str = "region_code") -> Q:
