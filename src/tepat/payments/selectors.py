@@ -16,14 +16,6 @@ from tepat.payments.models import Difference, Payment, PaymentState
 from tepat.programs.models import Cycle
 
 
-def cycle_has_sent_payments(*, cycle: Cycle) -> bool:
-    return (
-        Payment.objects.filter(cycle=cycle)
-        .exclude(state__in=[PaymentState.ISSUED, PaymentState.CANCELLED])
-        .exists()
-    )
-
-
 def cycle_progress(*, user: Any, cycle: Cycle) -> dict[str, Any]:
     """Counts and amounts per channel and state, and overall, for the progress view: of the
     payments the user may see (the part of the cycle inside their regions)."""
