@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "tepat.monitoring",
     "tepat.portal",
     "tepat.grievances",
+    "tepat.privacy",
 ]
 
 MIDDLEWARE = [

@@ -24,4 +24,5 @@ urlpatterns = [
     path("transparansi/", include("tepat.transparency.urls")),
     path("pemantauan/", include("tepat.monitoring.urls")),
     path("pengaduan/", include("tepat.grievances.urls")),
+    path("privasi/", include("tepat.privacy.urls")),
 ]

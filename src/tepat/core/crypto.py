@@ -124,6 +124,13 @@ def blind_indexer(*, purpose: str) -> Callable[[str], str]:
     return one
 
 
+def derived_key(purpose: str) -> bytes:
+    """A 32-byte key for one purpose (e.g. wrapping per-person subject keys), derived from the
+    master field key; callers never see the master key itself."""
+    master = _decode_key(settings.FIELD_KEY)[1]
+    return hmac.new(master, b"tepat-derived-key:" + purpose.encode("utf-8"), "sha256").digest()
+
+
 def pseudonym(value: str, *, purpose: str) -> str:
     """A stable keyed pseudonym for publishing (ledger, open data): never reversible."""
     return blind_index(value, purpose=f"pseudonym:{purpose}")

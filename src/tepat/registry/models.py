@@ -71,6 +71,10 @@ class Person(models.Model):
     phone_enc = models.TextField(blank=True)
     phone_index = models.CharField(max_length=32, blank=True, db_index=True)
     deceased_on = models.DateField(null=True, blank=True)
+    # UU 27/2022 Art. 11 / Art. 8: processing restricted (kept, not used for new decisions or
+    # payments) and erased (identifying values removed, the person's subject key shredded).
+    processing_restricted_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
