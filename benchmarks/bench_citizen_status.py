@@ -79,10 +79,10 @@ def seed_sql() -> list[str]:
             beneficiary_ref, village_code, amount, channel, provider, payee_fa_enc,
             payee_fa_masked, payee_name, collection_place, voucher_code, state, attempts,
             next_attempt_at, claimed_by, last_error, provider_ref, reason_code, reconciled,
-            resolution, created_at, updated_at)
+            resolution, created_at, updated_at, ledger_salt)
             SELECT substr(md5(random()::text), 1, 16), 'bench-' || e.id, e.cycle_id, e.id, '', e.village_code, e.amount,
             'cash_pos', 'POS', 'x', '****', '', 'Kantor Pos', '', 'paid', 1, now(), '', '', '',
-            '', false, '', now(), now()
+            '', false, '', now(), now(), md5(random()::text)
             FROM programs_entitlement e JOIN programs_cycle c ON c.id = e.cycle_id
             JOIN programs_programme p ON p.id = c.programme_id WHERE p.code = 'PKH-BENCH'""",
         """INSERT INTO targeting_pmtmodel (public_id, version, name, method, area_effects, spec,

@@ -130,3 +130,65 @@ def test_the_field_app_reopens_offline_from_the_service_worker_cache(
     page.wait_for_function("document.getElementById('count').textContent === '3'")
     assert "Penyaluran di lapangan" in page.text_content("h1")
     context.close()
+
+
+# --- issue 17: the day's list leaves the device at sign-out --------------------------------
+
+STORED = """async (name) => {
+  const names = (await indexedDB.databases()).map((d) => d.name);
+  if (!names.includes(name)) return null;
+  const db = await new Promise((ok, ko) => {
+    const r = indexedDB.open(name);
+    r.onsuccess = () => ok(r.result);
+    r.onerror = () => ko(r.error);
+  });
+  const count = (store) => new Promise((ok) => {
+    const r = db.transaction(store).objectStore(store).count();
+    r.onsuccess = () => ok(r.result);
+  });
+  const meta = await new Promise((ok) => {
+    const r = db.transaction("meta").objectStore("meta").getAllKeys();
+    r.onsuccess = () => ok(r.result);
+  });
+  const out = { list: await count("list"), queue: await count("queue"), meta };
+  db.close();
+  return out;
+}"""
+
+
+def test_signing_out_wipes_the_days_list_from_the_device(
+    browser, live_server, transactional_db, vouchers, field_agent
+):
+    context, page = device(browser, live_server, field_agent)
+    name = f"tepat-lapangan-{field_agent.username}"
+    stored = page.evaluate(STORED, name)
+    assert stored["list"] == 3
+    assert {"kdf", "key", "revoked"} <= set(stored["meta"])
+    page.click("#signout button")
+    page.wait_for_url("**/accounts/masuk/**")
+    assert page.evaluate(STORED, name) is None  # the whole database is gone
+    assert page.evaluate("caches.keys()") == []
+    # And the server session ended too: the field app asks for a sign-in again.
+    page.goto("/lapangan/")
+    assert "/accounts/masuk/" in page.url
+    context.close()
+
+
+def test_handovers_not_yet_synced_survive_the_wipe_and_sync_later(
+    browser, live_server, transactional_db, vouchers, field_agent
+):
+    v = first_voucher(vouchers)
+    context, page = device(browser, live_server, field_agent)
+    name = f"tepat-lapangan-{field_agent.username}"
+    context.set_offline(True)
+    assert "Diserahkan" in redeem(page, v.token)
+    page.evaluate("window.tepatField.wipe()")  # what the sign-out button does, offline
+    stored = page.evaluate(STORED, name)
+    assert stored["list"] == 0
+    assert stored["queue"] == 1
+    assert not {"kdf", "key", "revoked"} & set(stored["meta"])
+    context.set_offline(False)
+    page.evaluate("window.tepatField.sync()")
+    page.wait_for_selector("#syncresult:has-text('1 diterima')")
+    assert Handover.objects.get().status == HandoverStatus.ACCEPTED
+    context.close()

@@ -136,3 +136,63 @@ def test_a_browser_refuses_a_checkpoint_with_one_bad_signature_from_the_log_key(
     result = _check(page, json.dumps(receipt))
     assert "Tidak sah / Not valid" in result
     assert "Tanda tangan checkpoint tidak sah" in result
+
+
+# --- issue 17: a version-2 entry (per-payment pseudonym, amount band) and its opening ----------
+
+SALT = "5a" * 16
+
+
+@pytest.fixture
+def opened_receipt(settings):
+    from tepat.ledger.entries import PaymentSettledV2, payment_pseudonym
+
+    signer = Signer.generate("test.tepat/ledger")
+    settings.LEDGER_ORIGIN = "test.tepat/ledger"
+    settings.LEDGER_SIGNING_KEY = signer.skey()
+    items = [
+        (
+            "payment.settled",
+            PaymentSettledV2(
+                programme="PKH",
+                cycle="2026-T4",
+                time=datetime(2026, 11, 28, 8, 0, tzinfo=UTC),
+                payment=f"pay-{i}",
+                beneficiary=payment_pseudonym(
+                    salt=SALT, payment=f"pay-{i}", beneficiary=f"person-{i}", amount=1_125_000
+                ),
+                amount_min=1_000_000,
+                amount_max=1_999_999,
+            ),
+            f"pay-{i}",
+        )
+        for i in range(5)
+    ]
+    ledger_enqueue_many(items=items)
+    ledger_sequence(max_batch=100)
+    receipt = selectors.receipt(index=3)
+    receipt["opening"] = {"salt": SALT, "beneficiary": "person-3", "amount": 1_125_000}
+    return receipt
+
+
+def test_a_citizens_opened_receipt_shows_the_exact_amount_behind_the_band(page, opened_receipt):
+    result = _check(page, json.dumps(opened_receipt))
+    if "Tidak terverifikasi" in result:
+        pytest.skip("this chromium has no Ed25519 in WebCrypto")
+    assert "Sah / Valid" in result
+    assert "Rp1125000" in result
+    assert "1000000" in page.inner_text("#receipt-entry")  # the public entry: a band only
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"amount": 1_125_001}, {"beneficiary": "person-4"}, {"amount": 2_500_000}],
+    ids=["other-amount", "other-person", "outside-the-band"],
+)
+def test_an_opening_that_does_not_recompute_the_entry_is_not_valid(page, opened_receipt, change):
+    opened_receipt["opening"] = {**opened_receipt["opening"], **change}
+    result = _check(page, json.dumps(opened_receipt))
+    if "Tidak terverifikasi" in result:
+        pytest.skip("this chromium has no Ed25519 in WebCrypto")
+    assert "Tidak sah / Not valid" in result
+    assert "Pembuka tanda terima tidak cocok" in result

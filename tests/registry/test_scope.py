@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tepat.core import crypto
 from tepat.core.errors import NotFound
-from tepat.registry import selectors
+from tepat.registry import sealed, selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +23,8 @@ def test_search_returns_only_households_in_the_operators_region(
 
 
 def test_a_nik_lookup_outside_the_region_finds_nothing(bandung_operator, bogor_household):
-    nik = crypto.decrypt(_head(bogor_household).nik_enc, context="registry.person.nik")
+    head = _head(bogor_household)
+    nik = sealed.unseal(head.nik_enc, context=sealed.NIK, row=head.public_id)
     assert selectors.person_search(user=bandung_operator, nik=nik) == []
 
 

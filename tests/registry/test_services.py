@@ -8,6 +8,7 @@ from django.utils import timezone
 from tepat.core import crypto
 from tepat.core.errors import PermissionDenied, TepatError, ValidationFailed
 from tepat.core.models import AuditEvent
+from tepat.registry import sealed
 from tepat.registry.models import ChangeRecord, FinancialAddress, Household, Person
 from tepat.registry.selectors import household_as_of
 from tepat.registry.services import (
@@ -17,6 +18,7 @@ from tepat.registry.services import (
     person_move,
     person_update,
 )
+from tepat.registry.snapshots import open_records
 
 from .conftest import make_household, make_members
 
@@ -38,12 +40,18 @@ def test_it_registers_a_household_with_members_and_history(bandung_operator):
 def test_nik_kk_and_phone_are_never_stored_in_clear(bandung_household):
     head = bandung_household.members.get(relationship="head")
     assert "327301120580" not in head.nik_enc
-    assert crypto.decrypt(head.nik_enc, context="registry.person.nik") == "3273011205800001"
+    assert sealed.unseal(head.nik_enc, context=sealed.NIK, row=head.public_id) == (
+        "3273011205800001"
+    )
     assert "0812" not in head.phone_enc
-    snapshots = " ".join(str(r.after) for r in ChangeRecord.objects.all())
+    records = list(ChangeRecord.objects.all())
+    snapshots = " ".join(str(r.after) for r in records)
     assert "3273011205800001" not in snapshots
     assert "081234567890" not in snapshots
-    assert "3273**********01" in snapshots
+    assert "3273**********01" not in snapshots  # masks are sealed under the subject key
+    opened = " ".join(str(after) for _, after in open_records(records))
+    assert "3273011205800001" not in opened
+    assert "3273**********01" in opened
 
 
 def test_it_refuses_a_malformed_nik_naming_the_row_and_field(regions):
@@ -183,15 +191,17 @@ def test_a_nik_correction_updates_the_blind_index(bandung_operator, bandung_hous
     )
     child.refresh_from_db()
     assert child.nik_index == crypto.blind_index("3273012007140009", purpose="nik")
-    rec = ChangeRecord.objects.get(action="update", entity_id=child.public_id)
-    assert rec.before["nik_masked"] == "3273**********01"
-    assert rec.after["nik_masked"] == "3273**********09"
+    [(before, after)] = open_records(
+        [ChangeRecord.objects.get(action="update", entity_id=child.public_id)]
+    )
+    assert before["nik_masked"] == "3273**********01"
+    assert after["nik_masked"] == "3273**********09"
 
 
 def test_a_nik_that_belongs_to_someone_else_is_refused(bandung_operator, bandung_household):
     head = bandung_household.members.get(relationship="head")
     child = bandung_household.members.get(relationship="child")
-    nik_of_head = crypto.decrypt(head.nik_enc, context="registry.person.nik")
+    nik_of_head = sealed.unseal(head.nik_enc, context=sealed.NIK, row=head.public_id)
     with pytest.raises(TepatError) as err:
         person_update(
             acting_user=bandung_operator, person=child, changes={"nik": nik_of_head}, source="t"
@@ -221,9 +231,11 @@ def test_a_bank_account_change_keeps_the_old_one_as_history(bandung_operator, ba
     assert [r.provider for r in rows] == ["BRI", "BNI"]
     assert rows[0].valid_to is not None
     assert rows[1].valid_to is None
-    rec = ChangeRecord.objects.filter(entity_type="financial_address", action="update").get()
-    assert rec.before["account_masked"] == "********9012"
-    assert rec.after["account_masked"] == "******6655"
+    [(before, after)] = open_records(
+        [ChangeRecord.objects.filter(entity_type="financial_address", action="update").get()]
+    )
+    assert before["account_masked"] == "********9012"
+    assert after["account_masked"] == "******6655"
     assert AuditEvent.objects.filter(action="financial_address.set").count() == 2
 
 

@@ -198,7 +198,8 @@ CASES: dict[str, Case] = {
     ),
     # --- verification (API) ---
     "api/verification/key key": exempt("the public key that devices verify vouchers with"),
-    "api/verification/day day": hidden("/api/verification/day"),
+    # Day's lists go only to field agents of the place (issue 17): anyone else gets 403.
+    "api/verification/day day": refused("get", "/api/verification/day"),
     "api/verification/revoked revoked": hidden("/api/verification/revoked"),
     "api/verification/sync sync": exempt(
         "takes signed voucher tokens, not ids: see test_a_bogor_sync_cannot_redeem_a_bandung_voucher"

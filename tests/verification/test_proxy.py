@@ -24,11 +24,13 @@ def test_a_registered_proxy_appears_in_the_day_list_as_a_hash(
     vouchers, bandung_operator, field_agent
 ):
     register(bandung_operator, vouchers[0])
-    item = next(i for i in selectors.day_list(user=field_agent) if i["id"] == vouchers[0].public_id)
+    kdf = services.day_list_kdf()
+    listed = selectors.day_list(user=field_agent, kdf=kdf)
+    item = next(i for i in listed if i["id"] == vouchers[0].public_id)
     assert item["proxies"] == [
         {
             "name": "Ujang (anak)",
-            "check": services.card_check(vouchers[0].public_id, "3273010101500001"),
+            "check": services.card_check(vouchers[0].public_id, "3273010101500001", kdf=kdf),
         }
     ]
     assert "3273010101500001" not in ProxyCollector.objects.get().id_number_enc

@@ -11,6 +11,9 @@ class Role(models.TextChoices):
     SUPERVISOR = "supervisor", _("Supervisor")
     FIELD_AGENT = "field_agent", _("Petugas lapangan")
     AUDITOR = "auditor", _("Auditor")
+    # UU 27/2022 Art. 53: reads the audit log and the incident register, manages incidents, and
+    # reaches nothing else (tepat.accounts.dpo keeps every other page and API closed to it).
+    DPO = "dpo", _("Pejabat Pelindungan Data Pribadi")
 
 
 # Roles whose reach is limited to their regions. Admins and auditors see everything (auditors

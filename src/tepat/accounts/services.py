@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from tepat.accounts.models import SCOPED_ROLES, RegionScope, Role, User
 from tepat.core.audit import audit_record, client_ip
-from tepat.core.crypto import decrypt, encrypt
+from tepat.core.crypto import cache_digest, decrypt, encrypt
 from tepat.core.errors import PermissionDenied, TepatError
 from tepat.regions.selectors import region_exists
 
@@ -148,7 +148,8 @@ def is_locked(user: User) -> bool:
 
 def _ip_key(request: HttpRequest | None) -> str | None:
     ip = client_ip(request)
-    return f"tepat:login-ip-failures:{ip}" if ip else None
+    # Keyed, so that a dump of the cache does not list the addresses that failed to log in.
+    return f"tepat:login-ip-failures:{cache_digest(ip, purpose='login-ip')}" if ip else None
 
 
 def _ip_limit() -> int:

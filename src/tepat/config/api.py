@@ -32,6 +32,7 @@ def _register_routers() -> None:
     from tepat.ledger.api import router as ledger_router
     from tepat.monitoring.api import router as monitoring_router
     from tepat.payments.api import router as payments_router
+    from tepat.privacy.api import router as privacy_router
     from tepat.programs.api import router as programs_router
     from tepat.regions.api import router as regions_router
     from tepat.registry.api import router as registry_router
@@ -50,6 +51,7 @@ def _register_routers() -> None:
     api.add_router("/monitoring", monitoring_router)
     api.add_router("/grievances", grievances_router)
     api.add_router("/verification", verification_router)
+    api.add_router("/privacy", privacy_router)
 
 
 _register_routers()

@@ -22,6 +22,7 @@ from tepat.config.env import (
     key_weakness,
     secret_from_env_or_file,
 )
+from tepat.core import keys as key_provider
 
 # Everything this process creates (SQLite files, keys, exports, uploads, logs under var/) is
 # readable by its own user only: 0600 files, 0700 directories.
@@ -46,16 +47,34 @@ SECRET_KEY = secret_from_env_or_file(
     allow_generate=TEPAT_ALLOW_GENERATED_KEYS,
     min_chars=MIN_SECRET_KEY_CHARS,
 )
-# Field encryption (AES-256-GCM) and blind-index (HMAC-SHA256) keys: base64 of 32 random bytes.
-# A key id before a colon ("k2:BASE64") allows rotation: new writes use TEPAT_FIELD_KEY, reads
-# also try TEPAT_FIELD_KEYS_OLD (comma-separated).
-FIELD_KEY = secret_from_env_or_file(
-    "TEPAT_FIELD_KEY", _KEYS_DIR / "field_key", allow_generate=TEPAT_ALLOW_GENERATED_KEYS
+# Field encryption (AES-256-GCM) and blind-index (HMAC-SHA256) keys come from a key provider
+# (tepat.core.keys, TEPAT_KEY_PROVIDER): "env" (the default), "file" or "kms". With "env": base64
+# of 32 random bytes each; a key id before a colon ("k2:BASE64") allows rotation: new writes use
+# TEPAT_FIELD_KEY, reads also try TEPAT_FIELD_KEYS_OLD (comma-separated, or _FILE). A deployment
+# gives them as NAME_FILE outside TEPAT_VAR_DIR (inline values need TEPAT_ALLOW_INLINE_KEYS).
+TEPAT_KEYS = key_provider.KeyConfig.from_env(
+    production=not TEPAT_ALLOW_GENERATED_KEYS, forbidden_dirs=(str(VAR_DIR),)
 )
-FIELD_KEYS_OLD = env_list("TEPAT_FIELD_KEYS_OLD", [])
-BLIND_INDEX_KEY = secret_from_env_or_file(
-    "TEPAT_BLIND_INDEX_KEY", _KEYS_DIR / "blind_key", allow_generate=TEPAT_ALLOW_GENERATED_KEYS
-)
+if TEPAT_KEYS.provider == "env":
+    FIELD_KEY = secret_from_env_or_file(
+        "TEPAT_FIELD_KEY", _KEYS_DIR / "field_key", allow_generate=TEPAT_ALLOW_GENERATED_KEYS
+    )
+    FIELD_KEYS_OLD = [k for k in env_str("TEPAT_FIELD_KEYS_OLD").replace(",", " ").split() if k]
+    BLIND_INDEX_KEY = secret_from_env_or_file(
+        "TEPAT_BLIND_INDEX_KEY", _KEYS_DIR / "blind_key", allow_generate=TEPAT_ALLOW_GENERATED_KEYS
+    )
+    if not TEPAT_ALLOW_GENERATED_KEYS:
+        key_provider.check_env_keys(
+            os.environ,
+            forbidden_dirs=TEPAT_KEYS.forbidden_dirs,
+            allow_inline=key_provider.allow_inline_keys(),
+        )
+else:
+    # Read from TEPAT_KEY_FILE (and unwrapped by the KMS) here, at start: a missing, open or
+    # malformed key file, or an unreachable KMS, stops start-up with a message naming it.
+    key_provider.load(TEPAT_KEYS)
+    key_provider.check_no_env_keys(os.environ, TEPAT_KEYS.provider)
+    FIELD_KEY, FIELD_KEYS_OLD, BLIND_INDEX_KEY = "", [], ""
 if not TEPAT_ALLOW_GENERATED_KEYS:
     # Keys read where they are used (vouchers, the transparency log's signer) are checked at
     # start-up too, so a deployment never generates one silently beside the database later.
@@ -120,6 +139,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tepat.core.csp.CSPMiddleware",  # django-csp, header built once where it cannot vary
     "django_htmx.middleware.HtmxMiddleware",
+    "tepat.accounts.dpo.DpoAccessMiddleware",  # the DPO role reaches its own pages only
 ]
 
 ROOT_URLCONF = "tepat.config.urls"
@@ -341,6 +361,8 @@ _FROM_ENV_WHEN_SET: dict[str, Callable[[str, Any], Any]] = {
     ),
     **dict.fromkeys(
         (
+            "TEPAT_BREACH_DETECTORS",  # JSON, checked by monitoring.detectors
+            "TEPAT_DPO_CONTACT",
             "TEPAT_LINK_DUCKDB_MEMORY",
             "TEPAT_PROVIDER_CALLBACK_URL",
             "TEPAT_PROVIDER_KEYS",

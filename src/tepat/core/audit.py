@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from tepat.core import crypto
 from tepat.core.errors import TepatError
 from tepat.core.models import AuditEvent
 from tepat.core.netaddr import client_address
@@ -134,11 +135,17 @@ def _bump(key: str, by: int) -> int:
         return by
 
 
+def reads_counter_key(actor_id: int, window: int) -> str:
+    """The cache key prefix of one user's read counters in one hour-window; the user is named by
+    a keyed digest, so a dump of the cache does not tell whose reads it counts."""
+    return f"tepat:reads:{crypto.cache_digest(str(actor_id), purpose='reads')}:{window}"
+
+
 def _count_read(*, actor: Any, action: str, records: int, region_code: str) -> None:
     if not getattr(actor, "is_authenticated", False) or actor.pk is None:
         return
     window = int(time.time()) // WINDOW_SECONDS
-    base = f"tepat:reads:{actor.pk}:{window}"
+    base = reads_counter_key(int(actor.pk), window)
     total_records = _bump(f"{base}:records", max(records, 0))
     total_reads = _bump(f"{base}:reads", 1)
     max_records, max_reads = bulk_read_limits()
@@ -200,3 +207,19 @@ def audit_read(
     )
     _count_read(actor=actor, action=what, records=int(count), region_code=region_code)
     return event
+
+
+def events_about(*, targets: Iterable[tuple[str, str]], limit: int = 5000) -> list[AuditEvent]:
+    """Audit events whose target is one of `targets` ((target type, target id) pairs), newest
+    first, with their actor: the processing record a data subject is shown with their copy
+    (UU 27/2022 Art. 32(1), "beserta rekam jejak pemrosesan")."""
+    from django.db.models import Q
+
+    query = Q()
+    for target_type, target_id in targets:
+        query |= Q(target_type=target_type, target_id=target_id)
+    if not query:
+        return []
+    return list(
+        AuditEvent.objects.filter(query).select_related("actor").order_by("-at", "-id")[:limit]
+    )

@@ -4,6 +4,9 @@ Ciphertexts are ``<key id>:<base64(nonce || ciphertext || tag)>``; the key id le
 decrypting after a rotation (see docs/operations.md). A blind index is a keyed hash of the
 normalised value, so an exact lookup (NIK, phone) needs no decryption and leaks nothing without
 the key. Different purposes use different derived keys so indexes cannot be joined across fields.
+
+Every key comes from the process's key provider (tepat.core.keys: environment, a key file, or
+keys wrapped by a KMS), loaded once per process and never stored in the database.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from django.conf import settings
+
+from tepat.core import keys
 
 _NONCE_BYTES = 12
 
@@ -46,7 +50,8 @@ def _keys(primary: str, old: tuple[str, ...]) -> tuple[tuple[str, AESGCM], dict[
 
 
 def _current() -> tuple[tuple[str, AESGCM], dict[str, AESGCM]]:
-    return _keys(settings.FIELD_KEY, tuple(settings.FIELD_KEYS_OLD))
+    provider = keys.provider()
+    return _keys(provider.field_key(), provider.field_keys_old())
 
 
 def encrypt(plaintext: str, *, context: str = "") -> str:
@@ -106,7 +111,7 @@ def _index_key(master: str, purpose: str) -> bytes:
 
 def blind_index(value: str, *, purpose: str) -> str:
     """A keyed, deterministic digest of `value` for exact-match lookups (hex, 32 chars)."""
-    key = _index_key(settings.BLIND_INDEX_KEY, purpose)
+    key = _index_key(keys.provider().blind_index_key(), purpose)
     return hmac.new(key, value.encode("utf-8"), "sha256").hexdigest()[:32]
 
 
@@ -114,7 +119,7 @@ def blind_indexer(*, purpose: str) -> Callable[[str], str]:
     """`blind_index` for many values of one purpose, same digests: the HMAC is keyed once and
     each value starts from a copy of its state (hmac.new rebuilds the padded key block for
     every value; an import indexes two million NIKs and KKs)."""
-    keyed = hmac.new(_index_key(settings.BLIND_INDEX_KEY, purpose), digestmod="sha256")
+    keyed = hmac.new(_index_key(keys.provider().blind_index_key(), purpose), digestmod="sha256")
 
     def one(value: str) -> str:
         h = keyed.copy()
@@ -125,10 +130,21 @@ def blind_indexer(*, purpose: str) -> Callable[[str], str]:
 
 
 def derived_key(purpose: str) -> bytes:
-    """A 32-byte key for one purpose (e.g. wrapping per-person subject keys), derived from the
-    master field key; callers never see the master key itself."""
-    master = _decode_key(settings.FIELD_KEY)[1]
-    return hmac.new(master, b"tepat-derived-key:" + purpose.encode("utf-8"), "sha256").digest()
+    """A 32-byte key for one purpose (e.g. wrapping per-person subject keys, cache-key digests);
+    callers never see a master key. Derived from the blind-index key, which never rotates, so a
+    rotation of the field-encryption key leaves every derived key as it was."""
+    return keys.provider().derived_key(purpose)
+
+
+def cache_digest(value: str, *, purpose: str) -> str:
+    """A keyed digest of a personal value (NIK, phone, client address, user id) for a cache or
+    rate-limit key: a dump of the cache (Redis KEYS *) shows neither the value nor an unkeyed
+    hash that a list of candidate NIKs or addresses would reverse. Stable within a deployment,
+    so every web node counts the same client under the same key; `purpose` keeps one value's
+    digests apart across counters."""
+    key = keys.provider().derived_key("cache-keys")
+    message = purpose.encode("utf-8") + b"\x00" + value.encode("utf-8")
+    return hmac.new(key, message, "sha256").hexdigest()[:24]
 
 
 def pseudonym(value: str, *, purpose: str) -> str:

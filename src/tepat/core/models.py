@@ -27,3 +27,19 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target_id}"
+
+
+class SubjectKey(models.Model):
+    """One data subject's own data key, wrapped (AES-GCM) under a key derived from the master
+    field key (core.subjectkeys). Values that must stay in append-only history (the registry's
+    change records) are encrypted under it; erasure overwrites `key_wrapped` (crypto-shredding,
+    UU 27/2022 Art. 8 and 43), which leaves those values unreadable without rewriting any row.
+    `subject` is a person's public id, or "household:<public id>" for a family's values."""
+
+    subject = models.CharField(max_length=40, unique=True)
+    key_wrapped = models.BinaryField()  # nonce || AES-GCM(wrap key, data key); empty once shredded
+    created_at = models.DateTimeField(auto_now_add=True)
+    shredded_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Subject key {self.subject}{' (shredded)' if self.shredded_at else ''}"

@@ -13,12 +13,12 @@ hour, the right code included, so that a locked-out guesser learns nothing more.
 
 from __future__ import annotations
 
-import hashlib
 import time
 
 from django.conf import settings
 from django.core.cache import cache
 
+from tepat.core import crypto
 from tepat.core.errors import TepatError
 from tepat.core.netaddr import limit_key
 from tepat.portal import guard
@@ -52,7 +52,8 @@ def _limits() -> tuple[int, int]:
 
 
 def _key(kind: str, ident: str) -> str:
-    digest = hashlib.blake2s(ident.encode(), digest_size=12).hexdigest()
+    # Keyed (an address or a tracking code must not be recoverable from a cache dump).
+    digest = crypto.cache_digest(ident, purpose=f"trk:{kind}")
     return f"trk:{kind}:{digest}:{int(time.time()) // WINDOW_S}"
 
 

@@ -137,3 +137,34 @@ def backlog_summary(*, user: Any = None, region_code: str = "") -> dict[str, Any
         "tasks_open": t["open"],
         "tasks_overdue": t["overdue"],
     }
+
+
+def complaints_of_persons(*, person_refs: list[str]) -> QuerySet[Complaint]:
+    """Complaints filed by or about these people (public ids), newest first, with their history:
+    for their own access export (UU 27/2022 Art. 7), whose caller proved who is asking."""
+    return (
+        Complaint.objects.filter(
+            Q(filed_by_ref__in=person_refs) | Q(subject_person_ref__in=person_refs)
+        )
+        .prefetch_related("events")
+        .order_by("-created_at", "-id")
+    )
+
+
+def reports_about_persons(*, person_refs: list[str]) -> QuerySet[CommunityReport]:
+    """Usul and sanggah whose subject is one of these people (public ids), newest first."""
+    return CommunityReport.objects.filter(subject_person_ref__in=person_refs).order_by(
+        "-created_at", "-id"
+    )
+
+
+def open_cases_about_person(*, person_ref: str, **_: Any) -> int:
+    """Open complaints filed by or about a person and open sanggah about them (registry.rights:
+    their data is kept while a case needs it)."""
+    complaints = Complaint.objects.filter(
+        Q(filed_by_ref=person_ref) | Q(subject_person_ref=person_ref), status__in=OPEN_STATUSES
+    ).count()
+    reports = CommunityReport.objects.filter(
+        subject_person_ref=person_ref, status=TaskStatus.OPEN
+    ).count()
+    return complaints + reports

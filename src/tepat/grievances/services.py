@@ -550,3 +550,25 @@ def reports_lapse(*, now: dt.datetime | None = None) -> int:
     return CommunityReport.objects.filter(
         kind=ReportKind.SANGGAH, status=TaskStatus.OPEN, due_at__lt=now
     ).update(status=TaskStatus.LAPSED, decided_at=now)
+
+
+def grievances_forget_person(*, person_ref: str, **_: Any) -> int:
+    """Erasure (UU 27/2022 Art. 8, through registry.rights; closed cases only, open ones block
+    it): the texts of complaints filed by or about the person, their contact phone and their
+    history notes go, and the name and address a sanggah gave for them. Category, village,
+    status and dates stay for the backlog figures; none identifies anyone."""
+    from django.db.models import Q
+
+    from tepat.core.subjectkeys import ERASED
+
+    complaints = Complaint.objects.filter(
+        Q(filed_by_ref=person_ref) | Q(subject_person_ref=person_ref)
+    )
+    ComplaintEvent.objects.filter(complaint__in=complaints).exclude(note="").update(note="")
+    n = complaints.update(
+        description=ERASED, contact_phone_enc="", decision_note="", appeal_reason=""
+    )
+    n += CommunityReport.objects.filter(subject_person_ref=person_ref).update(
+        subject_name=ERASED, address="", reason=ERASED, decision_note=""
+    )
+    return n

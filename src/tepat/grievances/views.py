@@ -347,7 +347,7 @@ def task_photo(request: HttpRequest, public_id: str) -> FileResponse:
     except NotFound:
         raise Http404 from None
     path = services.evidence_dir() / report.photo_path
-    if not path.exists():
+    if not report.photo_path or not path.is_file():  # purged after its retention period
         raise Http404
     _audit_one(request, "grievances.task_photo_view", "community_report", report)
     return FileResponse(path.open("rb"), content_type=f"image/{report.photo_type}")

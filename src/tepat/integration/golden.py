@@ -20,6 +20,7 @@ from tepat.core import crypto
 from tepat.core.audit import audit_record
 from tepat.core.bulk import insert_rows, json_text, update_rows, update_values
 from tepat.core.gcpause import gc_paused
+from tepat.core.subjectkeys import SubjectKeyring, household_subject
 from tepat.integration import conf, linkage
 from tepat.integration.importing import KK_CONTEXT, NIK_CONTEXT
 from tepat.integration.models import (
@@ -32,6 +33,7 @@ from tepat.integration.models import (
     StagedRecord,
 )
 from tepat.integration.sources import HOUSEHOLD_FIELDS
+from tepat.registry import sealed
 from tepat.registry.cleaning import name_search_key
 from tepat.registry.models import ChangeRecord, Household, Person
 from tepat.registry.services import _change
@@ -42,6 +44,8 @@ from tepat.registry.snapshots import PHONE_CONTEXT, diff, household_snapshot, pe
 REGISTRY = "registry"
 # Person fields a golden record may write back to the registry.
 APPLIED_FIELDS = ("full_name", "sex", "birth_date", "deceased_on")
+# Their columns: a birth date is stored as its clear year and the encrypted date.
+APPLIED_COLUMNS = ("full_name", "sex", "birth_year", "birth_date_enc", "deceased_on")
 BATCH = 2000
 
 
@@ -109,8 +113,10 @@ def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
     recs: dict[str, _Rec] = {}
     staged_nik = crypto.decryptor(context=NIK_CONTEXT)
     staged_kk = crypto.decryptor(context=KK_CONTEXT)
-    registry_nik = crypto.decryptor(context=REG_NIK_CONTEXT)
-    registry_kk = crypto.decryptor(context=REG_KK_CONTEXT)
+    # Registry ciphertexts are bound to their row: opened with the row's public id.
+    registry_nik = sealed.unsealer(context=REG_NIK_CONTEXT)
+    registry_kk = sealed.unsealer(context=REG_KK_CONTEXT)
+    registry_born = sealed.unsealer(context=sealed.BIRTH_DATE)
     loads = json.loads
     delivered: dict[str | None, dt.date | None] = {None: None}
 
@@ -167,13 +173,14 @@ def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
         recs[uid] = _Rec(uid, src, pk, on, values, (attrs and loads(attrs)) or {}, cid)
         add(uid, src, nik, kk, name, sex, born, village, address)
         birth_year(str(on.year - age) if age is not None and on and not born else "")
-    people = Person.objects.values_list(
+    # An erased person (UU 27/2022 Art. 8) has no NIK, name or birth date left to link on.
+    people = Person.objects.filter(erased_at__isnull=True).values_list(
         "id",
         "public_id",
         "nik_enc",
         "full_name",
         "sex",
-        _IsoDate("birth_date"),
+        "birth_date_enc",
         _IsoDate("deceased_on"),
         "household__village_id",
         "household__address",
@@ -181,6 +188,7 @@ def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
         "household_id",
         "nik_index",
         "relationship",
+        "household__public_id",
     )
     kk_cache: dict[str, str] = {}
     person_cluster = {
@@ -202,11 +210,13 @@ def _load_records() -> tuple[pd.DataFrame, dict[str, _Rec]]:
         household_id,
         nik_index,
         relationship,
+        household_pid,
     ) in people.iterator(chunk_size=BATCH):
         uid = f"{REGISTRY}:{pid}"
-        nik = registry_nik(nik_enc)
+        nik = registry_nik(nik_enc, pid)
+        born = registry_born(born, pid) if born else None
         if kk_enc not in kk_cache:
-            kk_cache[kk_enc] = registry_kk(kk_enc)
+            kk_cache[kk_enc] = registry_kk(kk_enc, household_pid)
         kk = kk_cache[kk_enc]
         values = {
             "nik": nik,
@@ -699,14 +709,20 @@ def _apply_persons(
     changed: list[Person] = []
     changes: list[ChangeRecord] = []
     ids = sorted(updates)
+    ring = SubjectKeyring()  # history sealed under each person's key (registry.snapshots)
     for i in range(0, len(ids), 900):
         batch = Person.objects.select_related("household").in_bulk(ids[i : i + 900])
+        ring.load(p.public_id for p in batch.values())
         for pk in ids[i : i + 900]:
             person = batch[pk]
+            if person.erased_at is not None:
+                continue  # erased (UU 27/2022 Art. 8): nothing new is recorded about them
             reg, fields = updates[pk]
             hpid = person.household.public_id
             phone = (
-                crypto.decrypt(person.phone_enc, context=PHONE_CONTEXT) if person.phone_enc else ""
+                sealed.unseal(person.phone_enc, context=PHONE_CONTEXT, row=person.public_id)
+                if person.phone_enc
+                else ""
             )
             before = person_snapshot(
                 person, household_public_id=hpid, nik=reg.values["nik"], phone=phone
@@ -744,11 +760,13 @@ def _apply_persons(
                     source="integration:" + "+".join(sorted(used)),
                     reason=f"golden record, link run {run.public_id}",
                     acting_user=acting_user,
+                    keyring=ring,
                 )
             )
     for person in changed:
         person.updated_at = now
-    update_rows(Person, changed, [*APPLIED_FIELDS, "name_search", "version", "updated_at"])
+    update_rows(Person, changed, [*APPLIED_COLUMNS, "name_search", "version", "updated_at"])
+    ring.save()
     ChangeRecord.objects.bulk_create(changes, batch_size=BATCH)
     return len(changed)
 
@@ -778,10 +796,14 @@ def _apply_households(
     changed: list[Household] = []
     changes: list[ChangeRecord] = []
     ids = sorted(chosen)
+    ring = SubjectKeyring()
     for i in range(0, len(ids), 900):
         batch = Household.objects.in_bulk(ids[i : i + 900])
+        ring.load(household_subject(h.public_id) for h in batch.values())
         for hid in ids[i : i + 900]:
             household, values = batch[hid], chosen[hid]
+            if ring.is_shredded(household_subject(household.public_id)):
+                continue  # an erased family: nothing new is recorded about it
             updates = {
                 n: v["value"]
                 for n, v in values.items()
@@ -809,9 +831,11 @@ def _apply_households(
                     source="integration:" + "+".join(used),
                     reason=f"golden record, link run {run.public_id}",
                     acting_user=acting_user,
+                    keyring=ring,
                 )
             )
     update_rows(Household, changed, [*HOUSEHOLD_FIELDS, "version", "updated_at"])
+    ring.save()
     ChangeRecord.objects.bulk_create(changes, batch_size=BATCH)
     return len(changed)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 from collections.abc import Iterable
+from itertools import islice
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -202,7 +203,8 @@ def review_pair_records(pair: ReviewPair) -> list[dict[str, Any]]:
     from tepat.core import crypto
     from tepat.integration.importing import NIK_CONTEXT
     from tepat.registry.models import Person
-    from tepat.registry.snapshots import NIK_CONTEXT as REG_NIK
+    from tepat.registry.sealed import NIK as REG_NIK
+    from tepat.registry.sealed import unseal
 
     out: list[dict[str, Any]] = []
     for key in (pair.left_key, pair.right_key):
@@ -216,7 +218,7 @@ def review_pair_records(pair: ReviewPair) -> list[dict[str, Any]]:
                 {
                     "key": key,
                     "source": "registry",
-                    "nik": mask_nik(crypto.decrypt(p.nik_enc, context=REG_NIK)),
+                    "nik": mask_nik(unseal(p.nik_enc, context=REG_NIK, row=p.public_id)),
                     "full_name": p.full_name,
                     "sex": p.sex,
                     "birth_date": p.birth_date,
@@ -310,6 +312,7 @@ def data_quality(user: Any, *, region_prefix: str = "") -> dict[str, Any]:
 def _conflicts(q: Q) -> list[dict[str, Any]]:
     """Fields where the last link run changed the registry to another source's value."""
     from tepat.registry.models import ChangeRecord
+    from tepat.registry.snapshots import open_pairs
 
     last = LinkRun.objects.filter(status=LinkRun.Status.DONE).first()
     if last is None:
@@ -320,10 +323,13 @@ def _conflicts(q: Q) -> list[dict[str, Any]]:
     )
     if q.children:
         changes = changes.filter(_rewrite(q))
-    for before, after in changes.values_list("before", "after").iterator(chunk_size=2000):
-        for name in ("full_name", "sex", "birth_date", "deceased_on"):
-            if (before or {}).get(name) != (after or {}).get(name):
-                counts[name] += 1
+    rows = changes.values_list("before", "after").iterator(chunk_size=2000)
+    # Names and birth dates are sealed under each person's key: opened 2,000 at a time.
+    while chunk := list(islice(rows, 2000)):
+        for before, after in open_pairs("person", chunk):
+            for name in ("full_name", "sex", "birth_date", "deceased_on"):
+                if (before or {}).get(name) != (after or {}).get(name):
+                    counts[name] += 1
     return [{"field": k, "n": v} for k, v in sorted(counts.items())]
 
 
@@ -339,3 +345,13 @@ def _rewrite(q: Q) -> Q:
             key, value = child  # type: ignore[misc]
             out.children.append((key.replace("village_code", "household__village_id", 1), value))
     return out
+
+
+def person_source_records(*, person_id: int) -> QuerySet[StagedRecord]:
+    """The agency records linked to a registry person (current deliveries), with their source
+    and import run: where the registry's knowledge of the person came from."""
+    return (
+        StagedRecord.objects.filter(person_id=person_id, current=True)
+        .select_related("source", "run")
+        .order_by("source__key", "record_id")
+    )

@@ -321,3 +321,19 @@ def link_run_start(*, acting_user: Any, incremental: bool = False) -> LinkRun:
                 code="link_run_failed",
             )
         finished.wait(0.1)
+
+
+def integration_forget_person(*, person_id: int, nik_index: str, **_: Any) -> int:
+    """Erasure (UU 27/2022 Art. 8, through registry.rights): the agency records linked to the
+    person or carrying their NIK (staged rows hold names, birth dates and addresses), their
+    golden records and flags are deleted. Quarantined rows are encrypted whole and go with
+    their retention period (they are not searchable by person)."""
+    from django.db.models import Q
+
+    from tepat.integration.models import Flag, GoldenRecord, StagedRecord
+
+    by_person = Q(person_id=person_id) | Q(nik_index=nik_index)
+    staged, _n = StagedRecord.objects.filter(by_person).delete()
+    golden, _n = GoldenRecord.objects.filter(by_person).delete()
+    flags, _n = Flag.objects.filter(person_id=person_id).delete()
+    return staged + golden + flags

@@ -2,6 +2,12 @@
 
 The same steps run in the browser (static/ledger/verify-receipt.js) and in
 ``tepat ledger verify-receipt``; no database and no network are needed.
+
+A receipt the citizen portal hands to a citizen for their own version-2 payment entry also
+carries its `opening`: the payment's salt, the beneficiary and the exact amount, from which the
+entry's per-payment pseudonym is recomputed. The public log shows a band; the opened receipt
+proves to its holder the exact amount that the signed log committed to. Receipts from the public
+API carry no opening.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tepat.ledger import merkle
+from tepat.ledger.entries import payment_pseudonym
 from tepat.ledger.note import NoteError, Verifier, open_checkpoint, parse_checkpoint, parse_note
 
 RECEIPT_FORMAT = "tepat-ledger-receipt/v1"
@@ -23,6 +30,32 @@ class ReceiptResult:
     ok: bool
     reason: str
     entry: dict[str, Any] | None = None
+    amount: int | None = None  # the exact amount, when an opening was checked
+
+
+def opening_check(entry: dict[str, Any] | None, opening: Any) -> tuple[bool, int | None]:
+    """Whether `opening` (salt, beneficiary, amount) recomputes the entry's pseudonym, and the
+    exact amount it opens to."""
+    if not isinstance(entry, dict) or not isinstance(opening, dict) or entry.get("v") != 2:
+        return False, None
+    try:
+        amount = int(opening["amount"])
+        expected = payment_pseudonym(
+            salt=str(opening["salt"]), payment=str(entry.get("payment", "")),
+            beneficiary=str(opening["beneficiary"]), amount=amount,
+        )  # fmt: skip
+    except (KeyError, TypeError, ValueError):
+        return False, None
+    if expected != entry.get("beneficiary"):
+        return False, None
+    low, high = (
+        (entry["amount"], entry["amount"])
+        if "amount" in entry
+        else (entry.get("amount_min"), entry.get("amount_max"))
+    )
+    if not isinstance(low, int) or not isinstance(high, int) or not low <= amount <= high:
+        return False, None
+    return True, amount
 
 
 def receipt_verify(
@@ -73,7 +106,13 @@ def receipt_verify(
         entry = json.loads(entry_text)
     except json.JSONDecodeError:
         entry = None
-    return ReceiptResult(True, "valid", entry if isinstance(entry, dict) else None)
+    entry = entry if isinstance(entry, dict) else None
+    if receipt.get("opening") is not None:
+        opened, amount = opening_check(entry, receipt["opening"])
+        if not opened:
+            return ReceiptResult(False, "the receipt's opening does not match its entry", entry)
+        return ReceiptResult(True, "valid", entry, amount)
+    return ReceiptResult(True, "valid", entry)
 
 
 def checkpoint_of(receipt: dict[str, Any]) -> tuple[int, bytes]:

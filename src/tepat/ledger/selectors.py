@@ -384,3 +384,13 @@ def _verify_tree(report: VerifyReport, columns: list[tuple[int, str]], with_anch
         report.bad(None, "the head root differs from the entries")
     if with_anchor:
         _check_anchor(report, tree, good)
+
+
+def entries_for_refs(*, refs: Iterable[str]) -> dict[str, list[LogEntry]]:
+    """ref -> its sequenced log entries, in log order (one query, not one per ref)."""
+    out: dict[str, list[LogEntry]] = {}
+    wanted = sorted(set(refs))
+    for start in range(0, len(wanted), 900):
+        for entry in LogEntry.objects.filter(ref__in=wanted[start : start + 900]).order_by("index"):
+            out.setdefault(entry.ref, []).append(entry)
+    return out

@@ -76,6 +76,10 @@ def verify_receipt(request: HttpRequest) -> HttpResponse:
         "size_mismatch": _("Ukuran pohon pada tanda terima berbeda dengan checkpoint."),
         "bad_proof": _("Bukti inklusi tidak cocok dengan akar checkpoint: entri tidak ada di log."),
         "checking": _("Memeriksa…"),
+        "bad_opening": _(
+            "Pembuka tanda terima tidak cocok dengan entri: jumlah tepat tidak terbukti."
+        ),
+        "opened": _("Jumlah tepat yang tercatat untuk pembayaran ini: Rp{amount}"),
     }
     context = {
         "origin": origin(),

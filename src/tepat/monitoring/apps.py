@@ -1,4 +1,19 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.core import checks
+
+
+def _detector_settings(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
+    """A mistyped TEPAT_BREACH_DETECTORS fails `tepat check` (and every command that runs the
+    checks) with the key and the reason, instead of waiting for the first detector run."""
+    from tepat.monitoring.detectors import DetectorConfigError, detector_config
+
+    try:
+        detector_config()
+    except DetectorConfigError as exc:
+        return [checks.Error(exc.message, id="monitoring.E001")]
+    return []
 
 
 class MonitoringConfig(AppConfig):
@@ -13,3 +28,4 @@ class MonitoringConfig(AppConfig):
 
         on_bulk_read(bulk_read_alert)
         on_integrity_failure(ledger_integrity_alert)
+        checks.register(_detector_settings)

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from tepat.core import crypto
 from tepat.core.ids import new_public_id
 from tepat.payments.models import Channel
+from tepat.registry import sealed
 
-ACCOUNT_CONTEXT = "registry.financial_address.account"  # the registry's encryption context
+ACCOUNT_CONTEXT = sealed.ACCOUNT  # the registry's encryption context
 PAYEE_CONTEXT = "payments.payee_fa"
 HIMBARA = ("BRI", "BNI", "MANDIRI", "BSI", "BTN")
 DEFAULT_ORDER = (Channel.BANK, Channel.EWALLET, Channel.CASH_POS)
@@ -45,14 +45,15 @@ def _accounts(refs: Sequence[str]) -> dict[str, dict[str, tuple[str, str, str]]]
     from tepat.registry.models import FinancialAddress
 
     out: dict[str, dict[str, tuple[str, str, str]]] = {}
+    open_account = sealed.unsealer(context=ACCOUNT_CONTEXT)  # bound to the address's row
     for i in range(0, len(refs), 20_000):
         rows = FinancialAddress.objects.filter(
             valid_to__isnull=True, person__public_id__in=refs[i : i + 20_000]
-        ).values_list("person__public_id", "kind", "provider", "account_enc", "holder_name")
-        for ref, kind, provider, enc, holder in rows:
-            out.setdefault(ref, {})[kind] = (
-                provider, crypto.decrypt(enc, context=ACCOUNT_CONTEXT), holder
-            )  # fmt: skip
+        ).values_list(
+            "person__public_id", "kind", "provider", "account_enc", "holder_name", "public_id"
+        )
+        for ref, kind, provider, enc, holder, fa_ref in rows:
+            out.setdefault(ref, {})[kind] = (provider, open_account(enc, fa_ref), holder)
     return out
 
 

@@ -11,8 +11,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from tepat.core import crypto
-from tepat.payments.channels import ACCOUNT_CONTEXT
+from tepat.registry import sealed
 
 CHUNK = 5000
 
@@ -25,6 +24,7 @@ def seed_households(
 
     ids: list[int] = []
     now = timezone.now()
+    seal_account = sealed.sealer(context=sealed.ACCOUNT)
     for start in range(0, n, CHUNK):
         stop = min(n, start + CHUNK)
         with transaction.atomic():
@@ -38,20 +38,25 @@ def seed_households(
                         start:stop
                     ]
                 )
-            people = Person.objects.bulk_create([
+            heads = [
                 Person(nik_enc="synthetic", nik_index=f"{tag}-nik-{i}", household=h, relationship="head",
-                       full_name=f"Penerima {tag} {i}", name_search=f"penerima {tag} {i}", sex="F",
-                       birth_date=dt.date(1970 + i % 30, 1 + i % 12, 1 + i % 28))
+                       full_name=f"Penerima {tag} {i}", name_search=f"penerima {tag} {i}", sex="F")
                 for i, h in zip(range(start, stop), hh, strict=True)
-            ])  # fmt: skip
+            ]  # fmt: skip
+            for i, p in zip(range(start, stop), heads, strict=True):
+                p.birth_date = dt.date(1970 + i % 30, 1 + i % 12, 1 + i % 28)  # year + sealed date
+            people = Person.objects.bulk_create(heads)
             if accounts:
                 if not all(p.pk for p in people):
                     people = list(Person.objects.filter(household__in=hh).order_by("household_id"))
-                FinancialAddress.objects.bulk_create([
+                fas = [
                     FinancialAddress(person=p, kind="bank", provider="BRI",
-                                     account_enc=crypto.encrypt(f"{7_000_000_001 + i}", context=ACCOUNT_CONTEXT),
                                      account_index=f"{tag}-acc-{i}", valid_from=now, source="loadtest")
                     for i, p in zip(range(start, stop), people, strict=True)
-                ])  # fmt: skip
+                ]  # fmt: skip
+                for i, fa in zip(range(start, stop), fas, strict=True):
+                    # Bound to the address's row, like every registry account number.
+                    fa.account_enc = seal_account(f"{7_000_000_001 + i}", fa.public_id)
+                FinancialAddress.objects.bulk_create(fas)
             ids.extend(h.pk for h in hh)
     return ids

@@ -8,11 +8,18 @@ key, so a retry after a crash can never pay twice.
 
 from __future__ import annotations
 
+import os
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tepat.core.ids import new_public_id
+
+
+def new_ledger_salt() -> str:
+    """16 random bytes (hex): the key of a payment's pseudonym in the transparency log."""
+    return os.urandom(16).hex()
 
 
 class Channel(models.TextChoices):
@@ -55,6 +62,10 @@ class Payment(models.Model):
     collection_from = models.DateTimeField(null=True, blank=True)
     collection_until = models.DateTimeField(null=True, blank=True)
     voucher_code = models.CharField(max_length=32, blank=True)
+    # Keys this payment's pseudonym in the public log (tepat.ledger.entries.payment_pseudonym).
+    # Random per payment, kept only here: the log alone never links two payments of one person,
+    # and blanking it (crypto-shredding) leaves the logged pseudonym opening to nothing.
+    ledger_salt = models.CharField(max_length=32, default=new_ledger_salt, editable=False)
     state = models.CharField(
         max_length=12, choices=PaymentState.choices, default=PaymentState.ISSUED
     )

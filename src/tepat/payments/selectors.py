@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from tepat.accounts.scoping import difference_q, payment_q
 from tepat.core.errors import NotFound
-from tepat.payments.models import Difference, Payment, PaymentState
+from tepat.payments.models import Difference, Payment, PaymentState, SmsMessage
 from tepat.programs.models import Cycle
 
 
@@ -92,6 +92,9 @@ def ledger_cross_check(*, limit: int = 50) -> list[tuple[int | None, str]]:
     payment whose amount, beneficiary pseudonym or region differs from what the log says, a
     settled payment with no settlement entry, a log entry whose payment is gone or no longer in
     the state the log recorded. Entries still queued for the sequencer count as present.
+    Version-1 entries are compared field by field; version-2 entries by their amount or band
+    and their per-payment pseudonym, which the payment's salt recomputes from the beneficiary
+    and the exact amount (`_entry_problem`).
     """
     import json
 
@@ -118,9 +121,9 @@ def ledger_cross_check(*, limit: int = 50) -> list[tuple[int | None, str]]:
     problems: list[tuple[int | None, str]] = []
     seen: set[str] = set()
     rows = Payment.objects.filter(state__in=SETTLED_STATES).values_list(
-        "public_id", "state", "amount", "beneficiary_ref", "village_code"
+        "public_id", "state", "amount", "beneficiary_ref", "village_code", "ledger_salt"
     )
-    for public_id, state, amount, beneficiary, village in rows.iterator(chunk_size=5000):
+    for public_id, state, amount, beneficiary, village, salt in rows.iterator(chunk_size=5000):
         seen.add(public_id)
         entry = logged.get(public_id)
         if entry is None:
@@ -130,17 +133,23 @@ def ledger_cross_check(*, limit: int = 50) -> list[tuple[int | None, str]]:
         where = f"entry {index}" if index is not None else "queued entry"
         if settle_kinds[kind] != state:
             problems.append((index, f"{where}: log says {kind}, payment {public_id} is {state}"))
-        elif body.get("amount") != amount:
-            problems.append(
-                (
-                    index,
-                    f"{where}: amount {body.get('amount')} in the log, {amount} in payment {public_id}",
+        elif body.get("v", 1) == 1:
+            if body.get("amount") != amount:
+                problems.append(
+                    (
+                        index,
+                        f"{where}: amount {body.get('amount')} in the log, {amount} in payment "
+                        f"{public_id}",
+                    )
                 )
-            )
-        elif body.get("beneficiary") != pseudonymise(beneficiary):
-            problems.append((index, f"{where}: beneficiary differs for payment {public_id}"))
-        elif body.get("region") != dotted(village):
-            problems.append((index, f"{where}: region differs for payment {public_id}"))
+            elif body.get("beneficiary") != pseudonymise(beneficiary):
+                problems.append((index, f"{where}: beneficiary differs for payment {public_id}"))
+            elif body.get("region") != dotted(village):
+                problems.append((index, f"{where}: region differs for payment {public_id}"))
+        else:
+            problem = _entry_problem(body, public_id, amount, beneficiary, salt)
+            if problem:
+                problems.append((index, f"{where}: {problem}"))
     for ref, (index, kind, _body) in logged.items():
         if ref not in seen:
             where = f"entry {index}" if index is not None else "queued entry"
@@ -152,3 +161,53 @@ def ledger_cross_check(*, limit: int = 50) -> list[tuple[int | None, str]]:
 
 
 SETTLED_STATES = (PaymentState.PAID, PaymentState.FAILED)
+
+
+def _entry_problem(
+    body: dict[str, Any], public_id: str, amount: int, beneficiary: str, salt: str
+) -> str:
+    """What a version-2 payment entry and its payment row disagree on ("" when nothing)."""
+    from tepat.ledger.entries import payment_pseudonym
+
+    if "amount" in body:
+        if body["amount"] != amount:
+            return f"amount {body['amount']} in the log, {amount} in payment {public_id}"
+    elif not body.get("amount_min", 0) <= amount <= body.get("amount_max", -1):
+        return (
+            f"amount {amount} of payment {public_id} is outside the log's band "
+            f"{body.get('amount_min')}..{body.get('amount_max')}"
+        )
+    if not salt:
+        return ""  # crypto-shredded (erasure blanks the salt): the pseudonym opens to nothing
+    expected = payment_pseudonym(
+        salt=salt, payment=public_id, beneficiary=beneficiary, amount=amount
+    )
+    if body.get("beneficiary") != expected:
+        return (
+            f"beneficiary or amount of payment {public_id} differs from the log's pseudonym "
+            "(a commitment to both)"
+        )
+    return ""
+
+
+def household_payments(*, household_id: int) -> QuerySet[Payment]:
+    """Every payment to one household, newest cycle first, unscoped: for the household's own
+    access export (UU 27/2022 Art. 7), whose caller proved who is asking."""
+    return (
+        Payment.objects.filter(entitlement__household_id=household_id)
+        .select_related("cycle__programme")
+        .order_by("-cycle__period_start", "-id")
+    )
+
+
+def sms_of_payments(*, payment_ids: list[int]) -> QuerySet[SmsMessage]:
+    """The SMS notices written for these payments, oldest first."""
+    return SmsMessage.objects.filter(payment_id__in=payment_ids).order_by("created_at", "id")
+
+
+def payments_count_for_beneficiary(*, person_ref: str, since: Any = None, **_: Any) -> int:
+    """Payments to a person that the financial-records retention still keeps: made since
+    `since`, or not settled yet whatever their age (registry.rights: erasure blockers)."""
+    live = ~Q(state__in=[PaymentState.PAID, PaymentState.FAILED, PaymentState.CANCELLED])
+    recent = Q(created_at__gte=since) if since is not None else Q()
+    return Payment.objects.filter(Q(beneficiary_ref=person_ref) & (recent | live)).count()

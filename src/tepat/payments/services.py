@@ -62,6 +62,7 @@ from tepat.payments.providers import (
 )
 from tepat.programs import services as programs
 from tepat.programs.models import Cycle, CycleState, EntitlementState
+from tepat.registry.rights import restricted_households
 
 P = PaymentState
 OPERATORS = frozenset({Role.ADMIN, Role.OPERATOR, Role.SUPERVISOR})
@@ -106,9 +107,12 @@ def key_prefix(cycle: Cycle) -> str:
     return f"{cycle.programme.code}.{cycle.code}."
 
 
-def dotted(village_code: str) -> str:
-    c = village_code
-    return f"{c[:2]}.{c[2:4]}.{c[4:6]}.{c[6:]}" if len(c) == 10 else c
+def dotted(region_code: str) -> str:
+    """An undotted Kemendagri code of any level, dotted: "3273011001" -> "32.73.01.1001"."""
+    c = region_code
+    if len(c) not in (4, 6, 10):
+        return c
+    return ".".join(part for part in (c[:2], c[2:4], c[4:6], c[6:]) if part)
 
 
 # --- one lock per cycle ----------------------------------------------------------------------
@@ -240,6 +244,9 @@ def payments_issue(*, acting_user: Any, cycle: Cycle) -> int:
         raise TepatError("Tahap belum disetujui / the cycle is not approved", code="not_approved")
     ents = list(
         cycle.entitlements.filter(state=EntitlementState.APPROVED)
+        # UU 27/2022 Art. 11: no new payment while a member's processing is restricted; the
+        # frozen entitlement waits, and a later run issues it once the restriction is lifted.
+        .exclude(household_id__in=restricted_households())
         .order_by("id")
         .values_list("id", "beneficiary_ref", "village_code", "amount")
     )
@@ -284,9 +291,50 @@ def payments_issue(*, acting_user: Any, cycle: Cycle) -> int:
             )
         for i in range(0, len(rows), 5000):
             Payment.objects.bulk_create(rows[i : i + 5000], ignore_conflicts=True)
+        if rows and not existing:
+            _ledger_many(_issued_entries(cycle))
         audit_record(actor=acting_user, action="payments.issue", target_type="cycle",
                      target_id=cycle.public_id, detail={"issued": len(rows), "total": count})  # fmt: skip
     return len(rows)
+
+
+BULK = 5000
+
+
+def _issued_entries(cycle: Cycle) -> list[tuple[str, Mapping[str, Any], str]]:
+    """Where a cycle's payments go, for the transparency log, written with its first payments:
+    one `payments.issued` entry per published area with the count and exact total of the
+    cycle's approved entitlements there (those held back by a restriction included: they are
+    paid by a later run, and a later entry for them alone would publish a count of one).
+    Areas follow the open data's suppression rule (tepat.core.disclosure.published_areas), so
+    no count the open data hides, and no count below its threshold, can be read or differenced
+    out of the log; payment entries themselves carry no region."""
+    from tepat.core.disclosure import ROOT, published_areas, suppression_threshold
+
+    per_village: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    approved = cycle.entitlements.filter(state=EntitlementState.APPROVED).values_list(
+        "village_code", "amount"
+    )
+    for village, amount in approved.iterator(chunk_size=BULK):
+        per_village[village][0] += 1
+        per_village[village][1] += amount
+    areas = published_areas(
+        {v: n for v, (n, _a) in per_village.items()}, threshold=suppression_threshold()
+    )
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for village, (n, amount) in per_village.items():
+        totals[areas[village]][0] += n
+        totals[areas[village]][1] += amount
+    now = timezone.now()
+    out: list[tuple[str, Mapping[str, Any], str]] = []
+    for area in sorted(totals):
+        n, amount = totals[area]
+        body: dict[str, Any] = {"programme": cycle.programme.code, "cycle": cycle.code,
+                                "time": now, "payments": n, "total_amount": amount}  # fmt: skip
+        if area != ROOT:
+            body["area"] = dotted(area)
+        out.append(("payments.issued", body, cycle.public_id))
+    return out
 
 
 # --- worker: claim, reschedule, record ------------------------------------------------------
@@ -306,6 +354,7 @@ class Claimed:
     payee_name: str
     attempts: int
     cycle_id: int = 0
+    ledger_salt: str = ""
 
 
 def payments_claim(*, worker: str, batch: int, lease_s: float) -> list[Claimed]:
@@ -340,12 +389,12 @@ def payments_claim(*, worker: str, batch: int, lease_s: float) -> list[Claimed]:
             Payment.objects.filter(id__in=ids, claimed_by=worker, state=P.SENDING).values_list(
                 "id", "payment_key", "public_id", "entitlement_id", "beneficiary_ref",
                 "village_code", "amount", "channel", "payee_fa_enc", "payee_name", "attempts",
-                "cycle_id",
+                "cycle_id", "ledger_salt",
             )
         )  # fmt: skip
     return [
         Claimed(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
-                crypto.decrypt(r[8], context=channels.PAYEE_CONTEXT), r[9], r[10], r[11])
+                crypto.decrypt(r[8], context=channels.PAYEE_CONTEXT), r[9], r[10], r[11], r[12])
         for r in rows
     ]  # fmt: skip
 
@@ -427,28 +476,64 @@ def _sms(rows: list[tuple[Claimed | Payment, str, str]], cycle_names: Mapping[in
         SmsMessage.objects.bulk_create(msgs[i : i + 5000], ignore_conflicts=True)
 
 
-def _entry(
-    kind: str, p: Claimed | Payment, cycle: tuple[str, str], channel: str, reason: str = ""
+@dataclass(frozen=True)
+class LedgerCycle:
+    """What a payment entry says about its cycle: codes, and the programme's base amount (the
+    one amount every recipient gets; None where amounts are sums of components, as in PKH)."""
+
+    programme: str
+    cycle: str
+    base_amount: int | None
+
+
+def ledger_cycles(cycle_ids: Iterable[int]) -> dict[int, LedgerCycle]:
+    from tepat.programs import calc
+    from tepat.programs.models import ProgrammeKind
+
+    out: dict[int, LedgerCycle] = {}
+    for c in Cycle.objects.filter(id__in=set(cycle_ids)).select_related("programme"):
+        base: int | None = None
+        if c.programme.kind != ProgrammeKind.PKH:
+            try:
+                base = calc.flat_amount(c.frozen_params or c.programme.params)
+            except (KeyError, TypeError, ValueError):
+                base = None
+        out[c.pk] = LedgerCycle(c.programme.code, c.code, base)
+    return out
+
+
+def payment_entry(
+    kind: str, p: Claimed | Payment, cycle: LedgerCycle, **extra: str
 ) -> tuple[str, dict[str, Any], str]:
-    from tepat.ledger.entries import pseudonymise
+    """A version-2 payment entry (tepat.ledger.entries): a pseudonym for this payment only, no
+    region, the amount or its band. The hook through which payments and verification describe a
+    payment to the transparency log."""
+    from tepat.ledger.entries import payment_pseudonym, public_amount
 
     body: dict[str, Any] = {
-        "programme": cycle[0], "cycle": cycle[1], "time": timezone.now(), "payment": p.public_id,
-        "beneficiary": pseudonymise(p.beneficiary_ref), "amount": p.amount,
-        "region": dotted(p.village_code),
+        "v": 2, "programme": cycle.programme, "cycle": cycle.cycle, "time": timezone.now(),
+        "payment": p.public_id,
+        "beneficiary": payment_pseudonym(salt=p.ledger_salt, payment=p.public_id,
+                                         beneficiary=p.beneficiary_ref, amount=p.amount),
+        **public_amount(p.amount, base=cycle.base_amount), **extra,
     }  # fmt: skip
-    if kind == "payment.sent":
-        body["channel"] = channel
-    if kind == "payment.failed":
-        body["reason"] = reason or "unknown"
     return kind, body, p.public_id
 
 
-def _cycle_codes(payment_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
-    rows = Payment.objects.filter(id__in=list(payment_ids)).values_list(
-        "id", "cycle__programme__code", "cycle__code"
-    )
-    return {r[0]: (r[1], r[2]) for r in rows}
+def _entry(
+    kind: str, p: Claimed | Payment, cycle: LedgerCycle, channel: str, reason: str = ""
+) -> tuple[str, dict[str, Any], str]:
+    if kind == "payment.sent":
+        return payment_entry(kind, p, cycle, channel=channel)
+    if kind == "payment.failed":
+        return payment_entry(kind, p, cycle, reason=reason or "unknown")
+    return payment_entry(kind, p, cycle)
+
+
+def _cycle_codes(payment_ids: Iterable[int]) -> dict[int, LedgerCycle]:
+    rows = dict(Payment.objects.filter(id__in=list(payment_ids)).values_list("id", "cycle_id"))
+    cycles = ledger_cycles(rows.values())
+    return {pid: cycles[cid] for pid, cid in rows.items()}
 
 
 def _paid_outside_payable(paid: Sequence[Claimed]) -> None:
@@ -1256,3 +1341,15 @@ def payments_mark_handed_over(*, payment_ids: Sequence[int]) -> int:
     )
     _sms([(p, "paid", "") for p in rows], {})
     return len(rows)
+
+
+def payments_forget_payee(*, person_ref: str, **_: Any) -> int:
+    """Erasure (UU 27/2022 Art. 8, through registry.rights, once the financial-records
+    retention has passed): the payee's account, masked account and name go from the person's
+    payments, and the texts sent about them from the SMS outbox. Amounts, states and dates
+    stay: the ledger and reconciliation refer to them, and they identify no one. The ledger
+    salt goes too: a payment entry's pseudonym then opens to nobody (the cross-check skips a
+    blank salt), so the log keeps verifying but no longer links to the person."""
+    payments = Payment.objects.filter(beneficiary_ref=person_ref)
+    SmsMessage.objects.filter(payment__in=payments).update(body="")
+    return payments.update(payee_fa_enc="", payee_fa_masked="", payee_name="", ledger_salt="")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -28,8 +29,9 @@ from tepat.core.errors import NotFound, TepatError
 from tepat.core.masking import mask_name
 from tepat.payments.models import Payment
 from tepat.portal.models import CitizenOtp, NotificationPreference
+from tepat.registry import sealed
 from tepat.registry.models import Person
-from tepat.registry.snapshots import PHONE_CONTEXT
+from tepat.registry.sealed import PHONE as PHONE_CONTEXT
 
 OTP_TTL_S = 300
 OTP_ATTEMPTS = 5
@@ -91,7 +93,7 @@ def otp_deliver(*, gateway: Any, batch: int = 200) -> int:
             continue
         key = f"otp-{row.pk}-{row.code_hash.split('$', 1)[0]}"
         code = crypto.decrypt(row.code_enc, context=OTP_CONTEXT)
-        phone = crypto.decrypt(person.phone_enc, context=PHONE_CONTEXT)
+        phone = sealed.unseal(person.phone_enc, context=PHONE_CONTEXT, row=person.public_id)
         messages.append((key, phone, OTP_BODY.format(code=code)))
         refs[key] = (row.pk, person.public_id)
     if dropped:
@@ -196,12 +198,22 @@ def receipt_for(*, person: Person, payment_ref: str, index: int) -> dict[str, An
     from tepat.ledger import selectors as ledger
     from tepat.ledger.models import LogEntry
 
-    owns = Payment.objects.filter(
+    payment = Payment.objects.filter(
         public_id=payment_ref, entitlement__household_id=person.household_id
-    ).exists()
-    if not owns or not LogEntry.objects.filter(ref=payment_ref, index=index).exists():
+    ).first()
+    if payment is None or not LogEntry.objects.filter(ref=payment_ref, index=index).exists():
         raise NotFound()
-    return ledger.receipt(index=index)
+    receipt = ledger.receipt(index=index)
+    # A version-2 entry shows a band and a per-payment pseudonym; the household's own receipt
+    # opens it (tepat.ledger.receipts), proving the exact amount the signed log committed to.
+    body = json.loads(receipt["entry"])
+    if body.get("v") == 2 and body.get("payment") == payment.public_id and payment.ledger_salt:
+        receipt["opening"] = {
+            "salt": payment.ledger_salt,
+            "beneficiary": payment.beneficiary_ref,
+            "amount": payment.amount,
+        }
+    return receipt
 
 
 @dataclass
@@ -273,3 +285,31 @@ def preferences_set(
         pref.sms_grievance = sms_grievance
         pref.save()
     return pref
+
+
+def preferences_peek(*, person_ref: str) -> NotificationPreference:
+    """The person's notification preferences as stored, or the defaults (unsaved) when they
+    never chose: a read that writes nothing."""
+    found = NotificationPreference.objects.filter(person_ref=person_ref).first()
+    return found or NotificationPreference(person_ref=person_ref)
+
+
+def sign_in_codes(*, person: Person) -> list[CitizenOtp]:
+    """Sign-in codes asked for with the person's NIK (newest first): when sent, whether used."""
+    from django.db.models import Q
+
+    return list(
+        CitizenOtp.objects.filter(Q(person_ref=person.public_id) | Q(nik_index=person.nik_index))
+        .only("state", "sent_at", "used_at", "expires_at", "created_at", "attempts")
+        .order_by("-id")
+    )
+
+
+def portal_forget_person(*, person_ref: str, nik_index: str, **_: Any) -> int:
+    """Erasure (UU 27/2022 Art. 8, through registry.rights): the person's sign-in codes (kept
+    under their NIK's blind index) and notification preferences are deleted."""
+    from django.db.models import Q
+
+    otps, _n = CitizenOtp.objects.filter(Q(person_ref=person_ref) | Q(nik_index=nik_index)).delete()
+    prefs, _n = NotificationPreference.objects.filter(person_ref=person_ref).delete()
+    return otps + prefs

@@ -28,6 +28,7 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.utils.translation import gettext as _
 
+from tepat.core import crypto
 from tepat.core.netaddr import limit_key
 
 SALT = "tepat.portal.challenge"
@@ -98,7 +99,9 @@ def _rate_key(scope: str, ident: str, window_s: int) -> str:
     if scope.endswith("-ip"):
         ident = limit_key(ident)
     bucket = int(time.time()) // window_s
-    digest = hashlib.blake2s(ident.encode(), digest_size=12).hexdigest()
+    # Keyed: an unkeyed hash of a NIK or an address in a Redis dump is reversed by hashing the
+    # candidates (NIKs are mostly region + birth date + serial; IPv4 has 2**32 addresses).
+    digest = crypto.cache_digest(ident, purpose=f"rl:{scope}")
     return f"rl:{scope}:{digest}:{bucket}"
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tepat.portal import views
+from tepat.portal import mydata, rights, views
 
 app_name = "portal"
 urlpatterns = [
@@ -16,6 +16,11 @@ urlpatterns = [
     path("akun/masuk/", views.account_sign_in, name="account_sign_in"),
     path("akun/kode/", views.account_code, name="account_code"),
     path("akun/keluar/", views.account_sign_out, name="account_sign_out"),
+    path("akun/hak/", rights.rights_list, name="rights"),
+    path("akun/hak/ajukan/", rights.rights_new, name="rights_new"),
+    path("akun/hak/<str:public_id>/", rights.rights_detail, name="rights_detail"),
+    path("akun/data-saya/", mydata.mydata, name="mydata"),
+    path("akun/data-saya/unduh/<str:fmt>/", mydata.mydata_download, name="mydata_download"),
     path(
         "akun/tanda-terima/<str:payment_ref>/<int:index>.json",
         views.account_receipt,

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from tepat.accounts.scoping import cycle_q, cycle_whole_q, entitlement_q
 from tepat.core.errors import NotFound
-from tepat.programs.models import Cycle, CycleEvent, Entitlement, Programme
+from tepat.programs.models import Cycle, CycleEvent, CycleState, Entitlement, Programme
 
 
 def programmes_list() -> QuerySet[Programme]:
@@ -69,3 +69,26 @@ def cycle_get_whole(*, user: Any, public_id: str) -> Cycle:
     if c is None:
         raise NotFound()
     return c
+
+
+def household_entitlements(*, household_id: int) -> QuerySet[Entitlement]:
+    """Every entitlement of one household, newest cycle first, unscoped: for the household's own
+    access export (UU 27/2022 Art. 7), whose caller proved who is asking."""
+    return (
+        Entitlement.objects.filter(household_id=household_id)
+        .select_related("cycle__programme")
+        .order_by("-cycle__period_start", "-cycle__instalment", "-id")
+    )
+
+
+# A cycle still running: its list is being prepared, awaits approval, or is being paid.
+LIVE_CYCLE_STATES = (CycleState.DRAFT, CycleState.TO_APPROVE, CycleState.APPROVED,
+                     CycleState.DISTRIBUTED)  # fmt: skip
+
+
+def live_entitlements_of_household(*, household_id: int, **_: Any) -> int:
+    """Entitlements of the household in cycles still running (registry.rights: a member's data
+    is not erased while a list computed from it is in use)."""
+    return Entitlement.objects.filter(
+        household_id=household_id, cycle__state__in=LIVE_CYCLE_STATES
+    ).count()

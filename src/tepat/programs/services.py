@@ -330,7 +330,7 @@ def _heads(household_ids: np.ndarray[Any, Any]) -> dict[int, str]:
     from tepat.registry.models import Person
 
     return _pairs(Person, household_ids, "household_id", "public_id", relationship="head",
-                  deceased_on__isnull=True)  # fmt: skip
+                  deceased_on__isnull=True, erased_at__isnull=True)  # fmt: skip
 
 
 def _household_refs(ids: np.ndarray[Any, Any]) -> dict[int, str]:

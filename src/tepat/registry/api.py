@@ -23,7 +23,7 @@ class PersonOut(Schema):
     nik_masked: str
     full_name: str
     sex: str
-    birth_date: dt.date
+    birth_date: dt.date | None  # None once the person is erased (the birth year stays)
     relationship: str
     village_code: str
     deceased_on: dt.date | None

@@ -25,12 +25,13 @@ from tepat.core import crypto
 from tepat.core.audit import audit_record
 from tepat.core.bulk import bulk_insert, fill_ids
 from tepat.core.errors import FieldProblem, Problems, ValidationFailed
+from tepat.core.subjectkeys import SubjectKeyring
 from tepat.registry import choices as c
+from tepat.registry import sealed
 from tepat.registry.cleaning import clean_household, clean_person
 from tepat.registry.models import ChangeRecord, FinancialAddress, Household, Person
 from tepat.registry.services import _change, _household_from, _person_from
 from tepat.registry.snapshots import (
-    ACCOUNT_CONTEXT,
     financial_snapshot,
     household_snapshot,
     person_snapshot,
@@ -113,6 +114,7 @@ def registry_load_directory(
                     report.warnings.append(prob)
 
     now = timezone.now()
+    seal_account = sealed.sealer(context=sealed.ACCOUNT)
     bar = tqdm(
         total=households_t.num_rows + persons_t.num_rows,
         disable=not progress,
@@ -164,24 +166,25 @@ def registry_load_directory(
                     h.created_at = h.updated_at = now
                 bulk_insert(Household, batch)
                 fill_ids(Household, batch)
-                bulk_insert(
-                    ChangeRecord,
-                    [
-                        _change(
-                            at=now,
-                            entity_type="household",
-                            entity_id=h.public_id,
-                            household=h,
-                            action="create",
-                            before=None,
-                            after=household_snapshot(h, kk=s["kk"]),
-                            source=source,
-                            reason="",
-                            acting_user=acting_user,
-                        )
-                        for h, s in zip(batch, snaps, strict=True)
-                    ],
-                )
+                ring = SubjectKeyring(new_subjects=True)  # keys of new rows: one bulk insert
+                changes = [
+                    _change(
+                        at=now,
+                        entity_type="household",
+                        entity_id=h.public_id,
+                        household=h,
+                        action="create",
+                        before=None,
+                        after=household_snapshot(h, kk=s["kk"]),
+                        source=source,
+                        reason="",
+                        acting_user=acting_user,
+                        keyring=ring,
+                    )
+                    for h, s in zip(batch, snaps, strict=True)
+                ]
+                ring.save()
+                bulk_insert(ChangeRecord, changes)
             report.households += len(batch)
             bar.update(len(chunk))
 
@@ -266,6 +269,7 @@ def registry_load_directory(
                     person.household_id = person.household.pk
                 bulk_insert(Person, people)
                 fill_ids(Person, people)
+                ring = SubjectKeyring(new_subjects=True)
                 changes = [
                     _change(
                         at=now,
@@ -283,6 +287,7 @@ def registry_load_directory(
                         source=source,
                         reason="",
                         acting_user=acting_user,
+                        keyring=ring,
                     )
                     for person, (nik, phone) in zip(people, secrets, strict=True)
                 ]
@@ -292,12 +297,12 @@ def registry_load_directory(
                         person=person,
                         kind=fa_kind,
                         provider=provider,
-                        account_enc=crypto.encrypt(account, context=ACCOUNT_CONTEXT),
                         account_index=crypto.blind_index(account, purpose="account"),
                         holder_name=person.full_name,
                         valid_from=now,
                         source=source,
                     )
+                    fa.account_enc = seal_account(account, fa.public_id)
                     fas.append(fa)
                     changes.append(
                         _change(
@@ -313,9 +318,11 @@ def registry_load_directory(
                             source=source,
                             reason="",
                             acting_user=acting_user,
+                            keyring=ring,
                         )
                     )
                 bulk_insert(FinancialAddress, fas)
+                ring.save()
                 bulk_insert(ChangeRecord, changes)
                 report.financial_addresses += len(fas)
             report.persons += len(people)

@@ -2,15 +2,21 @@
 
 NIK, No. KK, phone and account numbers are stored encrypted (AES-GCM, tepat.core.crypto) with a
 blind index for exact lookup; they never appear in clear in the database, the history or logs.
+Each ciphertext is bound to its row (tepat.registry.sealed). The full birth date is encrypted
+too: a NIK is district + birth date + a serial that is nearly always 0001, so a clear date next
+to a NIK's blind index gave the NIK away; only the birth year stays in clear.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.conf import settings
 from django.db import models
 
 from tepat.core.ids import new_public_id
 from tepat.registry import choices as c
+from tepat.registry import sealed
 
 
 class Household(models.Model):
@@ -60,7 +66,10 @@ class Person(models.Model):
     # Lower-cased, accent-free name for searching without exposing a decrypt path.
     name_search = models.CharField(max_length=150, db_index=True)
     sex = models.CharField(max_length=1, choices=c.Sex.choices)
-    birth_date = models.DateField()
+    # The birth year in clear (ages at a date need the full date: `birth_date`, decrypted);
+    # the full date encrypted, bound to this row. Read many with selectors.birth_dates.
+    birth_year = models.PositiveSmallIntegerField()
+    birth_date_enc = models.TextField()
     birth_place = models.CharField(max_length=100, blank=True)
     marital_status = models.CharField(max_length=16, choices=c.MaritalStatus.choices, blank=True)
     education = models.CharField(max_length=16, choices=c.Education.choices, blank=True)
@@ -92,6 +101,33 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return f"Person {self.public_id}"
+
+    @property
+    def birth_date(self) -> dt.date | None:
+        """The full birth date, decrypted (once per ciphertext and instance)."""
+        token = self.birth_date_enc
+        if not token:
+            return None
+        held = self.__dict__.get("_birth_date")
+        if held is not None and held[0] == token:
+            return held[1]
+        born = dt.date.fromisoformat(
+            sealed.unseal(token, context=sealed.BIRTH_DATE, row=self.public_id)
+        )
+        self.__dict__["_birth_date"] = (token, born)
+        return born
+
+    @birth_date.setter
+    def birth_date(self, born: dt.date | None) -> None:
+        """Sets the encrypted date and the clear year together (None: forget the date, keep
+        the year)."""
+        if born is None:
+            self.birth_date_enc = ""
+            self.__dict__.pop("_birth_date", None)
+            return
+        self.birth_year = born.year
+        self.birth_date_enc = sealed.seal_birth_date(born, row=self.public_id)
+        self.__dict__["_birth_date"] = (self.birth_date_enc, born)
 
 
 class FinancialAddress(models.Model):
@@ -130,6 +166,8 @@ class ChangeRecord(models.Model):
 
     `before`/`after` are full snapshots of the non-secret fields (secrets appear only as masked
     values and blind indexes), so "as of" reads take the last snapshot at or before a moment.
+    Their identifying values are sealed under the subject's own key (registry.snapshots): read
+    them through `snapshots.open_records`; erasure shreds the key instead of rewriting rows.
     """
 
     class Action(models.TextChoices):

@@ -18,6 +18,7 @@ from tepat.core import crypto
 from tepat.core.audit import audit_read as core_audit_read
 from tepat.core.errors import NotFound, PermissionDenied, TepatError
 from tepat.core.masking import mask_account, mask_nik, mask_phone
+from tepat.registry import sealed
 from tepat.registry.cleaning import name_search_key
 from tepat.registry.models import ChangeRecord, FinancialAddress, Household, Person
 from tepat.registry.snapshots import (
@@ -26,6 +27,7 @@ from tepat.registry.snapshots import (
     NIK_CONTEXT,
     PHONE_CONTEXT,
     diff,
+    open_records,
 )
 from tepat.registry.validators import normalize_number
 
@@ -82,7 +84,7 @@ class PersonRow:
     nik_masked: str
     full_name: str
     sex: str
-    birth_date: dt.date
+    birth_date: dt.date | None
     relationship: str
     village_code: str
     deceased_on: dt.date | None
@@ -92,7 +94,7 @@ def _person_row(p: Person) -> PersonRow:
     return PersonRow(
         public_id=p.public_id,
         household_public_id=p.household.public_id,
-        nik_masked=mask_nik(crypto.decrypt(p.nik_enc, context=NIK_CONTEXT)),
+        nik_masked=mask_nik(sealed.unseal(p.nik_enc, context=NIK_CONTEXT, row=p.public_id)),
         full_name=p.full_name,
         sex=p.sex,
         birth_date=p.birth_date,
@@ -186,10 +188,40 @@ def _age(born: dt.date, on: dt.date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
+def _age_of(person: Person, on: dt.date) -> int:
+    born = person.birth_date
+    # No full date held (erased): the age the birth year allows, at most one year too many.
+    return _age(born, on) if born is not None else on.year - person.birth_year
+
+
+def _eldest_first(members: list[Person]) -> list[Person]:
+    """Members by birth date (the clear year first, then the decrypted date), then id."""
+    return sorted(
+        members, key=lambda m: (m.birth_year, m.birth_date or dt.date(m.birth_year, 1, 1), m.pk)
+    )
+
+
+def birth_dates(*, person_ids: list[int]) -> dict[int, dt.date]:
+    """The full birth dates of many persons, decrypted in bulk: {person id: date}. For
+    computations (ages at a date); persons without a date held are absent."""
+    out: dict[int, dt.date] = {}
+    for start in range(0, len(person_ids), 900):
+        rows = list(
+            Person.objects.filter(pk__in=person_ids[start : start + 900])
+            .exclude(birth_date_enc="")
+            .values_list("pk", "public_id", "birth_date_enc")
+        )
+        isos = sealed.birth_dates_iso((pid, token, None) for _, pid, token in rows)
+        out.update(
+            (pk, dt.date.fromisoformat(iso)) for (pk, _, _), iso in zip(rows, isos, strict=True)
+        )
+    return out
+
+
 def household_view(*, household: Household, today: dt.date | None = None) -> HouseholdView:
     """The household page's data: members masked, aggregates the PMT and programmes use."""
     today = today or dt.date.today()
-    members = list(household.members.order_by("birth_date", "id"))
+    members = _eldest_first(list(household.members.order_by("birth_year", "id")))
     fas: dict[int, list[FinancialRow]] = {}
     for fa in FinancialAddress.objects.filter(person__household=household).order_by("valid_from"):
         fas.setdefault(fa.person_id, []).append(
@@ -197,7 +229,7 @@ def household_view(*, household: Household, today: dt.date | None = None) -> Hou
                 kind=fa.kind,
                 provider=fa.provider,
                 account_masked=mask_account(
-                    crypto.decrypt(fa.account_enc, context=ACCOUNT_CONTEXT)
+                    sealed.unseal(fa.account_enc, context=ACCOUNT_CONTEXT, row=fa.public_id)
                 ),
                 holder_name=fa.holder_name,
                 valid_from=fa.valid_from,
@@ -208,18 +240,22 @@ def household_view(*, household: Household, today: dt.date | None = None) -> Hou
     school: dict[str, int] = {"sd": 0, "smp": 0, "sma": 0}
     elderly = disabled = pregnant = 0
     for m in members:
-        age = _age(m.birth_date, today)
+        age = _age_of(m, today)
         if m.deceased_on is None:
             if m.school_level in school:
                 school[m.school_level] += 1
             elderly += age >= 60
             disabled += bool(m.disability)
             pregnant += m.pregnant
-        phone = crypto.decrypt(m.phone_enc, context=PHONE_CONTEXT) if m.phone_enc else ""
+        phone = (
+            sealed.unseal(m.phone_enc, context=PHONE_CONTEXT, row=m.public_id)
+            if m.phone_enc
+            else ""
+        )
         views.append(
             MemberView(
                 person=m,
-                nik_masked=mask_nik(crypto.decrypt(m.nik_enc, context=NIK_CONTEXT)),
+                nik_masked=mask_nik(sealed.unseal(m.nik_enc, context=NIK_CONTEXT, row=m.public_id)),
                 phone_masked=mask_phone(phone),
                 age=age,
                 financial=fas.get(m.pk, []),
@@ -227,7 +263,9 @@ def household_view(*, household: Household, today: dt.date | None = None) -> Hou
         )
     return HouseholdView(
         household=household,
-        kk_masked=mask_nik(crypto.decrypt(household.kk_enc, context=KK_CONTEXT)),
+        kk_masked=mask_nik(
+            sealed.unseal(household.kk_enc, context=KK_CONTEXT, row=household.public_id)
+        ),
         members=views,
         children_by_school_level=school,
         elderly=elderly,
@@ -255,7 +293,8 @@ def household_history(*, household: Household, limit: int = 200) -> list[History
         entity_type="person", entity_id__in=person_ids
     )
     rows = []
-    for r in records.order_by("-at", "-id")[:limit]:
+    found = list(records.order_by("-at", "-id")[:limit])
+    for r, (before, after) in zip(found, open_records(found), strict=True):
         rows.append(
             HistoryRow(
                 at=r.at,
@@ -265,7 +304,7 @@ def household_history(*, household: Household, limit: int = 200) -> list[History
                 source=r.source,
                 actor_label=r.actor_label,
                 reason=r.reason,
-                changes=diff(r.before, r.after),
+                changes=diff(before, after),
             )
         )
     return rows
@@ -294,7 +333,7 @@ def household_as_of(*, household: Household, at: dt.datetime) -> dict[str, Any] 
     )
     if latest is None or latest.after is None:
         return None
-    members = []
+    records = [latest]
     for pid in _entity_ids_ever_in(household):
         rec = (
             ChangeRecord.objects.filter(entity_type="person", entity_id=pid, at__lte=at)
@@ -302,9 +341,11 @@ def household_as_of(*, household: Household, at: dt.datetime) -> dict[str, Any] 
             .first()
         )
         if rec is not None and rec.after and rec.after.get("household") == household.public_id:
-            members.append(rec.after)
+            records.append(rec)
+    opened = [after for _, after in open_records(records)]
+    members = [m for m in opened[1:] if m]
     members.sort(key=lambda m: (m.get("birth_date") or "", m["public_id"]))
-    return {"household": latest.after, "members": members, "as_of": at.isoformat()}
+    return {"household": opened[0], "members": members, "as_of": at.isoformat()}
 
 
 @dataclass
@@ -342,13 +383,19 @@ def person_reveal(
         detail={"purpose": purpose[:255]},
     )
     accounts = [
-        (fa.kind, fa.provider, crypto.decrypt(fa.account_enc, context=ACCOUNT_CONTEXT))
+        (
+            fa.kind,
+            fa.provider,
+            sealed.unseal(fa.account_enc, context=ACCOUNT_CONTEXT, row=fa.public_id),
+        )
         for fa in person.financial_addresses.filter(valid_to__isnull=True)
     ]
     return RevealedPerson(
         person=person,
-        nik=crypto.decrypt(person.nik_enc, context=NIK_CONTEXT),
-        phone=crypto.decrypt(person.phone_enc, context=PHONE_CONTEXT) if person.phone_enc else "",
+        nik=sealed.unseal(person.nik_enc, context=NIK_CONTEXT, row=person.public_id),
+        phone=sealed.unseal(person.phone_enc, context=PHONE_CONTEXT, row=person.public_id)
+        if person.phone_enc
+        else "",
         accounts=accounts,
     )
 
@@ -363,6 +410,42 @@ def person_phones(*, public_ids: list[str]) -> dict[str, str]:
         rows = Person.objects.filter(
             public_id__in=public_ids[start : start + 900], deceased_on__isnull=True
         ).exclude(phone_enc="")
+        open_phone = sealed.unsealer(context=PHONE_CONTEXT)
         for pid, enc in rows.values_list("public_id", "phone_enc"):
-            out[pid] = crypto.decrypt(enc, context=PHONE_CONTEXT)
+            out[pid] = open_phone(enc, pid)
     return out
+
+
+@dataclass
+class SubjectIdentifiers:
+    """A data subject's own identifiers in clear: NIK, the family card number, phone and account
+    numbers (financial address public id -> number)."""
+
+    nik: str
+    kk: str
+    phone: str
+    accounts: dict[str, str]
+
+
+def subject_identifiers(*, person: Person) -> SubjectIdentifiers:
+    """The person's own identifiers in clear, for their access export (UU 27/2022 Art. 7). Only
+    for the subject who proved who they are (the portal's one-time code) or an access request an
+    office answers under audit; staff browsing use `person_reveal`. The caller audits."""
+    return SubjectIdentifiers(
+        nik=sealed.unseal(person.nik_enc, context=NIK_CONTEXT, row=person.public_id),
+        kk=sealed.unseal(
+            person.household.kk_enc, context=KK_CONTEXT, row=person.household.public_id
+        ),
+        phone=sealed.unseal(person.phone_enc, context=PHONE_CONTEXT, row=person.public_id)
+        if person.phone_enc
+        else "",
+        accounts={
+            fa.public_id: sealed.unseal(fa.account_enc, context=ACCOUNT_CONTEXT, row=fa.public_id)
+            for fa in person.financial_addresses.all()
+        },
+    )
+
+
+def financial_addresses_of(*, person: Person) -> QuerySet[FinancialAddress]:
+    """Every financial address the person ever had (current and closed), oldest first."""
+    return person.financial_addresses.order_by("valid_from", "id")

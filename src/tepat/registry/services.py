@@ -14,7 +14,10 @@ from tepat.accounts.scoping import can_edit_registry, can_see_region
 from tepat.core import crypto
 from tepat.core.audit import audit_record
 from tepat.core.errors import NotFound, PermissionDenied, Problems, TepatError
+from tepat.core.ids import new_public_id
+from tepat.core.subjectkeys import SubjectKeyring
 from tepat.registry import choices as c
+from tepat.registry import sealed
 from tepat.registry.cleaning import (
     HOUSEHOLD_EDITABLE,
     PERSON_EDITABLE,
@@ -24,14 +27,11 @@ from tepat.registry.cleaning import (
 )
 from tepat.registry.models import ChangeRecord, FinancialAddress, Household, Person
 from tepat.registry.snapshots import (
-    ACCOUNT_CONTEXT,
-    KK_CONTEXT,
-    NIK_CONTEXT,
-    PHONE_CONTEXT,
     diff,
     financial_snapshot,
     household_snapshot,
     person_snapshot,
+    seal_snapshot,
 )
 
 
@@ -81,15 +81,19 @@ def _change(
     source: str,
     reason: str,
     acting_user: Any,
+    keyring: SubjectKeyring | None = None,
 ) -> ChangeRecord:
+    """A history record, its identifying values sealed under the subject's key (snapshots.py).
+    Bulk writers pass one `keyring` for the batch and `keyring.save()` before inserting."""
+    ring = keyring or SubjectKeyring(create_now=True)
     return ChangeRecord(
         at=at,
         entity_type=entity_type,
         entity_id=entity_id,
         household=household,
         action=action,
-        before=before,
-        after=after,
+        before=seal_snapshot(entity_type, before, ring),
+        after=seal_snapshot(entity_type, after, ring),
         source=source,
         reason=reason,
         actor=acting_user if getattr(acting_user, "is_authenticated", False) else None,
@@ -137,9 +141,11 @@ def _record(
 
 
 def _encrypt_person_secrets(person: Person, *, nik: str, phone: str) -> None:
-    person.nik_enc = crypto.encrypt(nik, context=NIK_CONTEXT)
+    person.nik_enc = sealed.seal(nik, context=sealed.NIK, row=person.public_id)
     person.nik_index = crypto.blind_index(nik, purpose="nik")
-    person.phone_enc = crypto.encrypt(phone, context=PHONE_CONTEXT) if phone else ""
+    person.phone_enc = (
+        sealed.seal(phone, context=sealed.PHONE, row=person.public_id) if phone else ""
+    )
     person.phone_index = crypto.blind_index(phone, purpose="phone") if phone else ""
 
 
@@ -239,10 +245,10 @@ def household_register(
 
 def _household_from(hdata: Mapping[str, Any]) -> Household:
     h = Household(
-        kk_enc=crypto.encrypt(hdata["kk"], context=KK_CONTEXT),
         kk_index=crypto.blind_index(hdata["kk"], purpose="kk"),
         village_id=hdata["village_code"],
     )
+    h.kk_enc = sealed.seal(hdata["kk"], context=sealed.KK, row=h.public_id)
     for name in HOUSEHOLD_EDITABLE:
         if name in hdata:
             setattr(h, name, hdata[name])
@@ -347,9 +353,11 @@ def person_update(
         if "full_name" in cleaned:
             obj.name_search = name_search_key(obj.full_name)
         if nik is not None or phone is not None:
-            current_nik = crypto.decrypt(obj.nik_enc, context=NIK_CONTEXT)
+            current_nik = sealed.unseal(obj.nik_enc, context=sealed.NIK, row=obj.public_id)
             current_phone = (
-                crypto.decrypt(obj.phone_enc, context=PHONE_CONTEXT) if obj.phone_enc else ""
+                sealed.unseal(obj.phone_enc, context=sealed.PHONE, row=obj.public_id)
+                if obj.phone_enc
+                else ""
             )
             _encrypt_person_secrets(
                 obj,
@@ -473,17 +481,21 @@ def financial_address_set(
         )
         before = None
         if current is not None:
-            old_account = crypto.decrypt(current.account_enc, context=ACCOUNT_CONTEXT)
+            old_account = sealed.unseal(
+                current.account_enc, context=sealed.ACCOUNT, row=current.public_id
+            )
             before = financial_snapshot(
                 current, person_public_id=person.public_id, account=old_account
             )
             current.valid_to = now
             current.save(update_fields=["valid_to"])
+        fa_public_id = new_public_id()
         fa = FinancialAddress.objects.create(
+            public_id=fa_public_id,
             person=person,
             kind=kind,
             provider=provider,
-            account_enc=crypto.encrypt(account, context=ACCOUNT_CONTEXT),
+            account_enc=sealed.seal(account, context=sealed.ACCOUNT, row=fa_public_id),
             account_index=crypto.blind_index(account, purpose="account"),
             holder_name=holder_name.strip()[:150],
             valid_from=now,

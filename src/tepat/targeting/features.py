@@ -78,10 +78,16 @@ def household_features(
 ) -> FeatureFrame:
     """Features of all households (or of `household_ids`), as of `on` (ages), in id order."""
     from tepat.registry.models import Household, Person
+    from tepat.registry.sealed import birth_dates_iso
 
     on = on or dt.date.today()
-    hq = Household.objects.order_by("id")
-    pq = Person.objects.filter(deceased_on__isnull=True).order_by("household_id")
+    # UU 27/2022: a household with a member whose processing is restricted (Art. 11) is left
+    # out of new scoring and lists; an erased member (Art. 8) is no longer counted.
+    restricted = Person.objects.filter(processing_restricted_at__isnull=False)
+    hq = Household.objects.exclude(id__in=restricted.values("household_id")).order_by("id")
+    pq = Person.objects.filter(deceased_on__isnull=True, erased_at__isnull=True).order_by(
+        "household_id"
+    )
     if household_ids is not None:
         hq = hq.filter(id__in=list(household_ids))
         pq = pq.filter(household_id__in=list(household_ids))
@@ -100,8 +106,8 @@ def household_features(
             )
     del rows
     p_fields = (
-        "household_id", "relationship", "sex", "birth_date", "education", "work_sector",
-        "school_level", "disability", "pregnant",
+        "household_id", "relationship", "sex", "public_id", "birth_date_enc", "birth_year",
+        "education", "work_sector", "school_level", "disability", "pregnant",
     )  # fmt: skip
     prow = list(pq.values_list(*p_fields).iterator(chunk_size=CHUNK))
     m = len(prow)
@@ -110,17 +116,19 @@ def household_features(
     ok = (pos < n) & (ids[np.minimum(pos, max(n - 1, 0))] == hh) if n else np.zeros(m, bool)
     rel = np.array([r[1] for r in prow], dtype="U16")
     sex = np.array([r[2] for r in prow], dtype="U1")
-    birth = np.array([r[3] for r in prow], dtype="datetime64[D]")
-    edu = np.array([r[4] for r in prow], dtype="U16")
-    work = np.array([r[5] for r in prow], dtype="U16")
-    school = np.array([r[6] for r in prow], dtype="U8")
-    disab = np.array([r[7] for r in prow], dtype="U8")
-    preg = np.array([bool(r[8]) for r in prow], dtype=bool)
+    edu = np.array([r[6] for r in prow], dtype="U16")
+    work = np.array([r[7] for r in prow], dtype="U16")
+    school = np.array([r[8] for r in prow], dtype="U8")
+    disab = np.array([r[9] for r in prow], dtype="U8")
+    preg = np.array([bool(r[10]) for r in prow], dtype=bool)
+    # Ages need the full birth dates, held encrypted: decrypted in bulk, kept rows only.
+    birth = np.array(
+        birth_dates_iso(prow[i][3:6] for i in np.flatnonzero(ok)), dtype="datetime64[D]"
+    )
     del prow
     pos, rel, sex, edu, work, school, disab, preg = (
         pos[ok], rel[ok], sex[ok], edu[ok], work[ok], school[ok], disab[ok], preg[ok]
     )  # fmt: skip
-    birth = birth[ok]
     age = _age_years(birth, on) if len(birth) else np.zeros(0, np.int64)
 
     def count(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:

@@ -210,6 +210,29 @@ def household_explain(
     h = households_visible(user).filter(public_id=public_id).first()
     if h is None:
         raise NotFound()
+    return _explain(h, run=run, rule=rule, top=top)
+
+
+def household_score_explain(
+    *, household: Any, run: ScoringRun | None = None, top: int = 6
+) -> HouseholdExplanation:
+    """The explanation of `household`'s score, without a staff user's region scope: for the
+    household's own access export (UU 27/2022 Art. 7), whose caller proved who is asking."""
+    return _explain(household, run=run, rule=None, top=top)
+
+
+def household_scores(*, household_id: int) -> QuerySet[HouseholdScore]:
+    """The household's score in every finished scoring run, newest run first."""
+    return (
+        HouseholdScore.objects.filter(household_id=household_id, run__status=ScoringRun.Status.DONE)
+        .select_related("run__model")
+        .order_by("-run__started_at", "-run_id")
+    )
+
+
+def _explain(
+    h: Any, *, run: ScoringRun | None, rule: ParsedRule | None, top: int
+) -> HouseholdExplanation:
     run = run or run_get()
     pop = population(run=run, household_ids=[h.pk])
     if not len(pop.frame):

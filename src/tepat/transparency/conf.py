@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from django.conf import settings
 
-DEFAULT_THRESHOLD = 10
+from tepat.core.disclosure import DEFAULT_THRESHOLD, suppression_threshold
 
-
-def suppression_threshold() -> int:
-    """The smallest count published: TRANSPARENCY_SUPPRESSION_THRESHOLD, else
-    TEPAT_SUPPRESSION_THRESHOLD, else 10. Below 2 would publish single households."""
-    raw = getattr(settings, "TRANSPARENCY_SUPPRESSION_THRESHOLD", None)
-    if raw is None:
-        raw = os.environ.get("TEPAT_SUPPRESSION_THRESHOLD", str(DEFAULT_THRESHOLD))
-    value = int(str(raw))
-    if value < 2:
-        raise ValueError("the suppression threshold must be at least 2")
-    return value
+# The threshold is the shared kernel's, so that the log and the open data use one number.
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "inside_opendata_root",
+    "opendata_dir",
+    "opendata_root",
+    "suppression_threshold",
+]
 
 
 def opendata_dir() -> Path:

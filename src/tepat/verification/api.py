@@ -40,10 +40,21 @@ class DayItem(Schema):
     methods: list[str]
 
 
+class KdfOut(Schema):
+    """How `card_check` and the proxies' `check` were derived: PBKDF2-SHA256 over
+    "<voucher id>:<digits>" with this salt (base64url, new for every download) and rounds."""
+
+    alg: str
+    iterations: int
+    salt: str
+    length: int
+
+
 class DayOut(Schema):
     items: list[DayItem]
     revoked: list[str]
     key: KeyOut
+    kdf: KdfOut
 
 
 class HandoverItem(Schema):
@@ -88,11 +99,19 @@ def key(request: HttpRequest) -> dict[str, str]:
     return selectors.public_key()
 
 
-@router.get("/day", response=DayOut)
-def day(request: HttpRequest) -> dict[str, object]:
-    """The signed-in agent's list for today, the revocation list and the key, in one download.
-    The list names beneficiaries, so every download is audited with its size and region."""
-    items = selectors.day_list(user=request.user)
+@router.get(
+    "/day",
+    response=DayOut,
+    openapi_extra={"responses": {403: {"description": "not a field agent of that place"}}},
+)
+def day(request: HttpRequest, village: str = "") -> dict[str, object]:
+    """The signed-in field agent's list for today (of one assigned `village`, or of all the
+    villages and districts the agent is assigned to), the revocation list and the key, in one
+    download; 403 for anyone else. Card and proxy ID numbers travel as slow salted digests
+    (`kdf`). The list names beneficiaries, so every download is audited with its size and
+    region."""
+    kdf = services.day_list_kdf()
+    items = selectors.day_list(user=request.user, kdf=kdf, village=village)
     audit_read(
         actor=request.user,
         what="verification.day_list",
@@ -104,6 +123,7 @@ def day(request: HttpRequest) -> dict[str, object]:
         "items": items,
         "revoked": selectors.revocation_list(user=request.user),
         "key": selectors.public_key(),
+        "kdf": kdf.public(),
     }
 
 

@@ -20,11 +20,15 @@ from tepat.verification.models import (
 )
 from tepat.verification.services import (
     VOUCHER_CHANNELS,
+    DayListKdf,
     PolicyBook,
-    card_check,
+    card_checks,
+    day_list_kdf,
     default_methods,
     proxy_numbers,
 )
+
+DISTRICT, VILLAGE = 6, 10  # lengths of undotted Kemendagri codes
 
 
 def _scoped(user: Any) -> QuerySet[Voucher]:
@@ -38,25 +42,66 @@ def voucher_get(*, user: Any, public_id: str) -> Voucher | None:
 
 def _cards(refs: list[str]) -> dict[str, str]:
     """person public id -> current KKS (Himbara bank) account number."""
-    from tepat.core import crypto
+    from tepat.registry import sealed
     from tepat.registry.models import FinancialAddress
-    from tepat.registry.snapshots import ACCOUNT_CONTEXT
 
     out: dict[str, str] = {}
+    open_account = sealed.unsealer(context=sealed.ACCOUNT)  # bound to the address's row
     rows = FinancialAddress.objects.filter(
         person__public_id__in=refs, kind="bank", valid_to__isnull=True
-    ).values_list("person__public_id", "account_enc")
-    for ref, enc in rows:
-        out[ref] = crypto.decrypt(enc, context=ACCOUNT_CONTEXT)
+    ).values_list("person__public_id", "account_enc", "public_id")
+    for ref, enc, fa_ref in rows:
+        out[ref] = open_account(enc, fa_ref)
     return out
 
 
-def day_list(*, user: Any) -> list[dict[str, Any]]:
-    """Vouchers the agent may hand over now: in its villages, valid, not revoked, not redeemed."""
+def day_list_places(*, user: Any, village: str = "") -> list[str]:
+    """The places whose day's list `user` may take offline: a field agent's own assignments at
+    district or village level (a wider scope is no place to stand in), or the one `village`
+    asked for, which must lie inside them. Anyone else, and an agent asking for another place,
+    is refused (403): the list carries names, amounts and card checks of a place's
+    beneficiaries and belongs on the phones of those who hand over there only."""
+    from tepat.accounts.models import Role
+    from tepat.core.errors import PermissionDenied
+
+    if (
+        not getattr(user, "is_authenticated", False)
+        or getattr(user, "role", "") != Role.FIELD_AGENT
+    ):
+        raise PermissionDenied(
+            "Daftar harian hanya untuk petugas lapangan / the day's list is for field agents"
+        )
+    places = [c for c in user.region_codes if len(c) >= DISTRICT]
+    if village:
+        code = village.replace(".", "")
+        if len(code) != VILLAGE or not any(code.startswith(p) for p in places):
+            raise PermissionDenied(
+                "Anda tidak ditugaskan di desa ini / you are not assigned to this village"
+            )
+        return [code]
+    if not places:
+        raise PermissionDenied(
+            "Anda belum ditugaskan di desa atau kecamatan / you are assigned to no village or "
+            "district"
+        )
+    return places
+
+
+def day_list(
+    *, user: Any, kdf: DayListKdf | None = None, village: str = ""
+) -> list[dict[str, Any]]:
+    """Vouchers the agent may hand over now at its places (`day_list_places`): valid, not
+    revoked, not redeemed. Card and proxy numbers travel only as slow salted digests under `kdf`
+    (a fresh salt per download unless given)."""
+    kdf = kdf or day_list_kdf()
+    places = day_list_places(user=user, village=village)
+    where = Q()
+    for code in places:
+        where |= Q(village_code__startswith=code)
     now = timezone.now()
     qs = (
         _scoped(user)
-        .filter(revoked_at__isnull=True, valid_until__gte=now)
+        .filter(where, revoked_at__isnull=True, valid_until__gte=now)
         .exclude(handovers__status=HandoverStatus.ACCEPTED)
         .select_related("payment__cycle")
         .order_by("village_code", "id")
@@ -66,25 +111,25 @@ def day_list(*, user: Any) -> list[dict[str, Any]]:
     refs = [v.payment.beneficiary_ref for v in vouchers]
     cards = _cards(refs)
     proxies = proxy_numbers(refs)
-    return [
-        {
-            "id": v.public_id,
-            "token": v.token,
-            "name": v.payment.payee_name,
-            "amount": v.payment.amount,
-            "village": v.village_code,
-            "place": v.payment.collection_place,
-            "card_check": card_check(v.public_id, cards[v.payment.beneficiary_ref])
-            if v.payment.beneficiary_ref in cards
-            else "",
-            "proxies": [
-                {"name": name, "check": card_check(v.public_id, number)}
-                for name, number in proxies.get(v.payment.beneficiary_ref, [])
-            ],
+    pairs: list[tuple[str, str]] = []
+    for v in vouchers:
+        ref = v.payment.beneficiary_ref
+        if ref in cards:
+            pairs.append((v.public_id, cards[ref]))
+        pairs.extend((v.public_id, number) for _name, number in proxies.get(ref, []))
+    checks = iter(card_checks(pairs, kdf=kdf))
+    items = []
+    for v in vouchers:
+        ref = v.payment.beneficiary_ref
+        card = next(checks) if ref in cards else ""
+        items.append({
+            "id": v.public_id, "token": v.token, "name": v.payment.payee_name,
+            "amount": v.payment.amount, "village": v.village_code,
+            "place": v.payment.collection_place, "card_check": card,
+            "proxies": [{"name": name, "check": next(checks)} for name, _n in proxies.get(ref, [])],
             "methods": policy.methods(v.payment.cycle.programme_id, v.payment.channel),
-        }
-        for v in vouchers
-    ]
+        })  # fmt: skip
+    return items
 
 
 def revocation_list(*, user: Any) -> list[str]:
@@ -178,3 +223,19 @@ def ewarung_record(*, user: Any) -> list[dict[str, Any]]:
         }
         for h in rows
     ]
+
+
+def vouchers_of_payments(*, payment_ids: list[int]) -> QuerySet[Voucher]:
+    """Vouchers issued for these payments, with their handovers (never the signed token's use:
+    the caller shows dates and states), unscoped: for the household's own access export."""
+    return (
+        Voucher.objects.filter(payment_id__in=payment_ids)
+        .select_related("payment")
+        .prefetch_related("handovers")
+        .order_by("issued_at", "id")
+    )
+
+
+def proxies_of_persons(*, person_refs: list[str]) -> QuerySet[ProxyCollector]:
+    """Proxy collectors registered for these people, live and revoked, oldest first."""
+    return ProxyCollector.objects.filter(person_ref__in=person_refs).order_by("registered_at", "id")

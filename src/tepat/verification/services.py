@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import os
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -30,6 +31,7 @@ from tepat.core.audit import audit_record
 from tepat.core.errors import FieldProblem, NotFound, PermissionDenied, TepatError, ValidationFailed
 from tepat.payments.models import Channel, Payment, PaymentState
 from tepat.programs.models import Cycle
+from tepat.registry import sealed
 from tepat.verification import signing
 from tepat.verification.models import (
     EwarungSettlement,
@@ -50,7 +52,7 @@ VOUCHER_CHANNELS = (Channel.CASH_POS, Channel.EWARUNG)
 ISSUERS = frozenset({Role.ADMIN, Role.OPERATOR, Role.SUPERVISOR})
 # Who decides which checks a programme demands at the counter: a national, not a local, choice.
 POLICY_EDITORS = frozenset({Role.ADMIN, Role.SUPERVISOR})
-PHONE_CONTEXT = "registry.person.phone"
+PHONE_CONTEXT = sealed.PHONE
 
 
 def setting(name: str, default: Any) -> Any:
@@ -66,11 +68,66 @@ def _require(user: Any, roles: frozenset[str], what: str) -> None:
         raise PermissionDenied(f"Peran Anda tidak boleh {what} / your role may not {what}")
 
 
-def card_check(voucher_id: str, card_number: str) -> str:
-    """What the day's list carries instead of the KKS number: the device hashes what the
-    beneficiary's card shows and compares."""
+# --- the day's list: what the device checks a card or a proxy's ID number against ---------------
+#
+# The list carries, instead of a KKS account number or a proxy's NIK, a slow salted digest of
+# "<voucher id>:<digits>": PBKDF2-HMAC-SHA256 with a random salt drawn for each download and
+# TEPAT_DAY_LIST_KDF_ITERATIONS rounds (default 100,000), 16 bytes, hex. The device derives the
+# same digest with WebCrypto (PBKDF2 is there; scrypt and Argon2 are not) from what the card or
+# ID shows, about 15 ms in desktop Chromium and an estimated 50 to 150 ms on a field phone, once
+# per handover. Someone holding a stolen list pays the same rounds for every guess of every entry
+# (the salt is new per list and the voucher id differs per entry, so nothing is precomputed or
+# shared): see benchmarks/bench_day_list_reversal.py for the figures before and after.
+
+DAY_LIST_KDF = "PBKDF2-SHA256"
+DAY_LIST_KDF_BYTES = 16
+DEFAULT_DAY_LIST_KDF_ITERATIONS = 100_000
+
+
+@dataclass(frozen=True)
+class DayListKdf:
+    """The key derivation of one day's list: its salt (random per download) and rounds."""
+
+    salt: bytes
+    iterations: int
+
+    def public(self) -> dict[str, Any]:
+        return {"alg": DAY_LIST_KDF, "iterations": self.iterations,
+                "salt": signing.b64e(self.salt), "length": DAY_LIST_KDF_BYTES}  # fmt: skip
+
+
+def day_list_kdf_iterations() -> int:
+    value = int(setting("TEPAT_DAY_LIST_KDF_ITERATIONS", DEFAULT_DAY_LIST_KDF_ITERATIONS))
+    if value < 1000:
+        raise ValueError("TEPAT_DAY_LIST_KDF_ITERATIONS must be at least 1000")
+    return value
+
+
+def day_list_kdf() -> DayListKdf:
+    """A fresh salt for one download of a day's list."""
+    return DayListKdf(secrets.token_bytes(16), day_list_kdf_iterations())
+
+
+def card_check(voucher_id: str, card_number: str, *, kdf: DayListKdf) -> str:
+    """What the day's list carries instead of a KKS number or a proxy's ID number: the device
+    derives the same from what the card or ID shows and compares."""
     digits = "".join(ch for ch in card_number if ch.isdigit())
-    return hashlib.sha256(f"{voucher_id}:{digits}".encode()).hexdigest()
+    return hashlib.pbkdf2_hmac(
+        "sha256", f"{voucher_id}:{digits}".encode(), kdf.salt, kdf.iterations,
+        DAY_LIST_KDF_BYTES,
+    ).hex()  # fmt: skip
+
+
+def card_checks(pairs: Sequence[tuple[str, str]], *, kdf: DayListKdf) -> list[str]:
+    """`card_check` for many (voucher id, number) pairs, on several cores: hashlib's PBKDF2
+    releases the GIL, and a list of a few hundred entries would otherwise take seconds."""
+    if len(pairs) < 8:
+        return [card_check(v, n, kdf=kdf) for v, n in pairs]
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = min(8, os.cpu_count() or 1, len(pairs))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda pair: card_check(pair[0], pair[1], kdf=kdf), pairs))
 
 
 def cards_on_file(person_refs: Sequence[str]) -> set[str]:
@@ -91,13 +148,22 @@ def card_alternatives(methods: Sequence[str]) -> list[str]:
     return [m for m in Method.values if m != Method.CARD and m in methods]
 
 
-def _payload(v: Voucher, p: Payment, programme: str, cycle: str) -> dict[str, Any]:
-    from tepat.ledger.entries import pseudonymise
+VOUCHER_VERSION = 2
 
+
+def _payload(v: Voucher, p: Payment, programme: str, cycle: str) -> dict[str, Any]:
+    """What the QR code carries, signed: what the point of distribution checks offline (the
+    voucher id, to find it in the day's list and the revocation list; the validity window; the
+    key) and what tells a person which voucher it is (programme, cycle, channel, district).
+    Version 2 (issue 17) leaves out what version 1 carried beyond that: the beneficiary's
+    ledger pseudonym (which linked the voucher to every log entry of the person), the exact
+    amount (a PKH amount tells pregnancy, elderly or disability components; the day's list and
+    the printed voucher give the agent and the holder the amount) and the village (the
+    district is enough to tell a voucher of another place)."""
     return {
-        "v": 1, "id": v.public_id, "b": pseudonymise(p.beneficiary_ref), "p": programme,
-        "c": cycle, "a": p.amount, "ch": p.channel, "r": p.village_code,
-        "f": int(v.valid_from.timestamp()), "u": int(v.valid_until.timestamp()), "k": v.key_id,
+        "v": VOUCHER_VERSION, "id": v.public_id, "p": programme, "c": cycle, "ch": p.channel,
+        "r": p.village_code[:6], "f": int(v.valid_from.timestamp()),
+        "u": int(v.valid_until.timestamp()), "k": v.key_id,
     }  # fmt: skip
 
 
@@ -306,7 +372,7 @@ def _phone_of(person_ref: str) -> str:
     person = Person.objects.filter(public_id=person_ref).first()
     if person is None or not person.phone_enc:
         return ""
-    return crypto.decrypt(person.phone_enc, context=PHONE_CONTEXT)
+    return sealed.unseal(person.phone_enc, context=PHONE_CONTEXT, row=person.public_id)
 
 
 def otp_send(*, acting_user: Any, voucher_id: str, gateway: Any = None) -> OtpChallenge:
@@ -427,9 +493,8 @@ def _check(item: HandoverIn, public_raw: bytes) -> tuple[dict[str, Any] | None, 
 
 def handovers_sync(*, acting_user: Any, device_id: str, items: Sequence[HandoverIn]) -> SyncResult:
     """Apply a batch from a device: each handover exactly once, in one transaction."""
-    from tepat.ledger.entries import pseudonymise
     from tepat.ledger.services import ledger_enqueue_many
-    from tepat.payments.services import dotted
+    from tepat.payments.services import ledger_cycles, payment_entry
 
     _require(
         acting_user,
@@ -490,10 +555,10 @@ def handovers_sync(*, acting_user: Any, device_id: str, items: Sequence[Handover
             )
         )
         with_card = cards_on_file([v.payment.beneficiary_ref for v in vouchers.values()])
+        cycles = ledger_cycles(v.payment.cycle_id for v in vouchers.values())
         rows: list[Handover] = []
         ledger: list[tuple[str, dict[str, Any], str]] = []
         failures: list[tuple[str, str, str]] = []
-        now = timezone.now()
         for it, payload in checked:
             cid = str(ids[it.client_id])
             if cid in seen:
@@ -560,15 +625,9 @@ def handovers_sync(*, acting_user: Any, device_id: str, items: Sequence[Handover
             taken.add(v.public_id)
             rows.append(Handover(voucher=v, status=HandoverStatus.ACCEPTED, **base))
             res.accepted.append(it.client_id)
-            ledger.append((
-                "handover.recorded",
-                {
-                    "programme": p.cycle.programme.code, "cycle": p.cycle.code, "time": now,
-                    "payment": p.public_id, "beneficiary": pseudonymise(p.beneficiary_ref),
-                    "amount": p.amount, "region": dotted(p.village_code), "method": it.method,
-                },
-                p.public_id,
-            ))  # fmt: skip
+            ledger.append(
+                payment_entry("handover.recorded", p, cycles[p.cycle_id], method=it.method)
+            )
         Handover.objects.bulk_create(rows, batch_size=2000)
         if ledger:
             ledger_enqueue_many(items=ledger)
@@ -750,3 +809,12 @@ def ewarung_settle(*, acting_user: Any, ewarung: Any) -> EwarungSettlement | Non
                      target_id=st.public_id, detail={"vouchers": st.vouchers, "amount": st.amount,
                                                      "ewarung": ewarung.username})  # fmt: skip
     return st
+
+
+def verification_forget_person(*, person_ref: str, **_: Any) -> int:
+    """Erasure (UU 27/2022 Art. 8, through registry.rights): the person's enrolled face
+    template (biometric, specific data) and the proxies registered to collect for them (the
+    proxies' names and card numbers, which they gave only for this person) are deleted."""
+    faces, _n = FaceTemplate.objects.filter(person_ref=person_ref).delete()
+    proxies, _n = ProxyCollector.objects.filter(person_ref=person_ref).delete()
+    return faces + proxies

@@ -82,6 +82,7 @@ def field_messages() -> dict[str, str]:
         "already_redeemed": _("Voucher sudah diserahkan"),
         "proxy_unknown": _("Kuasa tidak terdaftar untuk penerima ini"),
         "card_mismatch": _("Nomor kartu KKS tidak cocok"),
+        "list_outdated": _("Daftar di perangkat ini sudah lama; unduh ulang daftar hari ini."),
         "no_card_on_file": _(
             "Penerima tidak punya kartu KKS terdaftar, jadi kartu tidak dapat diperiksa. Pakai metode lain: {methods}"
         ),

@@ -157,3 +157,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Sah / VALID: entry {data['index']} is in the log of size {data['tree_size']}"
         )
+        if result.amount is not None:
+            self.stdout.write(f"Jumlah tepat / exact amount (opened): Rp{result.amount}")

@@ -127,7 +127,32 @@
     }
     // The proof holds, but without a checked signature anyone could have made the checkpoint.
     if (signed !== true) return { ok: false, unverified: true, reason: msg.no_sig_check };
+    if (receipt.opening) {
+      var amount = await openedAmount(receipt.entry, receipt.opening);
+      if (amount === null) return { ok: false, reason: msg.bad_opening };
+      return { ok: true, amount: amount };
+    }
     return { ok: true };
+  }
+
+  // A citizen's own receipt opens the entry's per-payment pseudonym: HMAC-SHA256 keyed with the
+  // payment's salt over domain, payment, beneficiary and exact amount (tepat.ledger.entries).
+  // Returns the exact amount, or null when the opening does not recompute the entry.
+  async function openedAmount(entryText, opening) {
+    var entry;
+    try { entry = JSON.parse(entryText); } catch (e) { return null; }
+    if (!entry || entry.v !== 2 || typeof opening.salt !== "string" || !/^[0-9a-f]{32,}$/.test(opening.salt)) return null;
+    var amount = Number(opening.amount);
+    if (!Number.isSafeInteger(amount)) return null;
+    var low = "amount" in entry ? entry.amount : entry.amount_min;
+    var high = "amount" in entry ? entry.amount : entry.amount_max;
+    if (!(low <= amount && amount <= high)) return null;
+    var salt = new Uint8Array(opening.salt.match(/../g).map(function (h) { return parseInt(h, 16); }));
+    var key = await crypto.subtle.importKey("raw", salt, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    var message = ["tepat/ledger/payment-pseudonym/v2", String(entry.payment), String(opening.beneficiary), String(amount)].join("\u0000");
+    var mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, enc.encode(message)));
+    var hex = Array.from(mac, function (b) { return b.toString(16).padStart(2, "0"); }).join("").slice(0, 32);
+    return hex === entry.beneficiary ? amount : null;
   }
 
   // state: "success", "warning" or "error".
@@ -192,7 +217,7 @@
       box.textContent = msg.checking;
       verify(receipt, keys, msg).then(function (r) {
         if (r.ok) {
-          show(box, "success", msg.valid, "");
+          show(box, "success", msg.valid, r.amount === undefined ? "" : msg.opened.replace("{amount}", String(r.amount)));
           showEntry(table, receipt.entry);
         } else if (r.unverified) {
           show(box, "warning", msg.unverified, r.reason);

@@ -3,6 +3,9 @@
 // A card check runs offline; a one-time code or a face check needs the server (online steps),
 // and the server accepts a handover by those methods only when the check passed there.
 // Messages come translated from the page (json_script "field-messages"): no text lives here.
+// The day's list carries card and proxy ID numbers only as PBKDF2 digests under a salt drawn for
+// each download (meta "kdf"); the device derives the same from what the card shows. The list
+// leaves the device at sign-out (wipe): only handovers not yet synced stay, until they are.
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
@@ -23,7 +26,11 @@
           d.createObjectStore("queue", { keyPath: "client_id" });
           d.createObjectStore("meta");
         };
-        req.onsuccess = () => resolve(req.result);
+        req.onsuccess = () => {
+          // Another tab signing out deletes the database: let it, instead of blocking it.
+          req.result.onversionchange = () => { req.result.close(); dbp = null; };
+          resolve(req.result);
+        };
         req.onerror = () => reject(req.error);
       });
     }
@@ -48,9 +55,16 @@
     while (s.length % 4) s += "=";
     return Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
   }
-  async function sha256hex(text) {
-    const h = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-    return Array.from(new Uint8Array(h), (b) => b.toString(16).padStart(2, "0")).join("");
+  // The digest the day's list holds for a card or an ID number: PBKDF2-SHA256 over
+  // "<voucher id>:<digits>" with the list's salt and rounds (null without a current list).
+  async function numberCheck(voucherId, digits) {
+    const kdf = await get("meta", "kdf");
+    if (!kdf || kdf.alg !== "PBKDF2-SHA256") return null;
+    const enc = new TextEncoder();
+    const key = await crypto.subtle.importKey("raw", enc.encode(voucherId + ":" + digits), "PBKDF2", false, ["deriveBits"]);
+    const bits = await crypto.subtle.deriveBits(
+      { name: "PBKDF2", hash: "SHA-256", salt: b64d(kdf.salt), iterations: kdf.iterations }, key, kdf.length * 8);
+    return Array.from(new Uint8Array(bits), (b) => b.toString(16).padStart(2, "0")).join("");
   }
   function csrf() {
     const el = document.querySelector("input[name=csrfmiddlewaretoken]");
@@ -95,11 +109,17 @@
 
   async function download() {
     const r = await fetch(API + "/day", { credentials: "same-origin" });
+    if (r.status === 401 || r.status === 403) {
+      // Signed out, or no longer assigned to this place: the old list must not stay either.
+      await forgetList();
+      await refreshCounts();
+    }
     if (!r.ok) throw new Error("HTTP " + r.status);
     const data = await r.json();
     await tx("list", "readwrite", (o) => { o.clear(); data.items.forEach((i) => o.put(i)); });
     await put("meta", data.revoked, "revoked");
     await put("meta", data.key, "key");
+    await put("meta", data.kdf, "kdf");
     $("result").textContent = t("downloaded", { n: data.items.length });
     await refreshCounts();
   }
@@ -253,7 +273,8 @@
     if (!allowed.includes(method)) return fail("method_not_allowed", p, { methods: methodNames(allowed) });
     const byProxy = method === "card" && $("proxy").checked;
     if (method === "card") {
-      const check = await sha256hex(p.id + ":" + $("card").value.replace(/\D/g, ""));
+      const check = await numberCheck(p.id, $("card").value.replace(/\D/g, ""));
+      if (check === null) return fail("list_outdated", p);
       if (byProxy) {
         // A proxy shows their own registered ID number instead of the KKS card.
         if (!(item.proxies || []).some((x) => x.check === check)) return fail("proxy_unknown", p);
@@ -318,12 +339,47 @@
     await refreshCounts();
   }
 
+  // --- sign-out: the list leaves the device -------------------------------------------------
+  async function forgetList() {
+    await tx("list", "readwrite", (o) => o.clear());
+    for (const k of ["revoked", "key", "kdf"]) await del("meta", k);
+  }
+  async function wipe() {
+    if (navigator.onLine) {
+      try { await sync(); } catch (e) { /* what did not reach the server stays queued */ }
+    }
+    const waiting = (await all("queue")).length + ((await get("meta", "failures")) || []).length;
+    if (waiting) {
+      await forgetList();  // keep only the queue (signed tokens, no names) and failure codes
+    } else {
+      const d = await db();
+      d.close();
+      dbp = null;
+      await new Promise((resolve) => {
+        const req = indexedDB.deleteDatabase(d.name);
+        req.onsuccess = req.onerror = req.onblocked = () => resolve();
+      });
+    }
+    if (window.caches) {
+      for (const name of await caches.keys()) {
+        if (name.startsWith("tepat-lapangan")) await caches.delete(name);
+      }
+    }
+    try { localStorage.clear(); sessionStorage.clear(); } catch (e) { /* none */ }
+  }
+  async function signOut(e) {
+    e.preventDefault();
+    const form = e.target;
+    try { await wipe(); } finally { form.submit(); }
+  }
+
   const guard = (fn, where) => () => fn().catch((e) => {
     const el = $(where || "result");
     // A fetch that cannot reach the server rejects with a TypeError: say it needs a connection.
     show(el, "bad", e instanceof TypeError && !navigator.onLine ? t("online_only") : t("failed", { error: e.message }));
   });
   $("download").addEventListener("click", guard(download));
+  $("signout").addEventListener("submit", signOut);
   $("verify").addEventListener("click", guard(verifyAndHandOver));
   $("sync").addEventListener("click", guard(sync));
   $("otp-send").addEventListener("click", guard(otpSend, "otp-status"));
@@ -338,5 +394,5 @@
   }
   refreshCounts();
   showSteps();
-  window.tepatField = { sync, download };
+  window.tepatField = { sync, download, wipe };
 })();

@@ -1,0 +1,76 @@
+"""A citizen objects to an automated decision in a real browser: signs in with the SMS code,
+files the objection from the account page, and finds it in their list with its status and
+3x24-hour deadline."""
+
+# ruff: noqa: F811 - fixtures imported from the cast are requested by name
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.core.cache import cache
+
+from tepat.privacy.models import DataSubjectRequest
+from tests.portal.conftest import WORDS, citizen  # noqa: F401 (fixtures)
+from tests.registry.conftest import bandung_operator, regions  # noqa: F401 (fixtures)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    cache.clear()
+
+
+def _answer(page) -> str:
+    label = page.locator('label[for="answer"]').inner_text()
+    m = re.search(r"Berapa (\w+) ditambah (\w+)", label)
+    assert m, label
+    return str(WORDS[m.group(1)] + WORDS[m.group(2)])
+
+
+def _sign_in(page, nik: str, outbox) -> None:
+    from tepat.portal.citizen import otp_deliver
+    from tepat.portal.gateway import sms_gateway
+
+    page.goto("/akun/masuk/")
+    page.get_by_label("NIK (16 angka)").fill(nik)
+    page.locator("#answer").fill(_answer(page))
+    page.get_by_role("button", name="Kirim kode").click()
+    page.wait_for_url("**/akun/kode/")
+    otp_deliver(gateway=sms_gateway())  # the SMS worker's turn
+    body = json.loads(outbox.read_text().splitlines()[-1])["body"]
+    code = re.search(r"\b(\d{6})\b", body)
+    assert code
+    page.get_by_label("Kode 6 angka").fill(code.group(1))
+    page.get_by_role("button", name="Masuk").click()
+    page.wait_for_url("**/akun/")
+
+
+def test_a_citizen_files_an_objection_and_sees_it_in_their_list(
+    page,
+    citizen,
+    settings,
+    tmp_path,
+):
+    outbox = tmp_path / "outbox.jsonl"
+    settings.TEPAT_SMS_SIM_PATH = str(outbox)
+    _sign_in(page, citizen["nik"], outbox)
+    page.get_by_role("link", name=re.compile("Hak atas data pribadi")).click()
+    page.get_by_role("link", name="Keberatan atas keputusan otomatis").click()
+    page.get_by_role("button", name="Kirim permintaan").click()
+    assert "Pilih keputusan yang Anda keberatan" in page.content()  # nothing chosen yet
+    page.get_by_label("Keputusan yang Anda keberatan").select_option("desil")
+    page.get_by_label("Mengapa keputusan itu menurut Anda keliru").fill(
+        "Motor di rumah kami milik saudara, bukan milik kami."
+    )
+    page.get_by_role("button", name="Kirim permintaan").click()
+    assert page.locator("#status").inner_text() == "Diterima"
+    assert "lagi" in page.locator("#due").inner_text()
+    page.get_by_role("link", name="Semua permintaan Anda").click()
+    dsr = DataSubjectRequest.objects.get()
+    assert dsr.kind == "objection"
+    assert dsr.subject == citizen["head"]
+    row = page.locator(f'tr[data-request="{dsr.public_id}"]')
+    assert "Keberatan atas keputusan otomatis" in row.inner_text()
+    assert row.locator(".request-status").inner_text() == "Diterima"
+    assert re.search(r"7[01] jam \d\d menit lagi", row.inner_text())
