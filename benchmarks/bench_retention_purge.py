@@ -12,7 +12,7 @@ staged import rows 1M (+ 100k current), resolved quarantine rows 20k + 2k, vouch
 purge counts and never deletes. Rows go in with COPY (PostgreSQL) or executemany (SQLite).
 
 Each repeat fills the tables afresh, times `retention_purge` (every rule: counts before and
-after, batches of 20,000 in their own transactions, the audit event), refills, and times the
+after, batches of 100,000 in their own transactions, the audit event), refills, and times the
 baseline: one plain `DELETE ... WHERE <timestamp> < cutoff` per table on the same rows (and a
 COUNT of the audit rows due), in one transaction. Prints medians; checks both leave the same
 rows.

@@ -35,7 +35,7 @@ from tepat.core.errors import TepatError
 from tepat.privacy.declarations import Register, collect, field_at
 
 SYSTEM = SimpleNamespace(username="system:privacy-purge")  # the actor of a scheduled purge
-DEFAULT_BATCH = 20_000
+DEFAULT_BATCH = 100_000
 AUDIT_ACTION = "privacy.purge"
 
 
