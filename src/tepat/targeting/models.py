@@ -19,6 +19,11 @@ class PmtModel(models.Model):
     class Method(models.TextChoices):
         OLS = "ols", _("OLS (kuadrat terkecil)")
         QUANTILE = "quantile", _("Regresi kuantil")
+        ENET = "enet", _("Regresi teregularisasi (elastic net)")
+        LOGIT = "logit", _("Regresi logistik (miskin/tidak)")
+        ORDINAL = "ordinal", _("Regresi ordinal (kelas kesejahteraan)")
+        GBM = "gbm", _("Gradient boosting (LightGBM)")
+        ENSEMBLE = "ensemble", _("Gabungan model (ensemble)")
 
     public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
     version = models.PositiveIntegerField(unique=True)
@@ -32,6 +37,9 @@ class PmtModel(models.Model):
     coefficients = models.JSONField()  # readable: {"intercept": .., "floor_material=earth": ..}
     metrics = models.JSONField()  # {"cv": {...}, "train": {...}, "coverage": 0.4}
     training_summary = models.JSONField()
+    # Out-of-fold predictions of the chosen model per usable survey row, for audit and independent
+    # evaluation: {"row": [...], "fold": [...], "outcome": [...], "poor": [...], "score": [...]}.
+    predictions = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
