@@ -122,7 +122,7 @@ def main() -> None:
         dt = time.perf_counter() - t
         models[method] = cal.model
         print(
-            f"  {method:8s} read + 5-fold CV + final fit: {dt:6.2f} s ({dt / t_read:.0f}x read)  cv AUC {cal.cv['auc_bottom40']}"
+            f"  {method:8s} read + 5-fold CV + final fit: {dt:6.2f} s ({dt / t_read:.0f}x read)  cv AUC {cal.cv.get('auc')}"
         )
 
     # 2. Scoring + ranking 1M households (features bootstrapped from the survey's proxies).

@@ -18,7 +18,7 @@ def test_the_same_seed_writes_byte_identical_files(tmp_path: Path) -> None:
     generate(region_code="32.73", persons=3000, seed=11, out_dir=tmp_path / "a", progress=False)
     generate(region_code="3273", persons=3000, seed=11, out_dir=tmp_path / "b", progress=False)
     a, b = _digests(tmp_path / "a"), _digests(tmp_path / "b")
-    assert len(a) == 11
+    assert len(a) == 13  # 11 + the community ranking and its truth (issue 19)
     assert a == b
 
 

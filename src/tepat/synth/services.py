@@ -27,7 +27,7 @@ from tepat.synth.nik import make_numbers
 from tepat.synth.people import NO_DATE, Homes, People
 from tepat.synth.persons import Persons, make_persons
 from tepat.synth.regions import Region, load_region
-from tepat.synth.sources import asn, bpjs, dukcapil, pln, survey
+from tepat.synth.sources import asn, bpjs, community, dukcapil, pln, survey
 from tepat.synth.sources.common import SourceTable
 from tepat.synth.writer import write_csv
 
@@ -40,7 +40,7 @@ ASN_OUTSIDE_SHARE = 0.3  # payroll employees living outside the region, per loca
 
 I64 = npt.NDArray[np.int64]
 STAGES = ("households", "persons", "living standards", "registry files", "deaths",
-          "dukcapil", "bpjs", "survey", "asn_payroll", "pln", "truth files")  # fmt: skip
+          "dukcapil", "bpjs", "survey", "asn_payroll", "pln", "community", "truth files")  # fmt: skip
 
 
 def _stream(seed: int, stage: int) -> np.random.Generator:
@@ -178,6 +178,13 @@ def generate(
     tables.append(pln.build(_stream(seed, 14), people, homes, household_columns, spouse_of_home))
     for t in tables:
         write(f"sources/{t.name}.csv", t.output())
+    bar.stage("community")
+    # Its own stream (15): the other files stay byte-identical for a seed.
+    deliberation, community_truth = community.build(
+        _stream(seed, 15), kk=kk, village=comp.village, village_code=village_code,
+        consumption=consumption, x=x,
+    )  # fmt: skip
+    write("sources/community_ranking.csv", deliberation)
 
     bar.stage("truth files")
     write("truth/records.csv", _records(tables, people, kk))
@@ -185,6 +192,7 @@ def generate(
     nik_district[: len(comp.age)] = pers.nik_district.astype(STR)
     write("truth/persons.csv", files.truth_persons(people, region.village_codes, nik_district))
     write("truth/households.csv", files.truth_households(kk, consumption, size, wealth_rank))
+    write("truth/community_ranking.csv", community_truth)
     bar.close()
 
     poor = consumption < economy.POVERTY_LINE
@@ -207,6 +215,7 @@ def generate(
                 "household_rate": survey.SAMPLE_HOUSEHOLD,
                 "measurement_error_sd": survey.MEASUREMENT_ERROR,
             },
+            "community": community.manifest_entry(community.CommunityModel(), community_truth),
             "corruption_rates": {
                 "dukcapil": dukcapil.RATES,
                 "bpjs": bpjs.RATES,

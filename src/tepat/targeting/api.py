@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import File, Form, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from tepat.core.errors import PermissionDenied
-from tepat.targeting import selectors, services
+from tepat.targeting import exports, selectors, services
 from tepat.targeting.rules import rule_explain, rule_parse
 
 router = Router(tags=["targeting"])
@@ -133,20 +133,35 @@ def model_detail(request: HttpRequest, version: int) -> Any:
 class CalibrateIn(Schema):
     spec: str
     name: str = ""
+    methods: str | None = None  # comma-separated, e.g. "ols,enet,gbm,ensemble"
     method: str | None = None
+    select: str | None = None  # auto | one of the methods
     quantile: float | None = None
-    coverage: float | None = None
+    quota: float | None = None
+    coverage: float | None = None  # the old name of quota
     folds: int | None = None
-    area_effects: bool | None = None
+    area_effects: str | None = None  # none | fixed | random (true = fixed, false = none)
 
 
 @router.post("/models", response={201: ModelDetailOut})
 def model_calibrate(
     request: HttpRequest, body: Form[CalibrateIn], survey: File[UploadedFile]
 ) -> Any:
-    """Calibrate a PMT from an uploaded survey CSV and a spec (TOML text); saves the next version."""
+    """Calibrate a PMT from an uploaded survey CSV and a spec (TOML text); saves the next version.
+
+    Every method in the spec (or `methods`) is compared on the same folds; `metrics` holds the
+    comparison, the selection and its reason, the fold split, the warnings and the coefficients
+    with standard errors. Admins and supervisors only. No quota file here: give quotas as a
+    spec `quota_column` (or use the page's upload or `tepat pmt calibrate --quota-file`)."""
     user = _staff(request)
-    overrides = body.dict(exclude={"spec", "name"})
+    if not services.can_manage_targeting(user):
+        raise PermissionDenied()
+    overrides = body.dict(exclude={"spec", "name", "methods", "area_effects"})
+    if body.methods:
+        overrides["methods"] = [m.strip() for m in body.methods.split(",") if m.strip()]
+    if body.area_effects is not None:
+        legacy = {"true": "fixed", "false": "none"}
+        overrides["area_effects"] = legacy.get(body.area_effects.lower(), body.area_effects)
     with tempfile.NamedTemporaryFile(suffix=".csv") as tmp:
         for chunk in survey.chunks():
             tmp.write(chunk)
@@ -289,4 +304,273 @@ def scenario_evaluate(request: HttpRequest, public_id: str) -> Any:
     )  # fmt: skip
 
 
+# --- exports: out-of-fold predictions and registry scores (tepat.targeting.exports) -----------
+
+
+class TargetingErrorOut(Schema):
+    code: str
+    message: str
+    field: str | None
+    row: int | None
+    problems: list[dict[str, Any]]
+
+
+EXPORT_ERRORS: dict[int, type[Schema]] = {
+    403: TargetingErrorOut, 404: TargetingErrorOut, 422: TargetingErrorOut,
+}  # fmt: skip
+
+
+class ExportPageIn(Schema):
+    limit: int = Field(100, ge=1, le=1000)
+    offset: int = Field(0, ge=0)
+
+
+class ScoresPageIn(ExportPageIn):
+    region: str = Field("", description="a region code (2, 4, 6 or 10 digits) inside your scope")
+
+
+class PmtPredictionRowOut(Schema):
+    row: int = Field(description="1-based data row of the survey file")
+    fold: int | None = None
+    outcome: float | None = Field(None, description="the modelled outcome of the row")
+    poor: int | None = Field(None, description="1 when the row is poor (the target), else 0")
+    score: float | None = Field(None, description="welfare index from a model that never saw it")
+    weight: float | None = None
+
+
+class PmtPredictionPageOut(Schema):
+    model_version: int
+    count: int
+    limit: int
+    offset: int
+    items: list[PmtPredictionRowOut]
+
+
+class HouseholdScoreRowOut(Schema):
+    household_public_id: str
+    village_code: str
+    score: float = Field(description="welfare index, lower = poorer")
+    desil_national: int
+    desil_regional: int
+
+
+class HouseholdScorePageOut(Schema):
+    run_public_id: str
+    model_version: int
+    scope: list[str] = Field(description='your region codes, or ["nasional"]')
+    region: str
+    count: int = Field(description="households of the run in scope")
+    limit: int
+    offset: int
+    items: list[HouseholdScoreRowOut]
+
+
+@router.get(
+    "/models/{version}/predictions",
+    response={200: PmtPredictionPageOut, **EXPORT_ERRORS},
+    summary="Prediksi out-of-fold / a model's out-of-fold predictions",
+)
+def model_predictions(request: HttpRequest, version: int, page: Query[ExportPageIn]) -> Any:
+    """Per usable survey row: its fold, outcome, whether poor, the score of the model fitted
+    without that row's fold, and its weight, for recomputing the model card independently.
+    Admins, supervisors and auditors; audited."""
+    model = selectors.model_get(version=version)
+    count, rows = exports.predictions_page(
+        acting_user=request.user, model=model, limit=page.limit, offset=page.offset,
+        request=request,
+    )  # fmt: skip
+    return {
+        "model_version": model.version, "count": count, "limit": page.limit,
+        "offset": page.offset, "items": rows,
+    }  # fmt: skip
+
+
+@router.get(
+    "/scoring-runs/{public_id}/scores",
+    response={200: HouseholdScorePageOut, **EXPORT_ERRORS},
+    summary="Skor per rumah tangga / a scoring run's household scores in your regions",
+)
+def run_scores(request: HttpRequest, public_id: str, page: Query[ScoresPageIn]) -> Any:
+    """Household public id, village code, score and both desil, in household order, only for
+    households in your regions (a region outside them: 404). No names, NIK or No. KK (data
+    minimisation). Admins, supervisors, operators and auditors; every page audited."""
+    run = exports.scoring_run_get(public_id)
+    scope, count, rows = exports.scores_page(
+        acting_user=request.user, run=run, limit=page.limit, offset=page.offset,
+        region=page.region, request=request,
+    )  # fmt: skip
+    return {
+        "run_public_id": run.public_id, "model_version": run.model.version,
+        "scope": scope.codes, "region": scope.region, "count": count, "limit": page.limit,
+        "offset": page.offset, "items": rows,
+    }  # fmt: skip
+
+
 __all__ = ["router", "rule_explain"]
+
+
+# --- community rankings (musyawarah desa) and hybrid targeting ---------------------------------
+
+
+class CommunityImportFormIn(Schema):
+    """Which columns hold what (tepat.targeting.community.ImportColumns): one household key
+    (`kk_column`, default no_kk, or `household_column`, the household's public id) and one
+    result (`rank_column`, 1 = poorest, default peringkat, or `selected_column`, ya/tidak)."""
+
+    label: str = ""
+    village_column: str = "kode_desa"
+    kk_column: str = ""
+    household_column: str = ""
+    rank_column: str = ""
+    selected_column: str = ""
+    delimiter: str = ","  # , ; | or tab
+
+
+class CommunityProblemOut(Schema):
+    code: str  # e.g. kk_unknown, village_mismatch, rank_repeated, village_partial
+    field: str
+    severity: str  # error: rows set aside; warning: kept, but worth knowing
+    message: str
+    count: int
+    rows: list[int]  # the first data rows (1 = first row after the header)
+
+
+class CommunityImportOut(Schema):
+    public_id: str
+    label: str
+    file_name: str
+    sha256: str
+    kind: str  # rank | selected
+    columns: dict[str, str]
+    rows_read: int
+    rows_used: int
+    villages: list[str]
+    region_code: str
+    problems: list[CommunityProblemOut]
+    created_at: dt.datetime
+    created_by_label: str
+
+
+class CommunityCoverageOut(Schema):
+    village_code: str
+    village_name: str
+    households: int  # in the registry
+    ranked: int  # listed by the village's current import
+    selected: int | None  # chosen (yes/no lists only)
+    kind: str
+    import_public_id: str
+    imported_at: dt.datetime
+
+
+class CommunityHouseholdOut(Schema):
+    household_public_id: str
+    rank: int | None
+    selected: bool | None
+    row: int
+
+
+class CommunityCompareIn(Schema):
+    run: str | None = None  # scoring run id; default the latest finished
+    rule: str = "shortlist"  # shortlist | weighted | community_veto | community_only | pmt_only
+    k: float = 1.5  # shortlist / community_veto: k x quota
+    weight: float = 0.5  # weighted: the community's weight
+    quota: float = 0.3  # share selected in each village
+    target_share: float | None = None  # poorest share by truth; default the quota
+
+
+class CommunityCompareOut(Schema):
+    """PMT only, community only and the hybrid rule side by side (tepat.targeting.hybrid):
+    `lists` {pmt, community, hybrid} each {selected, coverage, all, ranked_villages} where the
+    error blocks hold mistargeting, inclusion_error, exclusion_error, leakage and coverage (null
+    without truth); `agreement` the overlap of each pair of lists."""
+
+    run: str
+    model_version: int
+    rank_by: str
+    scope: list[str]
+    rule: dict[str, Any]
+    rule_label: str
+    quota: float | str
+    target_share: float | None
+    villages: dict[str, int]
+    households: dict[str, int]
+    lists: dict[str, dict[str, Any]]
+    agreement: dict[str, float | None]
+    rank_correlation: dict[str, float | None] | None
+
+
+@router.get("/community/imports", response=list[CommunityImportOut])
+def community_imports(request: HttpRequest) -> Any:
+    """Imports with a village in the caller's regions (admins, supervisors, operators, auditors)."""
+    from tepat.targeting import community
+
+    return community.imports_visible(_staff(request))
+
+
+@router.post("/community/imports", response={201: CommunityImportOut})
+def community_import(
+    request: HttpRequest, body: Form[CommunityImportFormIn], ranking: File[UploadedFile]
+) -> Any:
+    """Import a village deliberation's result (CSV). Admins and supervisors; a supervisor's rows
+    of villages outside their regions are set aside. Rows set aside and warnings come back in
+    `problems`; a file with no usable row is refused (422) with every reason."""
+    from tepat.targeting import community
+
+    user = _staff(request)
+    cols = community.ImportColumns(
+        village=body.village_column, kk=body.kk_column, household=body.household_column,
+        rank=body.rank_column, selected=body.selected_column, delimiter=body.delimiter,
+    )  # fmt: skip
+    with tempfile.NamedTemporaryFile(suffix=".csv") as tmp:
+        for chunk in ranking.chunks():
+            tmp.write(chunk)
+        tmp.flush()
+        imp = community.community_import(
+            acting_user=user, path=Path(tmp.name), columns=cols, label=body.label,
+            file_name=ranking.name or "ranking.csv", request=request,
+        )  # fmt: skip
+    return Status(201, imp)
+
+
+@router.get("/community/imports/{public_id}", response=CommunityImportOut)
+def community_import_detail(request: HttpRequest, public_id: str) -> Any:
+    from tepat.targeting import community
+
+    user = _staff(request)
+    if not services.can_check_rules(user):
+        raise PermissionDenied()
+    return community.import_get(user=user, public_id=public_id)
+
+
+@router.get("/community/coverage", response=list[CommunityCoverageOut])
+def community_coverage(request: HttpRequest) -> Any:
+    """Per village in the caller's regions: registry households and how many the current
+    deliberation result lists (counts only)."""
+    from tepat.targeting import community
+
+    return community.coverage(user=_staff(request))
+
+
+@router.get("/community/villages/{village_code}", response=list[CommunityHouseholdOut])
+def community_village(request: HttpRequest, village_code: str) -> Any:
+    """One village's current deliberation result, household by household (region-scoped; a read
+    of personal data, audited)."""
+    from tepat.targeting import community
+
+    user = _staff(request)
+    return community.village_list(user=user, village_code=village_code, request=request)
+
+
+@router.post("/community/compare", response=CommunityCompareOut)
+def community_compare(request: HttpRequest, body: CommunityCompareIn) -> Any:
+    """PMT, community and hybrid side by side at the same quota per village, over the caller's
+    regions, with errors where truth is loaded. Audited."""
+    from tepat.targeting import community, hybrid
+
+    user = _staff(request)
+    rule = hybrid.HybridRule(kind=body.rule, k=body.k, weight=body.weight)
+    run = selectors.run_get(public_id=body.run) if body.run else None
+    return community.community_compare(
+        acting_user=user, rule=rule, quota=body.quota, run=run, target_share=body.target_share,
+        request=request,
+    )  # fmt: skip

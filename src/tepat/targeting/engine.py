@@ -6,13 +6,15 @@ No database access here: callers pass numpy columns (from the registry through
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from tepat.core.errors import Problems
+from tepat.core.errors import Problems, TepatError
 from tepat.targeting import pmt
 from tepat.targeting.features import FeatureFrame
 from tepat.targeting.rules import Rule, rule_evaluate
@@ -21,7 +23,167 @@ LEVEL_NAMES = {2: "province", 4: "regency", 6: "district", 10: "village"}
 SIZE_BANDS = ("1", "2", "3", "4", "5", "6+")
 
 
-def score_frame(model: pmt.LinearPmt, frame: FeatureFrame) -> npt.NDArray[np.float64]:
+def model_load(parameters: Mapping[str, Any]) -> Any:
+    """The fitted model saved in `PmtModel.parameters`, any format (`pmt.Pmt.from_dict` reads the
+    old LinearPmt dicts too; before it existed, `LinearPmt`)."""
+    cls = getattr(pmt, "Pmt", None) or pmt.LinearPmt
+    return cls.from_dict(parameters)
+
+
+def model_area_prefix(model: Any) -> int:
+    return int(getattr(model, "area_prefix", 0) or model.design.area_prefix or 0)
+
+
+def _model_areas(model: Any) -> tuple[set[str], bool] | None:
+    """(areas with an effect of their own, whether one more area is a fixed-effects reference
+    that the model does not name), or None when the model has no area effects. Random effects:
+    the areas with a non-zero shrunk effect (an area the survey never saw gets 0, and so does
+    every area when the survey shows no variance between areas)."""
+    random = dict(getattr(model, "area_effect", None) or {})
+    fixed = list(model.design.areas or [])
+    mode = getattr(model, "area_mode", None) or ("fixed" if fixed else "random" if random else "")
+    if mode not in ("fixed", "random"):
+        return None
+    known = set(random) | set(fixed)
+    reference = getattr(model.design, "area_reference", None) or getattr(
+        model, "area_reference", None
+    )
+    if reference:
+        known.add(str(reference))
+    return known, mode == "fixed" and not reference
+
+
+@dataclass
+class ScoreCounts:
+    """What scoring could not score as the survey would have, counted per household: registry
+    values the model never saw (a categorical code without a coefficient: scored as the
+    reference level), missing numbers (scored as the training median), and households whose
+    area has no effect (random effects: 0, the honest value for an unseen area; fixed effects:
+    the reference area's)."""
+
+    households: int = 0
+    unseen: dict[str, Counter[str]] = field(default_factory=dict)
+    missing: Counter[str] = field(default_factory=Counter)
+    area_effects: bool = False
+    area_reference_unnamed: bool = False
+    area_prefix_unknown: bool = False  # effects fitted, but no village-code prefix to match them
+    areas_without_effect: Counter[str] = field(default_factory=Counter)
+
+    def summary(self, top: int = 10) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "unseen_levels": {
+                name: dict(c.most_common(top)) for name, c in sorted(self.unseen.items()) if c
+            },
+            "unseen_households": {
+                name: int(sum(c.values())) for name, c in sorted(self.unseen.items()) if c
+            },
+            "missing_filled": {k: int(v) for k, v in sorted(self.missing.items()) if v},
+        }
+        if self.area_effects:
+            out["areas_without_effect"] = {
+                "households": int(sum(self.areas_without_effect.values())),
+                "areas": len(self.areas_without_effect),
+                "first": [a for a, _ in self.areas_without_effect.most_common(top)],
+                "reference_unnamed": self.area_reference_unnamed,
+                "prefix_unknown": self.area_prefix_unknown,
+            }
+        return out
+
+    def warnings(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for name, c in sorted(self.unseen.items()):
+            n = int(sum(c.values()))
+            if not n:
+                continue
+            shown = ", ".join(f"{v or '(kosong)'!r} ({k})" for v, k in c.most_common(5))
+            out.append({
+                "field": name, "code": "unseen_levels", "count": n,
+                "message": f"{n} rumah tangga dengan nilai {name} yang tidak dikenal model "
+                f"(dinilai sebagai tingkat acuan): {shown} / {n} households have {name} values "
+                f"the model never saw (scored as its reference level): {shown}",
+            })  # fmt: skip
+        for name, n in sorted(self.missing.items()):
+            if n:
+                out.append({
+                    "field": name, "code": "missing_filled", "count": int(n),
+                    "message": f"{n} rumah tangga tanpa nilai {name} (diisi median survei) / "
+                    f"{n} households lack {name} (scored with the survey median)",
+                })  # fmt: skip
+        n = int(sum(self.areas_without_effect.values()))
+        if self.area_prefix_unknown and n:
+            out.append({
+                "field": "area", "code": "area_prefix_unknown", "count": n,
+                "message": f"efek wilayah model ini tidak dapat dicocokkan: panjang kode wilayahnya "
+                f"tidak diketahui (kode survei beda panjang); {n} rumah tangga tanpa efek wilayah; "
+                f"kalibrasi ulang dengan survey.area_level / the model's area effects cannot be "
+                f"matched (its survey's area codes had different lengths, so their village-code "
+                f"prefix is unknown): {n} households got no area effect; recalibrate with "
+                "survey.area_level",
+            })  # fmt: skip
+        elif self.area_effects and n:
+            note = (
+                " (termasuk wilayah acuan / the reference area included)"
+                if self.area_reference_unnamed
+                else ""
+            )
+            out.append({
+                "field": "area", "code": "areas_without_effect", "count": n,
+                "message": f"{n} rumah tangga di {len(self.areas_without_effect)} wilayah tanpa "
+                f"efek wilayah{note} / {n} households in {len(self.areas_without_effect)} areas "
+                "the model has no effect for (random effects: 0; fixed effects: the reference "
+                "area's)",
+            })  # fmt: skip
+        return out
+
+
+def _count(model: Any, frame: FeatureFrame, area: npt.NDArray[Any] | None, c: ScoreCounts) -> None:
+    design = model.design
+    c.households += len(frame)
+    for x in design.proxies:
+        values = frame.columns[x.name]
+        if x.kind == "numeric":
+            c.missing[x.name] += int(np.isnan(np.asarray(values, dtype=np.float64)).sum())
+            continue
+        # Levels folded into the reference at training (too rare) were seen: not unseen.
+        folded = list((getattr(design, "folded", None) or {}).get(x.name, {}))
+        known = [*design.levels.get(x.name, []), design.reference.get(x.name, ""), *folded]
+        seen = np.zeros(len(values), dtype=bool)
+        for level in known:
+            seen |= values == level
+        if not seen.all():
+            labels, counts = np.unique(values[~seen], return_counts=True)
+            bucket = c.unseen.setdefault(x.name, Counter())
+            for label, k in zip(labels, counts, strict=True):
+                bucket[str(label)] += int(k)
+    areas = _model_areas(model)
+    if areas is None:
+        return
+    c.area_effects = True
+    known_areas, c.area_reference_unnamed = areas
+    if area is None:
+        # Effects without a prefix (an old model fitted on area codes of mixed lengths): none
+        # applies to any household. Counted as one unknown area ("").
+        c.area_prefix_unknown = True
+        c.areas_without_effect[""] += len(frame)
+        return
+    has = np.zeros(len(area), dtype=bool)
+    for code in known_areas:
+        has |= area == code
+    if not has.all():
+        labels, counts = np.unique(area[~has], return_counts=True)
+        for label, k in zip(labels, counts, strict=True):
+            c.areas_without_effect[str(label)] += int(k)
+
+
+def score_frame(
+    model: Any, frame: FeatureFrame, counts: ScoreCounts | None = None
+) -> npt.NDArray[np.float64]:
+    """Scores of `frame`'s households (lower = poorer). Refuses, naming each proxy, a model the
+    registry cannot feed (compat.check_model_against_registry); counts into `counts` what it
+    scored without the model having seen it."""
+    from tepat.targeting import compat
+
+    compat.raise_errors(compat.check_model_against_registry(model))
     missing = [x.name for x in model.design.proxies if x.name not in frame.columns]
     if missing:
         p = Problems()
@@ -32,9 +194,20 @@ def score_frame(model: pmt.LinearPmt, frame: FeatureFrame) -> npt.NDArray[np.flo
                 "registri tidak punya proksi ini / the registry has no such proxy; the model cannot score it",
             )
         p.raise_if_errors()
-    prefix = model.design.area_prefix
+    prefix = model_area_prefix(model)
     area = np.strings.slice(frame.village_code, 0, prefix) if prefix else None
-    return model.predict(frame.columns, area)
+    if counts is not None:
+        _count(model, frame, area, counts)
+    try:
+        return np.asarray(model.predict(frame.columns, area), dtype=np.float64)
+    except (ValueError, TypeError, KeyError) as exc:
+        # A model saved before the spec-vs-registry checks may still not fit the registry's
+        # columns; the analyst gets the reason, not a traceback.
+        raise TepatError(
+            f"model tidak dapat menskor registri / the model cannot score the registry: {exc}",
+            code="model_incompatible",
+            field="model",
+        ) from exc
 
 
 def rank_weights(frame: FeatureFrame, rank_by: str) -> npt.NDArray[np.float64]:
@@ -53,6 +226,13 @@ def rank(
     return pmt.desil(score, weight), pmt.desil(
         score, weight, region_key(village_code, regional_level)
     )
+
+
+def rank_in_regions(
+    score: npt.NDArray[np.float64], weight: npt.NDArray[np.float64], region: npt.NDArray[Any]
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int8]]:
+    """`rank` over region keys already computed (`region_key`), e.g. chunk by chunk."""
+    return pmt.desil(score, weight), pmt.desil(score, weight, region)
 
 
 def region_key(village_code: npt.NDArray[np.str_], level: int) -> npt.NDArray[Any]:

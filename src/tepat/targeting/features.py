@@ -9,8 +9,9 @@ never one query per household.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,38 @@ FLAG_NAMES = (
 ELDERLY_AGE = 60
 UNDER5_AGE = 5
 CHUNK = 50_000
+# Features that need every member's age: the only ones that decrypt birth dates.
+AGE_FEATURES = frozenset({"head_age", "n_under5", "n_elderly"})
+
+# The registry's choices behind each categorical feature (tepat.registry.choices): a survey's
+# category codes must be these for a model to score the registry.
+_CHOICES = {
+    "floor_material": "FloorMaterial", "wall_material": "WallMaterial",
+    "roof_material": "RoofMaterial", "drinking_water": "DrinkingWater", "toilet": "Toilet",
+    "electricity": "Electricity", "cooking_fuel": "CookingFuel", "head_sex": "Sex",
+    "head_education": "Education", "head_work_sector": "WorkSector",
+}  # fmt: skip
+
+
+def feature_kind(name: str) -> str | None:
+    """ "categorical" or "numeric" as the registry holds `name`; None when it has no such feature."""
+    if name in CATEGORICAL:
+        return "categorical"
+    if name in NUMERIC:
+        return "numeric"
+    return None
+
+
+@cache
+def registry_vocabulary(name: str) -> tuple[str, ...]:
+    """The codes the registry stores for the categorical feature `name`, blank ("": not
+    recorded) included; () for a feature that is not categorical."""
+    from tepat.registry import choices
+
+    if name not in _CHOICES:
+        return ()
+    values = [str(v) for v in getattr(choices, _CHOICES[name]).values]
+    return tuple(dict.fromkeys(["", *values]))
 
 
 @dataclass
@@ -74,13 +107,20 @@ def _age_years(birth: npt.NDArray[np.datetime64], on: dt.date) -> npt.NDArray[np
 
 
 def household_features(
-    *, household_ids: Sequence[int] | None = None, on: dt.date | None = None
+    *,
+    household_ids: Sequence[int] | None = None,
+    on: dt.date | None = None,
+    id_range: tuple[int, int] | None = None,
+    needed: Collection[str] | None = None,
 ) -> FeatureFrame:
-    """Features of all households (or of `household_ids`), as of `on` (ages), in id order."""
+    """Features of all households (or of `household_ids`, or of ids in `id_range`, both ends
+    included), as of `on` (ages), in id order. With `needed`, the age-based features (which
+    decrypt every member's birth date, the costly part) are built only when named there."""
     from tepat.registry.models import Household, Person
     from tepat.registry.sealed import birth_dates_iso
 
     on = on or dt.date.today()
+    ages = needed is None or bool(AGE_FEATURES & set(needed))
     # UU 27/2022: a household with a member whose processing is restricted (Art. 11) is left
     # out of new scoring and lists; an erased member (Art. 8) is no longer counted.
     restricted = Person.objects.filter(processing_restricted_at__isnull=False)
@@ -91,6 +131,9 @@ def household_features(
     if household_ids is not None:
         hq = hq.filter(id__in=list(household_ids))
         pq = pq.filter(household_id__in=list(household_ids))
+    if id_range is not None:
+        hq = hq.filter(id__gte=id_range[0], id__lte=id_range[1])
+        pq = pq.filter(household_id__gte=id_range[0], household_id__lte=id_range[1])
     rows = list(hq.values_list("id", "village_id", *HOUSEHOLD_FIELDS).iterator(chunk_size=CHUNK))
     n = len(rows)
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
@@ -123,7 +166,8 @@ def household_features(
     preg = np.array([bool(r[10]) for r in prow], dtype=bool)
     # Ages need the full birth dates, held encrypted: decrypted in bulk, kept rows only.
     birth = np.array(
-        birth_dates_iso(prow[i][3:6] for i in np.flatnonzero(ok)), dtype="datetime64[D]"
+        birth_dates_iso(prow[i][3:6] for i in np.flatnonzero(ok)) if ages else [],
+        dtype="datetime64[D]",
     )
     del prow
     pos, rel, sex, edu, work, school, disab, preg = (
@@ -135,8 +179,9 @@ def household_features(
         return np.bincount(pos[mask], minlength=n).astype(np.float64)
 
     cols["household_size"] = np.bincount(pos, minlength=n).astype(np.float64)
-    cols["n_under5"] = count(age < UNDER5_AGE)
-    cols["n_elderly"] = count(age >= ELDERLY_AGE)
+    if ages:
+        cols["n_under5"] = count(age < UNDER5_AGE)
+        cols["n_elderly"] = count(age >= ELDERLY_AGE)
     cols["n_working"] = count((work != "") & (work != "not_working"))
     cols["children_sd"] = count(school == "sd")
     cols["children_smp"] = count(school == "smp")
@@ -146,14 +191,35 @@ def household_features(
     cols["n_severe_disability"] = count(disab == "severe")
     cols["n_pregnant"] = count(preg)
     head = rel == "head"
-    head_age = np.full(n, np.nan)
-    head_age[pos[head]] = age[head]
-    cols["head_age"] = head_age
+    if ages:
+        head_age = np.full(n, np.nan)
+        head_age[pos[head]] = age[head]
+        cols["head_age"] = head_age
     for name, values in (("head_sex", sex), ("head_education", edu), ("head_work_sector", work)):
         out = np.full(n, "", dtype="U16")
         out[pos[head]] = values[head]
         cols[name] = out
     return FeatureFrame(ids, villages, cols)
+
+
+def household_id_ranges(*, chunk: int) -> Iterator[tuple[int, int]]:
+    """(first id, last id) of consecutive blocks of at most `chunk` households, in id order:
+    the registry read a block at a time (keyset pagination: one indexed query per block, never
+    an OFFSET scan and never all ids in memory)."""
+    from tepat.registry.models import Household
+
+    ids = Household.objects.order_by("id").values_list("id", flat=True)
+    start = ids.first()
+    while start is not None:
+        block = ids.filter(id__gte=start)
+        last = block[chunk - 1 : chunk].first()
+        if last is None:
+            last = block.last()
+            assert last is not None  # `start` itself is in the block
+            yield int(start), int(last)
+            return
+        yield int(start), int(last)
+        start = ids.filter(id__gt=last).first()
 
 
 def household_flags(household_id: npt.NDArray[np.int64]) -> dict[str, npt.NDArray[np.bool_]]:

@@ -184,3 +184,72 @@ class TruthConsumption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household_id}: {self.consumption_pc}"
+
+
+class CommunityRankingImport(models.Model):
+    """One file of village deliberation (musyawarah desa) results: a full rank per village
+    (1 = poorest) or a yes/no list of the households the meeting chose. A later import of a
+    village replaces the earlier ones for that village (tepat.targeting.community)."""
+
+    class Kind(models.TextChoices):
+        RANK = "rank", _("Peringkat penuh (1 = termiskin)")
+        SELECTED = "selected", _("Daftar ya/tidak (dipilih musyawarah)")
+
+    public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
+    label = models.CharField(max_length=100, blank=True)
+    file_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    columns = models.JSONField(default=dict)  # the column mapping and delimiter used
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_used = models.PositiveIntegerField(default=0)
+    villages = models.JSONField(default=list)  # village codes it ranks
+    region_code = models.CharField(max_length=10, blank=True)  # smallest region holding them
+    # Rows set aside and warnings: [{"code", "field", "severity", "message", "count", "rows"}];
+    # row numbers and codes only, never a No. KK.
+    problems = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by_label = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Community ranking {self.public_id} ({self.kind})"
+
+
+class CommunityRanking(models.Model):
+    """A household's place in its village's deliberation: a rank, or chosen yes/no."""
+
+    ranking_import = models.ForeignKey(
+        CommunityRankingImport, on_delete=models.CASCADE, related_name="entries"
+    )
+    household = models.ForeignKey(
+        "registry.Household", on_delete=models.CASCADE, related_name="community_rankings"
+    )
+    village_code = models.CharField(max_length=10)
+    rank = models.PositiveIntegerField(null=True, blank=True)  # 1 = poorest (full rank)
+    selected = models.BooleanField(null=True, blank=True)  # chosen by the meeting (yes/no list)
+    row = models.PositiveIntegerField()  # data row in the imported file (1 = first after header)
+
+    class Meta:
+        ordering = ["ranking_import_id", "village_code", "rank", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ranking_import", "household"], name="one_community_rank_per_import"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rank__isnull=False) | models.Q(selected__isnull=False),
+                name="community_rank_or_selected",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["village_code", "ranking_import"]),
+            models.Index(fields=["household", "ranking_import"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id}: {self.rank if self.rank is not None else self.selected}"

@@ -33,6 +33,12 @@ CATEGORIES = (
         fields=("targeting.TruthConsumption.consumption_pc",),
         specific=Specific.FINANCIAL,
     ),
+    DataCategory(
+        key="targeting.community",
+        label=_("Peringkat atau pilihan keluarga dalam musyawarah desa"),
+        fields=("targeting.CommunityRanking.rank", "targeting.CommunityRanking.selected"),
+        note=_("Dari berita acara musyawarah desa yang diimpor petugas."),
+    ),
 )
 
 ACTIVITIES = (
@@ -63,6 +69,20 @@ ACTIVITIES = (
             "dapat mengajukan keberatan agar keputusan itu ditinjau petugas (UU 27/2022 Pasal 10)."
         ),
     ),
+    Activity(
+        key="targeting.community",
+        name=_("Penargetan gabungan PMT dan musyawarah desa"),
+        purpose=_(
+            "Menyimpan hasil musyawarah desa (peringkat keluarga atau daftar yang dipilih) dan "
+            "membandingkan atau menggabungkannya dengan PMT untuk menetapkan sasaran."
+        ),
+        basis=LegalBasis.PUBLIC_TASK,
+        basis_detail=_("UU 13/2011 tentang Penanganan Fakir Miskin (verifikasi dan validasi)"),
+        subjects=(Subject.HOUSEHOLD_MEMBER,),
+        categories=("targeting.community", "targeting.score", "targeting.consumption"),
+        models=("targeting.CommunityRanking",),
+        sources=_("Berita acara musyawarah desa/kelurahan, diimpor petugas penargetan."),
+    ),
 )
 
 RETENTION = (
@@ -89,6 +109,18 @@ RETENTION = (
             "Disimpan selama dipakai mengukur kesalahan penargetan; diganti bila dimuat ulang."
         ),
     ),
+    Retention(
+        key="targeting.community",
+        model="targeting.CommunityRanking",
+        label=_("Peringkat musyawarah desa per keluarga"),
+        timestamp="ranking_import__created_at",
+        keep=days(0),
+        action=Action.KEEP,
+        reason=_(
+            "Disimpan: dasar daftar sasaran yang dapat dijelaskan dan disanggah; impor berikutnya "
+            "untuk desa yang sama menggantikannya dalam perbandingan."
+        ),
+    ),
 )
 
 DECLARATION = AppDeclaration(
@@ -102,5 +134,6 @@ DECLARATION = AppDeclaration(
         "targeting.Rule",
         "targeting.Scenario",
         "targeting.EvaluationRun",
+        "targeting.CommunityRankingImport",
     ),
 )

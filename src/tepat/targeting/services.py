@@ -6,6 +6,7 @@ the command line), an audit event. Heavy numeric work happens before the transac
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,8 @@ from tepat.accounts.scoping import region_q
 from tepat.core import crypto
 from tepat.core.audit import audit_record
 from tepat.core.errors import PermissionDenied, Problems, TepatError
-from tepat.targeting import disclosure, engine, pmt, selectors
-from tepat.targeting.features import household_features
+from tepat.targeting import compat, disclosure, engine, pmt, selectors
+from tepat.targeting.features import household_features, household_id_ranges
 from tepat.targeting.models import (
     EvaluationRun,
     HouseholdScore,
@@ -90,6 +91,20 @@ def _user(user: Any) -> Any:
     return user if getattr(user, "is_authenticated", False) else None
 
 
+def _json_safe(value: Any) -> Any:
+    """JSON as the database stores it: a non-finite float (NaN, inf) is undefined, i.e. None.
+    (A NaN used to fail the JSON CHECK constraint and lose the whole calibration.)"""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        return _json_safe(value.item())
+    return value
+
+
 def pmt_calibrate(
     *,
     acting_user: Any,
@@ -99,9 +114,23 @@ def pmt_calibrate(
     overrides: dict[str, Any] | None = None,
     name: str = "",
     survey_name: str = "",
+    quota_path: Path | None = None,
+    quota_name: str = "",
 ) -> PmtModel:
     """Calibrate on a survey CSV with a spec (a file, or its text as uploaded) and save it as the
-    next model version."""
+    next model version.
+
+    Every method of the spec is cross-validated on the same folds and measured at the
+    programme's quota; the chosen one (`pmt.calibrate`) is saved with the comparison, the reason
+    for the choice, the fold split as it really was (`folds.grouped`), every warning (survey,
+    design, registry compatibility, fit) and its out-of-fold predictions.
+
+    Quotas per area: `quota_path` is a CSV `area,quota[,households]` (the page's upload written to
+    a temporary file), else the spec's `target.quota_file` (a spec file or `--quota-file` only:
+    a server path from a web request is never opened). The API takes no quota file.
+    """
+    from tepat.targeting.evaluation import quota_table_read
+
     _require(acting_user)
     if spec_text is None:
         if spec_path is None:
@@ -109,37 +138,66 @@ def pmt_calibrate(
         spec, text = spec_load(spec_path, overrides=overrides)
     else:
         spec, text = spec_parse(spec_text, overrides=overrides), spec_text
+    quota_file = getattr(spec, "quota_file", "")
+    if quota_path is None and quota_file:
+        # Only a spec file may name one (spec.py refuses it in text from the page or the API),
+        # resolved against the spec's folder or, from --quota-file, where the command ran.
+        quota_path = Path(quota_file)
+        quota_name = quota_name or quota_path.name
     survey = pmt.survey_read(survey_path, spec)
     survey.file_name = survey_name or survey.file_name
-    cal = pmt.calibrate(spec, survey)
+    # Spec against the registry (bugs 4-6): errors refuse, warnings go on the card.
+    compat_warnings = compat.require_compatible(spec, survey)
+    quota_table = quota_table_read(quota_path) if quota_path is not None else None
+    cal = pmt.calibrate(spec, survey, quota_table)
+    warnings = [*compat_warnings, *cal.warnings]
+    chosen = cal.method
+    metrics = _json_safe(
+        {
+            "cv": cal.cv,
+            "train": cal.train,
+            "comparison": cal.comparison,
+            "methods": list(cal.comparison),  # their order (PostgreSQL's jsonb sorts keys)
+            "selection": cal.selection,
+            "folds": cal.folds,
+            "warnings": warnings,
+            "coefficients": cal.coefficient_table,
+            "importance": cal.importance,
+            "quota": float(spec.quota),
+            "coverage": float(spec.quota),  # the old name
+            "quota_file": quota_name or (quota_path.name if quota_path else ""),
+            "grouped_by_area": bool(cal.folds.get("grouped")),  # the old name: the real split
+        }
+    )
     with transaction.atomic():
         version = (PmtModel.objects.aggregate(v=Max("version"))["v"] or 0) + 1
         model = PmtModel.objects.create(
             version=version,
-            name=name or f"PMT {spec.method} {survey.file_name}",
-            method=spec.method,
-            quantile=spec.quantile if spec.method == "quantile" else None,
-            area_effects=spec.area_effects,
-            spec=spec.as_dict(),
+            name=name or f"PMT {chosen} {survey.file_name}",
+            method=chosen,
+            quantile=spec.quantile if chosen == "quantile" else None,
+            area_effects=cal.model.area_mode != "none",
+            spec=_json_safe(spec.as_dict()),
             spec_text=text,
-            parameters=cal.model.as_dict(),
-            coefficients=cal.model.coefficients(),
-            metrics={
-                "cv": cal.cv,
-                "train": cal.train,
-                "coverage": spec.coverage,
-                "folds": spec.folds,
-                "grouped_by_area": bool(spec.area),
-            },
-            training_summary=cal.summary,
+            parameters=_json_safe(cal.model.as_dict()),
+            coefficients=_json_safe(cal.model.coefficients()),
+            metrics=metrics,
+            training_summary=_json_safe(cal.summary),
+            predictions=_json_safe(cal.predictions(survey)),
             created_by=_user(acting_user),
             created_by_label=_label(acting_user),
         )
         audit_record(
             actor=acting_user, action="targeting.pmt_calibrate", target_type="pmt_model",
-            target_id=str(version), detail={"survey": survey.file_name, "sha256": survey.sha256, "cv": cal.cv},
+            target_id=str(version),
+            detail={"survey": survey.file_name, "sha256": survey.sha256, "method": chosen,
+                    "methods": list(cal.comparison), "cv": metrics["cv"],
+                    "grouped": metrics["folds"].get("grouped"), "warnings": len(warnings)},
         )  # fmt: skip
     return model
+
+
+SCORE_CHUNK = 200_000  # households read and scored at a time: memory stays bounded
 
 
 def scoring_run(
@@ -149,53 +207,125 @@ def scoring_run(
     rank_by: str = "households",
     regional_level: int = 4,
     progress: bool = False,
+    chunk: int = SCORE_CHUNK,
 ) -> ScoringRun:
-    """Score every household with `model`, rank into national and regional desil, keep the scores."""
+    """Score every household with `model`, rank into national and regional desil, keep the scores.
+
+    The registry is read and scored `chunk` households at a time (any model format: a
+    `pmt.Pmt`, or an old LinearPmt), so memory holds the features of one chunk plus a few numbers
+    per household, not a matrix of millions of rows. What the model could not score as it scored
+    the survey (codes it never saw, missing numbers, households whose area has no effect) is
+    counted in `summary` and shown on the runs page, never dropped silently."""
     _require(acting_user)
     if rank_by not in ScoringRun.RankBy.values:
         raise TepatError(f"rank_by harus {ScoringRun.RankBy.values}", field="rank_by")
     if regional_level not in REGION_LEVELS:
         raise TepatError(f"regional_level harus {REGION_LEVELS}", field="regional_level")
+    if chunk < 1:
+        raise TepatError("chunk >= 1", field="chunk")
     started = timezone.now()
-    frame = household_features(on=timezone.localdate())
-    linear = pmt.LinearPmt.from_dict(model.parameters)
-    score = engine.score_frame(linear, frame)
-    weight = engine.rank_weights(frame, rank_by)
-    dn, dr = engine.rank(score, weight, frame.village_code, regional_level)
+    try:
+        fitted = engine.model_load(model.parameters)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise TepatError(
+            f"parameter model v{model.version} tidak terbaca / model v{model.version}'s "
+            f"parameters cannot be read: {exc!r}",
+            code="model_unreadable",
+            field="model",
+        ) from exc
+    # Refuse before reading millions of rows: unknown proxies, kinds that differ, survey-only.
+    compat.raise_errors(compat.check_model_against_registry(fitted))
+    needed = {x.name for x in fitted.design.proxies} | {"household_size"}
+    counts = engine.ScoreCounts()
+    parts: list[tuple[Any, ...]] = []
+    on = timezone.localdate()
+    with tqdm(unit="hh", desc="pmt score", disable=not progress) as bar:
+        for id_range in household_id_ranges(chunk=chunk):
+            frame = household_features(id_range=id_range, on=on, needed=needed)
+            score = engine.score_frame(fitted, frame, counts)
+            region = engine.region_key(frame.village_code, regional_level)
+            parts.append((frame.household_id, score, engine.rank_weights(frame, rank_by), region))
+            bar.update(len(frame))
+    n_chunks = len(parts)
+    ids, score, weight, region = _concat(parts)
+    del parts
+    dn, dr = engine.rank_in_regions(score, weight, region)
+    scored = timezone.now()
     with transaction.atomic():
         run = ScoringRun.objects.create(
             model=model, rank_by=rank_by, regional_level=regional_level,
             created_by=_user(acting_user), created_by_label=_label(acting_user),
         )  # fmt: skip
-        objs = (
-            HouseholdScore(
-                run=run,
-                household_id=int(h),
-                score=float(s),
-                desil_national=int(a),
-                desil_regional=int(b),
-            )
-            for h, s, a, b in zip(frame.household_id, score, dn, dr, strict=True)
-        )
-        with tqdm(total=len(frame), unit="hh", desc="pmt score", disable=not progress) as bar:
-            while batch := [o for _, o in zip(range(BATCH), objs, strict=False)]:
-                HouseholdScore.objects.bulk_create(batch)
-                bar.update(len(batch))
-        counts = np.bincount(dn, minlength=11)[1:].tolist() if len(dn) else [0] * 10
-        run.households = len(frame)
+        _insert_scores(run.pk, ids, score, dn, dr, progress=progress)
+        desil_counts = np.bincount(dn, minlength=11)[1:].tolist() if len(dn) else [0] * 10
+        run.households = len(ids)
         run.status = ScoringRun.Status.DONE
         run.finished_at = timezone.now()
         run.summary = {
-            "households_per_desil": counts,
+            "households_per_desil": desil_counts,
             "seconds": round((run.finished_at - started).total_seconds(), 2),
+            "seconds_scoring": round((scored - started).total_seconds(), 2),
             "score_mean": round(float(score.mean()), 4) if len(score) else None,
+            "chunk_size": chunk,
+            "chunks": n_chunks,
+            **counts.summary(),
+            "warnings": counts.warnings(),
         }
         run.save()
         audit_record(
             actor=acting_user, action="targeting.score", target_type="scoring_run",
-            target_id=run.public_id, detail={"model_version": model.version, "households": len(frame)},
+            target_id=run.public_id,
+            detail={"model_version": model.version, "households": len(ids),
+                    "warnings": [w["code"] for w in run.summary["warnings"]]},
         )  # fmt: skip
     return run
+
+
+def _concat(parts: list[tuple[Any, ...]]) -> tuple[Any, Any, Any, Any]:
+    if not parts:
+        return (np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
+    regions = [p[3] for p in parts]
+    if len({r.dtype.kind for r in regions}) > 1:  # some chunks had non-numeric village codes
+        regions = [r.astype(str) for r in regions]
+    return (
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        np.concatenate([p[2] for p in parts]),
+        np.concatenate(regions),
+    )
+
+
+def _insert_scores(
+    run_id: int, ids: Any, score: Any, dn: Any, dr: Any, *, progress: bool, batch: int = 50_000
+) -> None:
+    """Bulk insert below the ORM (COPY on PostgreSQL, executemany elsewhere): model instances
+    for millions of rows cost minutes."""
+    from django.db import connection
+
+    table = connection.ops.quote_name(HouseholdScore._meta.db_table)
+    names = ("run_id", "household_id", "score", "desil_national", "desil_regional")
+    cols = ", ".join(connection.ops.quote_name(c) for c in names)
+    n = len(ids)
+    with (
+        connection.cursor() as cursor,
+        tqdm(total=n, unit="hh", desc="pmt save", disable=not progress) as bar,
+    ):
+        for start in range(0, n, batch):
+            sl = slice(start, start + batch)
+            rows = list(
+                zip(
+                    [run_id] * len(ids[sl]), ids[sl].tolist(), score[sl].tolist(),
+                    dn[sl].tolist(), dr[sl].tolist(), strict=True,
+                )
+            )  # fmt: skip
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join(["%s"] * len(names))
+                cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)  # noqa: S608 - names come from the model
+            bar.update(len(rows))
 
 
 def rule_save(*, acting_user: Any, name: str, expression: str, description: str = "") -> Rule:

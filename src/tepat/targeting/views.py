@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from tepat.core.errors import NotFound, TepatError
-from tepat.targeting import disclosure, engine, selectors, services
+from tepat.core.errors import NotFound, PermissionDenied, TepatError
+from tepat.targeting import disclosure, engine, exports, selectors, services
 from tepat.targeting.models import Scenario
 from tepat.targeting.rules import rule_parse
 
@@ -32,18 +33,28 @@ def index(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         spec_text = request.POST.get("spec", "")
         upload = request.FILES.get("survey")
+        quota_upload = request.FILES.get("quota_file")  # optional: area,quota[,households]
         try:
             if upload is None:
                 raise TepatError(
                     "pilih berkas survei CSV / choose a survey CSV file", field="survey"
                 )
-            with tempfile.NamedTemporaryFile(suffix=".csv") as tmp:
+            with (
+                tempfile.NamedTemporaryFile(suffix=".csv") as tmp,
+                tempfile.NamedTemporaryFile(suffix=".csv") as quota_tmp,
+            ):
                 for chunk in upload.chunks():
                     tmp.write(chunk)
                 tmp.flush()
+                if quota_upload is not None:
+                    for chunk in quota_upload.chunks():
+                        quota_tmp.write(chunk)
+                    quota_tmp.flush()
                 model = services.pmt_calibrate(
                     acting_user=request.user, survey_path=Path(tmp.name), spec_text=spec_text,
                     name=request.POST.get("name", ""), survey_name=upload.name or "survey.csv",
+                    quota_path=Path(quota_tmp.name) if quota_upload is not None else None,
+                    quota_name=(quota_upload.name or "quota.csv") if quota_upload else "",
                 )  # fmt: skip
             return redirect("targeting:model", version=model.version)
         except TepatError as exc:
@@ -67,20 +78,57 @@ def model_card(request: HttpRequest, version: int) -> HttpResponse:
         model = selectors.model_get(version=version)
     except NotFound as exc:
         return render(request, "targeting/error.html", {"error": exc.message}, status=404)
-    coefs = sorted(
-        ((k, v) for k, v in model.coefficients.items() if k != "intercept"),
-        key=lambda kv: -abs(kv[1]),
+    return render(request, "targeting/model_card.html", _model_card_context(model))
+
+
+def _model_card_context(model: Any) -> dict[str, Any]:
+    """What the card shows; models saved before issue 19 lack the comparison, the warnings and
+    the standard errors, and show what they have."""
+    m = model.metrics
+    cv, train = m.get("cv", {}), m.get("train", {})
+    folds = m.get("folds")
+    if not isinstance(folds, dict):  # old models: the number of folds, and a flag
+        folds = {"k": folds, "grouped": m.get("grouped_by_area"), "column": "", "groups": None}
+    comparison = []
+    table = m.get("comparison") or {model.method: {"cv": cv, "folds": {}}}
+    for method in m.get("methods") or list(table):
+        c = table[method]
+        spread = c.get("folds") or {}
+        comparison.append(
+            {
+                "method": method,
+                "chosen": method == model.method,
+                "cv": c["cv"],
+                "auc": c["cv"].get("auc", c["cv"].get("auc_bottom40")),
+                "sd": (spread.get("mistargeting") or {}).get("sd"),
+                "r2_sd": (spread.get("r2") or {}).get("sd"),
+            }
+        )
+    coefficients = m.get("coefficients")
+    if coefficients is None:  # old models: the readable table without standard errors
+        coefficients = [
+            {"name": k, "coef": v, "se": None, "se_cluster": None}
+            for k, v in model.coefficients.items()
+        ]
+    intercept = [c for c in coefficients if c["name"] == "intercept"]
+    rest = sorted(
+        (c for c in coefficients if c["name"] != "intercept"), key=lambda c: -abs(c["coef"])
     )
-    return render(
-        request,
-        "targeting/model_card.html",
-        {
-            "model": model,
-            "coefficients": coefs,
-            "cv": model.metrics["cv"],
-            "train": model.metrics["train"],
-        },
-    )
+    importance = sorted((m.get("importance") or {}).items(), key=lambda kv: -kv[1])[:20]
+    return {
+        "model": model,
+        "cv": cv,
+        "train": train,
+        "train_auc": train.get("auc", train.get("auc_bottom40")),
+        "comparison": comparison,
+        "selection": m.get("selection") or {},
+        "coefficients": intercept + rest,
+        "importance": importance,
+        "warnings": m.get("warnings") or [],
+        "target": model.training_summary.get("target") or {},
+        "quota": m.get("quota", m.get("coverage")),
+        "folds": folds,
+    }
 
 
 @login_required
@@ -106,6 +154,7 @@ def runs(request: HttpRequest) -> HttpResponse:
             "runs": selectors.runs_list()[:100],
             "models": selectors.models_list(),
             "can_manage": services.can_manage_targeting(request.user),
+            "can_export": exports.can_export_scores(request.user),
             "error": error,
         },
     )
@@ -248,3 +297,163 @@ def household(request: HttpRequest, public_id: str) -> HttpResponse:
     except NotFound as exc:
         return render(request, "targeting/error.html", {"error": exc.message}, status=404)
     return render(request, "targeting/household.html", {"ex": ex, "levels": engine.LEVEL_NAMES})
+
+
+# --- community rankings (musyawarah desa) and hybrid targeting ---------------------------------
+
+
+def _float_or(value: str | None, default: float, field: str) -> float:
+    value = (value or "").replace(",", ".").strip()
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise TepatError(f"bukan angka / not a number: {value}", field=field) from None
+
+
+def _community_import(request: HttpRequest) -> Any:
+    from tepat.targeting import community as cm
+
+    upload = request.FILES.get("ranking")
+    if upload is None:
+        raise TepatError("pilih berkas CSV / choose a CSV file", field="ranking")
+    cols = cm.ImportColumns(
+        village=request.POST.get("village_column", "") or "kode_desa",
+        kk=request.POST.get("kk_column", ""), household=request.POST.get("household_column", ""),
+        rank=request.POST.get("rank_column", ""), selected=request.POST.get("selected_column", ""),
+        delimiter=request.POST.get("delimiter", ",") or ",",
+    )  # fmt: skip
+    with tempfile.NamedTemporaryFile(suffix=".csv") as tmp:
+        for chunk in upload.chunks():
+            tmp.write(chunk)
+        tmp.flush()
+        return cm.community_import(
+            acting_user=request.user, path=Path(tmp.name), columns=cols,
+            label=request.POST.get("label", ""), file_name=upload.name or "ranking.csv",
+            request=request,
+        )  # fmt: skip
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def community(request: HttpRequest) -> HttpResponse:
+    """Imports of village deliberation results, per-village coverage, one village's list and
+    the PMT / community / hybrid comparison, all within the caller's regions."""
+    from django.utils.translation import gettext as _
+
+    from tepat.targeting import community as cm
+    from tepat.targeting import hybrid
+
+    if not services.can_check_rules(request.user):
+        return render(request, "targeting/error.html", {"error": _("Akses ditolak")}, status=403)
+    ctx: dict[str, Any] = {
+        "can_import": services.can_manage_targeting(request.user),
+        "hybrid_rules": hybrid.RULES,
+        "runs": selectors.runs_list().filter(status="done")[:20],
+        "form": request.GET,
+    }
+    if request.method == "POST":
+        try:
+            imp = _community_import(request)
+            return redirect(f"{request.path}?import={imp.public_id}")
+        except TepatError as exc:
+            ctx["error"] = exc.message
+            ctx["error_problems"] = [str(p) for p in exc.problems]
+    try:
+        if request.GET.get("import"):
+            ctx["shown_import"] = cm.import_get(user=request.user, public_id=request.GET["import"])
+            ctx["shown_problems"] = cm.problems_text(ctx["shown_import"].problems)
+        if request.GET.get("village"):
+            ctx["village_entries"] = cm.village_list(
+                user=request.user, village_code=request.GET["village"], request=request
+            )
+            ctx["village"] = request.GET["village"]
+        if request.GET.get("rule"):
+            rule = hybrid.HybridRule(
+                kind=request.GET["rule"],
+                k=_float_or(request.GET.get("k"), hybrid.DEFAULT_K, "k"),
+                weight=_float_or(request.GET.get("weight"), hybrid.DEFAULT_WEIGHT, "weight"),
+            )
+            run_id = request.GET.get("run") or None
+            run = selectors.run_get(public_id=run_id) if run_id else None
+            ctx["result"] = cm.community_compare(
+                acting_user=request.user, rule=rule, run=run, request=request,
+                quota=_float_or(request.GET.get("quota"), 0.3, "quota"),
+            )  # fmt: skip
+            ctx["result_rows"] = _community_rows(ctx["result"])
+    except TepatError as exc:
+        ctx["error"] = exc.message
+        ctx["error_problems"] = [str(p) for p in exc.problems]
+    ctx["imports"] = cm.imports_visible(request.user)[:50]
+    ctx["coverage"] = cm.coverage(user=request.user)
+    return render(request, "targeting/community.html", ctx)
+
+
+def _community_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The comparison as table rows: one per measure, one cell per list (PMT, community, hybrid)."""
+    from django.utils.translation import gettext as _
+
+    from tepat.targeting import hybrid
+
+    lists = result["lists"]
+    rows: list[dict[str, Any]] = [
+        {"label": _("Terpilih (rumah tangga)"), "cells": [lists[k]["selected"] for k in hybrid.LISTS]},
+        {"label": _("Cakupan"), "cells": [lists[k]["coverage"] for k in hybrid.LISTS]},
+    ]  # fmt: skip
+    names = {
+        "mistargeting": _("Salah sasaran"),
+        "inclusion_error": _("Kesalahan inklusi"),
+        "exclusion_error": _("Kesalahan eksklusi"),
+    }
+    for block, where in (("all", _("semua desa")), ("ranked_villages", _("desa bermusyawarah"))):
+        for metric, name in names.items():
+            cells = [(lists[k].get(block) or {}).get(metric) for k in hybrid.LISTS]
+            if any(c is not None for c in cells):
+                rows.append({"label": f"{name} ({where})", "cells": cells})
+    return rows
+
+
+# --- exports (tepat.targeting.exports: who may, what is in them, why no names) ---------------
+
+
+def _csv_response(chunks: Any, name: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET"])
+def model_predictions_csv(request: HttpRequest, version: int) -> HttpResponseBase:
+    """A model's out-of-fold predictions as CSV (admins, supervisors, auditors); audited."""
+    try:
+        model = selectors.model_get(version=version)
+        chunks = exports.predictions_csv(acting_user=request.user, model=model, request=request)
+    except PermissionDenied as exc:
+        return render(request, "targeting/error.html", {"error": exc.message}, status=403)
+    except NotFound as exc:
+        return render(request, "targeting/error.html", {"error": exc.message}, status=404)
+    return _csv_response(chunks, f"pmt-v{version}-prediksi-oof.csv")
+
+
+@login_required
+@require_http_methods(["GET"])
+def run_scores_csv(request: HttpRequest, public_id: str) -> HttpResponseBase:
+    """A scoring run's scores in the caller's regions (optionally one region), streamed as CSV;
+    audited with the count and the scope before the first byte."""
+    region = request.GET.get("region", "")
+    try:
+        run = exports.scoring_run_get(public_id)
+        _, chunks = exports.scores_csv(
+            acting_user=request.user, run=run, region=region, request=request
+        )
+    except PermissionDenied as exc:
+        return render(request, "targeting/error.html", {"error": exc.message}, status=403)
+    except NotFound as exc:
+        return render(request, "targeting/error.html", {"error": exc.message}, status=404)
+    except TepatError as exc:
+        return render(request, "targeting/error.html", {"error": exc.message}, status=400)
+    suffix = f"-{region}" if region else ""
+    return _csv_response(chunks, f"skor-{public_id}{suffix}.csv")

@@ -201,10 +201,27 @@ class Command(BaseCommand):
                 path=synth_dir / "truth" / "households.csv",
                 source="synth truth",
             )
+            ranking = synth_dir / "sources" / "community_ranking.csv"
+            if ranking.exists():
+                from tepat.targeting.community import community_import
+
+                imported = community_import(
+                    acting_user=supervisor, path=ranking, label="demo musyawarah desa"
+                )
+                self.stdout.write(
+                    f"    musyawarah desa: {imported.rows_used:,} / {imported.rows_read:,} "
+                    "baris dipakai / rows used (sisanya disisihkan dengan alasan / the rest set "
+                    "aside with reasons)"
+                )
+            cv = model.metrics.get("cv", {})
+            r2 = cv.get("r2")
             self.stdout.write(
-                f"    PMT v{model.version}: R2={model.metrics.get('cv', {}).get('r2', 0):.2f}, "
+                f"    PMT v{model.version}: R2={'-' if r2 is None else f'{r2:.2f}'}, "
                 f"{run.scores.count():,} rumah tangga diberi desil / households ranked"
             )
+            # A small demo has a small survey: say what the model card says, never hide it.
+            for w in model.metrics.get("warnings", []):
+                self.stdout.write(f"    peringatan / warning [{w.get('code')}]: {w.get('message')}")
         if not Programme.objects.exists():
             # The admin writes the programmes: whoever makes a programme may not approve its
             # cycles (maker-checker), and the demo's supervisor is the one who approves.

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from argparse import ArgumentParser
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from tepat.synth import survey_dgp2
 from tepat.synth.regions import UnknownRegionError
 from tepat.synth.services import DEFAULT_AS_OF, generate
 
@@ -32,10 +34,21 @@ class Command(BaseCommand):
             help=f"reference date YYYY-MM-DD (default {DEFAULT_AS_OF.isoformat()})",
         )
         parser.add_argument("--no-progress", action="store_true")
+        parser.add_argument(
+            "--survey2",
+            type=int,
+            default=0,
+            metavar="N",
+            help="juga tulis survei kedua (proses pembangkit lain, N rumah tangga) / also write "
+            "a second survey from another data-generating process (N households): "
+            "sources/survey2.csv, sources/survey2.toml, truth/survey2.csv",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["persons"] < 10:
             raise CommandError("--persons harus minimal 10 / must be at least 10")
+        if options["survey2"] and options["survey2"] < 10:
+            raise CommandError("--survey2 harus minimal 10 / must be at least 10")
         try:
             manifest = generate(
                 region_code=options["region"],
@@ -47,6 +60,10 @@ class Command(BaseCommand):
             )
         except UnknownRegionError as exc:
             raise CommandError(str(exc)) from exc
+        if options["survey2"]:
+            survey_dgp2.write_into_synth(
+                Path(options["out"]), households=options["survey2"], seed=options["seed"]
+            )
         region = manifest["region"]
         self.stdout.write(
             f"Selesai / done: {region['name']} ({region['code']}), "
