@@ -255,6 +255,20 @@ def test_the_compare_command_prints_each_method_with_its_fold_spread(
     assert not PmtModel.objects.exists()
 
 
+def test_the_compare_command_says_what_calibrate_would_refuse(
+    db: Any, survey_csv: Path, tmp_path: Path, capsys: Any
+) -> None:
+    spec = tmp_path / "boat.toml"
+    spec.write_text(SPEC.replace("owns_motorcycle = ", "owns_boat = "), encoding="utf-8")
+    call_command("pmt", "compare", str(survey_csv), "--spec", str(spec), "--methods", "ols")
+    err = capsys.readouterr().err
+    assert "proxies.owns_boat" in err
+    assert "calibrate would refuse" in err
+    with pytest.raises(CommandError):
+        call_command("pmt", "calibrate", str(survey_csv), "--spec", str(spec))
+    assert not PmtModel.objects.exists()
+
+
 def test_warnings_go_to_stderr_and_the_command_still_succeeds(
     db: Any, regions: None, tmp_path: Path, spec_toml: Path, capsys: Any
 ) -> None:

@@ -227,7 +227,7 @@ class Command(BaseCommand):
         )
 
     def _compare(self, o: dict[str, Any]) -> None:
-        from tepat.targeting import pmt
+        from tepat.targeting import compat, pmt
         from tepat.targeting.evaluation import quota_table_read
         from tepat.targeting.spec import spec_load
 
@@ -256,7 +256,15 @@ class Command(BaseCommand):
                 )
             self.stdout.write(f"  {method:10s} " + "; ".join(parts))
         self.stdout.write(f"Pilihan / selection: {cal.selection['reason']}")
-        self._warnings(cal.warnings)
+        # Compare saves nothing, so it does not refuse; but what `calibrate` would refuse (the
+        # spec against the registry) is said here too, not discovered later.
+        registry = [
+            {**p, "message": "kalibrasi akan menolak / calibrate would refuse: " + p["message"]}
+            if p["level"] == "error"
+            else p
+            for p in compat.check_spec_against_registry(spec, survey)
+        ]
+        self._warnings([*registry, *cal.warnings])
 
     def _list(self, o: dict[str, Any]) -> None:
         for m in selectors.models_list():
