@@ -94,8 +94,10 @@ def main() -> None:
 
     django.setup()
     from tepat.targeting import engine, pmt
+    from tepat.targeting.evaluation import metrics
     from tepat.targeting.features import FeatureFrame
     from tepat.targeting.spec import spec_load
+    from tepat.targeting.survey import survey_read
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_targeting_"))
     base = args.synth / "sources" / "survey.csv" if args.synth else tmp / "generated.csv"
@@ -117,7 +119,7 @@ def main() -> None:
     for method in ("ols", "quantile"):
         spec, _ = spec_load(SPEC, overrides={"method": method})
         t = time.perf_counter()
-        survey = pmt.survey_read(big, spec)
+        survey = survey_read(big, spec)
         cal = pmt.calibrate(spec, survey)
         dt = time.perf_counter() - t
         models[method] = cal.model
@@ -210,7 +212,7 @@ def main() -> None:
 
     # 3. OLS vs quantile vs gradient boosting on the survey itself (5-fold CV, 40 % coverage).
     spec, _ = spec_load(SPEC)
-    s = pmt.survey_read(base, spec)
+    s = survey_read(base, spec)
     print(
         f"\n[comparison] {base.name}: {len(s.y)} households, 5-fold CV grouped by district, coverage 40 % within district"
     )
@@ -220,7 +222,7 @@ def main() -> None:
     for method in ("ols", "quantile", "gbm"):
         t = time.perf_counter()
         pred = pmt.cross_validated(spec, s, method=method)
-        m = pmt.metrics(s.y, pred, s.weight, s.area, 0.4)
+        m = metrics(s.y, pred, s.weight, s.area, 0.4)
         print(
             f"  {method:10s} {m['r2']:6.3f} {m['auc_bottom40']:6.3f} {m['inclusion_error']:9.3f} {m['exclusion_error']:9.3f} {time.perf_counter() - t:8.2f}"
         )

@@ -15,8 +15,10 @@ from django.core.management.base import CommandError
 
 from tepat.targeting import estimators as est
 from tepat.targeting import pmt, services
+from tepat.targeting.design import design_matrix
 from tepat.targeting.models import PmtModel
 from tepat.targeting.spec import spec_load, spec_parse
+from tepat.targeting.survey import survey_read
 
 from .conftest import SPEC, write_survey
 
@@ -211,7 +213,7 @@ def test_select_names_one_method_whatever_the_errors(survey_csv: Path, tmp_path:
     spec, _ = spec_load(
         spec_with(tmp_path, FOUR.replace('"auto"', '"gbm"'), ('method = "ols"\n', ""))
     )
-    cal = pmt.calibrate(spec, pmt.survey_read(survey_csv, spec))
+    cal = pmt.calibrate(spec, survey_read(survey_csv, spec))
     assert cal.method == "gbm"
     assert "select = 'gbm'" in cal.selection["reason"]
 
@@ -408,7 +410,7 @@ def test_a_tiny_survey_is_warned_and_missing_values_are_counted(
     path.write_text("\n".join(lines) + "\n")
     (tmp_path / "mi.toml").write_text(SPEC + "\n[features]\nmissing_indicators = true\n")
     spec, _ = spec_load(tmp_path / "mi.toml")
-    cal = pmt.calibrate(spec, pmt.survey_read(path, spec))
+    cal = pmt.calibrate(spec, survey_read(path, spec))
     by_code = {w["code"]: w for w in cal.warnings}
     assert by_code["tiny_sample"]["count"] == 90
     assert by_code["missing_indicator"]["count"] == 4
@@ -431,7 +433,7 @@ def test_out_of_fold_predictions_are_kept_per_survey_row(
     assert p["row"][:2] == [6, 7]  # rows 1-5 were set aside (no consumption)
     assert set(p["fold"]) == {0, 1, 2, 3}
     spec, _ = spec_load(spec_toml)
-    s = pmt.survey_read(survey, spec)
+    s = survey_read(survey, spec)
     cal = pmt.calibrate(spec, s)
     assert np.allclose(p["score"], cal.oof, atol=1e-6)
     # Out of fold: not the in-sample fit.
@@ -442,7 +444,7 @@ def test_a_calibrated_lightgbm_pmt_reloads_and_predicts_identically(
     survey_csv: Path, tmp_path: Path
 ) -> None:
     spec, _ = spec_load(spec_with(tmp_path, 'methods = ["gbm"]\n', ('method = "ols"\n', "")))
-    s = pmt.survey_read(survey_csv, spec)
+    s = survey_read(survey_csv, spec)
     model = pmt.calibrate(spec, s).model
     again = pmt.Pmt.from_dict(json.loads(json.dumps(model.as_dict())))
     assert np.array_equal(again.predict(s.proxies, s.area), model.predict(s.proxies, s.area))
@@ -456,14 +458,14 @@ def test_random_area_effects_are_shrunk_and_an_unseen_area_gets_none(
     survey_csv: Path, tmp_path: Path
 ) -> None:
     spec, _ = spec_load(spec_with(tmp_path, 'area_effects = "random"\n'))
-    s = pmt.survey_read(survey_csv, spec)
+    s = survey_read(survey_csv, spec)
     model = pmt.calibrate(spec, s).model
     assert model.area_mode == "random"
     assert model.design.areas == []  # no dummies: the effects live in the Pmt
     assert model.area_prefix == 6
     one = {k: v[:1] for k, v in s.proxies.items()}
     unseen = model.predict(one, np.array(["999999"], dtype=object))
-    plain = model.predict_matrix(pmt.design_matrix(model.design, one, None))
+    plain = model.predict_matrix(design_matrix(model.design, one, None))
     assert unseen[0] == pytest.approx(plain[0])
     again = pmt.Pmt.from_dict(json.loads(json.dumps(model.as_dict())))
     assert again.area_effect == model.area_effect
@@ -515,7 +517,7 @@ def test_scores_are_computed_in_chunks_with_the_same_result(
     survey_csv: Path, spec_toml: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spec, _ = spec_load(spec_toml)
-    s = pmt.survey_read(survey_csv, spec)
+    s = survey_read(survey_csv, spec)
     model = pmt.calibrate(spec, s).model
     whole = model.predict(s.proxies, s.area)
     monkeypatch.setattr(pmt, "CHUNK", 7)

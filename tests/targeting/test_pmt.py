@@ -7,14 +7,16 @@ import pytest
 
 from tepat.core.errors import ValidationFailed
 from tepat.targeting import engine, pmt
+from tepat.targeting.evaluation import metrics, select_lowest, targeting_errors
 from tepat.targeting.spec import spec_load
+from tepat.targeting.survey import survey_read
 
 from .conftest import SPEC, write_survey
 
 
 def test_ols_recovers_the_coefficients_of_a_known_survey(survey_csv: Path, spec_toml: Path) -> None:
     spec, _ = spec_load(spec_toml)
-    cal = pmt.calibrate(spec, pmt.survey_read(survey_csv, spec))
+    cal = pmt.calibrate(spec, survey_read(survey_csv, spec))
     coef = cal.model.coefficients()
     assert coef["owns_motorcycle"] == pytest.approx(0.2, abs=0.05)
     assert coef["floor_area_m2"] == pytest.approx(0.25, abs=0.05)
@@ -28,7 +30,7 @@ def test_calibration_reports_r2_auc_and_errors_at_the_coverage(
     survey_csv: Path, spec_toml: Path
 ) -> None:
     spec, _ = spec_load(spec_toml)
-    cal = pmt.calibrate(spec, pmt.survey_read(survey_csv, spec))
+    cal = pmt.calibrate(spec, survey_read(survey_csv, spec))
     for block in (cal.cv, cal.train):
         assert set(block) >= {
             "r2",
@@ -45,14 +47,14 @@ def test_calibration_reports_r2_auc_and_errors_at_the_coverage(
 
 def test_quantile_regression_is_a_method_of_the_spec(survey_csv: Path, spec_toml: Path) -> None:
     spec, _ = spec_load(spec_toml, overrides={"method": "quantile", "quantile": 0.4})
-    cal = pmt.calibrate(spec, pmt.survey_read(survey_csv, spec))
+    cal = pmt.calibrate(spec, survey_read(survey_csv, spec))
     assert cal.model.coefficients()["owns_motorcycle"] == pytest.approx(0.2, abs=0.06)
     assert cal.cv["auc"] > 0.85
 
 
 def test_area_effects_add_one_coefficient_per_area(survey_csv: Path, spec_toml: Path) -> None:
     spec, _ = spec_load(spec_toml, overrides={"area_effects": True})
-    cal = pmt.calibrate(spec, pmt.survey_read(survey_csv, spec))
+    cal = pmt.calibrate(spec, survey_read(survey_csv, spec))
     areas = [k for k in cal.model.coefficients() if k.startswith("area=")]
     assert len(areas) == 3
     assert cal.model.design.area_prefix == 6
@@ -62,7 +64,7 @@ def test_rows_without_consumption_are_set_aside_and_counted(
     tmp_path: Path, spec_toml: Path
 ) -> None:
     spec, _ = spec_load(spec_toml)
-    s = pmt.survey_read(write_survey(tmp_path / "s.csv", bad_rows=5), spec)
+    s = survey_read(write_survey(tmp_path / "s.csv", bad_rows=5), spec)
     assert s.rows_read == 600
     assert len(s.y) == 595
     assert s.dropped["consumption_missing_or_not_positive"] == [1, 2, 3, 4, 5]
@@ -72,7 +74,7 @@ def test_a_missing_column_is_named(tmp_path: Path) -> None:
     (tmp_path / "spec.toml").write_text(SPEC.replace('"MOTOR"', '"SEPEDA_MOTOR"'))
     spec, _ = spec_load(tmp_path / "spec.toml")
     with pytest.raises(ValidationFailed) as exc:
-        pmt.survey_read(write_survey(tmp_path / "s.csv"), spec)
+        survey_read(write_survey(tmp_path / "s.csv"), spec)
     assert exc.value.field == "SEPEDA_MOTOR"
 
 
@@ -88,7 +90,7 @@ def test_the_model_round_trips_through_json(survey_csv: Path, spec_toml: Path) -
     import json
 
     spec, _ = spec_load(spec_toml)
-    s = pmt.survey_read(survey_csv, spec)
+    s = survey_read(survey_csv, spec)
     model = pmt.calibrate(spec, s).model
     again = pmt.Pmt.from_dict(json.loads(json.dumps(model.as_dict())))
     assert np.allclose(again.predict(s.proxies, s.area), model.predict(s.proxies, s.area))
@@ -98,7 +100,7 @@ def test_contributions_sum_to_the_distance_from_the_average_score(
     survey_csv: Path, spec_toml: Path
 ) -> None:
     spec, _ = spec_load(spec_toml)
-    s = pmt.survey_read(survey_csv, spec)
+    s = survey_read(survey_csv, spec)
     model = pmt.calibrate(spec, s).model
     pred = model.predict(s.proxies, s.area)
     total = sum(model.contributions(s.proxies, s.area).values())
@@ -132,14 +134,14 @@ def test_regional_desil_ranks_within_each_region() -> None:
 def test_coverage_is_applied_within_each_area_as_village_quotas_are() -> None:
     score = np.array([1, 2, 3, 4, 5, 10, 20, 30, 40, 50], dtype=float)
     area = np.array(["a"] * 5 + ["b"] * 5)
-    chosen = pmt.select_lowest(score, np.ones(10), 0.4, area)
+    chosen = select_lowest(score, np.ones(10), 0.4, area)
     assert chosen.tolist() == [True, True] + [False] * 3 + [True, True] + [False] * 3
 
 
 def test_inclusion_and_exclusion_errors_follow_alatas_definitions() -> None:
     selected = np.array([True, True, False, False, True])
     target = np.array([True, False, True, False, False])
-    e = pmt.targeting_errors(selected, target, np.ones(5))
+    e = targeting_errors(selected, target, np.ones(5))
     assert e["inclusion_error"] == pytest.approx(2 / 3)  # non-target who were selected
     assert e["exclusion_error"] == pytest.approx(1 / 2)  # target who were missed
 
@@ -148,9 +150,9 @@ def test_gradient_boosting_can_be_cross_validated_for_comparison(
     survey_csv: Path, spec_toml: Path
 ) -> None:
     spec, _ = spec_load(spec_toml)
-    s = pmt.survey_read(survey_csv, spec)
+    s = survey_read(survey_csv, spec)
     pred = pmt.cross_validated(spec, s, method="gbm")
-    assert pmt.metrics(s.y, pred, s.weight, s.area, 0.4)["auc_bottom40"] > 0.8
+    assert metrics(s.y, pred, s.weight, s.area, 0.4)["auc_bottom40"] > 0.8
 
 
 def test_allocate_splits_a_national_count_exactly() -> None:
@@ -181,7 +183,7 @@ def test_a_survey_with_only_consumption_and_proxies_calibrates(tmp_path: Path) -
     bare = SPEC.replace('weight = "W"\n', "").replace('area = "KEC"\n', "")
     (tmp_path / "bare.toml").write_text(bare)
     spec, _ = spec_load(tmp_path / "bare.toml")
-    s = pmt.survey_read(write_survey(tmp_path / "s.csv"), spec)
+    s = survey_read(write_survey(tmp_path / "s.csv"), spec)
     cal = pmt.calibrate(spec, s)
     assert cal.summary["areas"] == 0
     assert cal.cv["coverage"] == pytest.approx(0.4, abs=0.01)

@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from tepat.core.errors import Problems, TepatError
 from tepat.targeting import pmt
+from tepat.targeting.evaluation import TARGET_SHARE, weighted_quantile
 from tepat.targeting.features import FeatureFrame
 from tepat.targeting.rules import Rule, rule_evaluate
 
@@ -346,7 +347,7 @@ def evaluate(
     has_truth = ~np.isnan(truth_pc)
     target = np.zeros(len(selected), dtype=bool)
     if has_truth.any():
-        cut = pmt.weighted_quantile(truth_pc[has_truth], weight[has_truth], pmt.TARGET_SHARE)
+        cut = weighted_quantile(truth_pc[has_truth], weight[has_truth], TARGET_SHARE)
         target = has_truth & (truth_pc <= cut)
 
     def blocks(inv: npt.NDArray[np.intp], k: int) -> list[dict[str, Any]]:

@@ -26,19 +26,15 @@ from tepat.targeting import estimators as est
 from tepat.targeting.design import Design, design_fit, design_matrix
 from tepat.targeting.evaluation import (
     TARGET_SHARE,
-    auc,
     fold_spread,
     folds_for,
     metrics,
     metrics_by_fold,
     quota_shares,
-    r2,
-    select_lowest,
-    targeting_errors,
     weighted_quantile,
 )
 from tepat.targeting.spec import Spec
-from tepat.targeting.survey import Survey, survey_read
+from tepat.targeting.survey import Survey
 
 F64 = npt.NDArray[np.float64]
 BOOL = npt.NDArray[np.bool_]
@@ -61,25 +57,13 @@ METHOD_NAMES = {
 }
 
 __all__ = [
-    "TARGET_SHARE",
     "Calibration",
-    "Design",
     "LinearPmt",
     "Pmt",
-    "Survey",
-    "auc",
     "calibrate",
     "compare",
     "cross_validated",
-    "design_fit",
-    "design_matrix",
     "desil",
-    "metrics",
-    "r2",
-    "select_lowest",
-    "survey_read",
-    "targeting_errors",
-    "weighted_quantile",
 ]  # fmt: skip
 
 

@@ -36,6 +36,7 @@ from tepat.targeting.models import (
 from tepat.targeting.rules import Rule as ParsedRule
 from tepat.targeting.rules import rule_parse
 from tepat.targeting.spec import spec_load, spec_parse
+from tepat.targeting.survey import survey_read
 
 BATCH = 5000
 REGION_LEVELS = (2, 4, 6, 10)
@@ -144,7 +145,7 @@ def pmt_calibrate(
         # resolved against the spec's folder or, from --quota-file, where the command ran.
         quota_path = Path(quota_file)
         quota_name = quota_name or quota_path.name
-    survey = pmt.survey_read(survey_path, spec)
+    survey = survey_read(survey_path, spec)
     survey.file_name = survey_name or survey.file_name
     # Spec against the registry (bugs 4-6): errors refuse, warnings go on the card.
     compat_warnings = compat.require_compatible(spec, survey)

@@ -230,6 +230,7 @@ class Command(BaseCommand):
         from tepat.targeting import compat, pmt
         from tepat.targeting.evaluation import quota_table_read
         from tepat.targeting.spec import spec_load
+        from tepat.targeting.survey import survey_read
 
         overrides = self._overrides(o)
         spec, _ = spec_load(o["spec"], overrides=overrides)
@@ -237,7 +238,7 @@ class Command(BaseCommand):
             # A spec of one method: compare it with the usual alternatives for its outcome.
             wanted = COMPARE_DEFAULT[spec.outcome_kind]
             spec, _ = spec_load(o["spec"], overrides={**overrides, "methods": list(wanted)})
-        survey = pmt.survey_read(o["survey"], spec)
+        survey = survey_read(o["survey"], spec)
         table = quota_table_read(Path(spec.quota_file)) if spec.quota_file else None
         cal = pmt.calibrate(spec, survey, table)
         self.stdout.write(f"{len(survey.y)} households; nothing saved")
