@@ -356,3 +356,14 @@ def test_a_link_run_is_refused_while_another_runs(staff_client, admin, sources):
     assert listed["items"][0]["public_id"] == running.public_id
     assert c.get(f"{API}/link-runs/{running.public_id}").json()["status"] == "running"
     assert c.get(f"{API}/link-runs/tidakada").status_code == 404
+
+
+def test_offsets_beyond_what_the_database_takes_are_a_422_not_a_500(
+    staff_client, bandung_operator, sources
+):
+    c = staff_client(bandung_operator)
+    huge = "99999999999999999999999"  # above 64 bits: the database refuses such an OFFSET
+    for route in ("import-runs", "review-pairs", "link-runs"):
+        r = c.get(f"{API}/{route}?offset={huge}")
+        assert r.status_code == 422, route
+        assert "offset" in r.content.decode()

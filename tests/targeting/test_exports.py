@@ -322,3 +322,17 @@ def test_a_failed_export_leaves_no_half_written_file(
     with pytest.raises(TepatError):
         exports.scores_export(acting_user=None, run=scored["run"], out=out / "s.csv")
     assert list(out.iterdir()) == []
+
+
+def test_an_offset_beyond_what_the_database_takes_is_a_422_not_a_500(
+    scored: dict[str, Any], supervisor: Any, staff_client: Any
+) -> None:
+    c = staff_client(supervisor)
+    huge = "99999999999999999999999"  # above 64 bits: the database refuses such an OFFSET
+    for url in (
+        f"/api/targeting/scoring-runs/{scored['run'].public_id}/scores?offset={huge}",
+        f"/api/targeting/models/1/predictions?offset={huge}",
+    ):
+        r = c.get(url)
+        assert r.status_code == 422, url
+        assert "offset" in r.content.decode()

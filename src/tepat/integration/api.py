@@ -22,6 +22,7 @@ from ninja.responses import Status
 from tepat.accounts.scoping import can_edit_registry
 from tepat.core.audit import audit_read, audit_record, region_of
 from tepat.core.errors import FieldProblem, NotFound, PermissionDenied, TepatError, ValidationFailed
+from tepat.core.paging import MAX_OFFSET
 from tepat.core.uploads import upload_guard
 from tepat.integration import conf, selectors, services
 from tepat.integration.importing import ImportResult
@@ -40,7 +41,7 @@ class ErrorOut(Schema):
 
 class PageIn(Schema):
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class SourceOut(Schema):

@@ -13,6 +13,7 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from tepat.core.errors import PermissionDenied
+from tepat.core.paging import MAX_OFFSET
 from tepat.targeting import exports, selectors, services
 from tepat.targeting.rules import rule_explain, rule_parse
 
@@ -322,7 +323,7 @@ EXPORT_ERRORS: dict[int, type[Schema]] = {
 
 class ExportPageIn(Schema):
     limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class ScoresPageIn(ExportPageIn):
