@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from tepat.accounts.models import Role
 from tepat.accounts.scoping import region_q
-from tepat.core import crypto
+from tepat.core import bulk, crypto
 from tepat.core.audit import audit_record
 from tepat.core.errors import PermissionDenied, Problems, TepatError
 from tepat.targeting import compat, disclosure, engine, pmt, selectors
@@ -299,18 +299,11 @@ def _concat(parts: list[tuple[Any, ...]]) -> tuple[Any, Any, Any, Any]:
 def _insert_scores(
     run_id: int, ids: Any, score: Any, dn: Any, dr: Any, *, progress: bool, batch: int = 50_000
 ) -> None:
-    """Bulk insert below the ORM (COPY on PostgreSQL, executemany elsewhere): model instances
-    for millions of rows cost minutes."""
-    from django.db import connection
-
-    table = connection.ops.quote_name(HouseholdScore._meta.db_table)
+    """Bulk insert below the ORM (`core.bulk.insert_rows`: COPY on PostgreSQL): model instances
+    for millions of rows cost minutes. In batches, for the progress bar and bounded memory."""
     names = ("run_id", "household_id", "score", "desil_national", "desil_regional")
-    cols = ", ".join(connection.ops.quote_name(c) for c in names)
     n = len(ids)
-    with (
-        connection.cursor() as cursor,
-        tqdm(total=n, unit="hh", desc="pmt save", disable=not progress) as bar,
-    ):
+    with tqdm(total=n, unit="hh", desc="pmt save", disable=not progress) as bar:
         for start in range(0, n, batch):
             sl = slice(start, start + batch)
             rows = list(
@@ -319,13 +312,7 @@ def _insert_scores(
                     dn[sl].tolist(), dr[sl].tolist(), strict=True,
                 )
             )  # fmt: skip
-            if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join(["%s"] * len(names))
-                cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)  # noqa: S608 - names come from the model
+            bulk.insert_rows(HouseholdScore, names, rows)
             bar.update(len(rows))
 
 
