@@ -29,8 +29,8 @@ def _answer(page) -> str:
 
 
 def _sign_in(page, nik: str, outbox) -> None:
+    from tepat.messaging.gateway import sms_gateway
     from tepat.portal.citizen import otp_deliver
-    from tepat.portal.gateway import sms_gateway
 
     page.goto("/akun/masuk/")
     page.get_by_label("NIK (16 angka)").fill(nik)

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from tepat.messaging.simulator import SimulatedSmsGateway
 from tepat.payments import services, worker
 from tepat.payments.models import Payment, PaymentState, SmsMessage
 from tepat.payments.providers import G2PConnectAdapter
-from tepat.payments.sms import SimulatedSmsGateway
 
 pytestmark = pytest.mark.django_db
 

@@ -154,7 +154,7 @@ def post_signed_sms(client: Any, data: dict[str, str], *, secret: str, **extra: 
     import time
     from urllib.parse import urlencode
 
-    from tepat.portal.gateway import webhook_signature
+    from tepat.messaging.gateway import webhook_signature
 
     body = urlencode(data).encode()
     ts = str(int(time.time()))

@@ -31,8 +31,8 @@ def _last_code(outbox) -> str:
 
 def _request_code(client, nik: str):
     """Ask for a code, then let the worker's turn send what the request queued."""
+    from tepat.messaging.gateway import sms_gateway
     from tepat.portal.citizen import otp_deliver
-    from tepat.portal.gateway import sms_gateway
 
     page = client.get("/akun/masuk/").content.decode()
     r = client.post("/akun/masuk/", {"nik": nik, **solve(page)})

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from tepat.portal.gateway import (
+from tepat.messaging.gateway import (
     HttpSmsGateway,
     SmsGatewayError,
     msisdn_e164,
@@ -149,7 +149,7 @@ def test_a_bad_url_is_a_configuration_error():
 
 
 def test_the_setting_picks_the_adapter(settings, fake):
-    from tepat.payments.sms import SimulatedSmsGateway
+    from tepat.messaging.simulator import SimulatedSmsGateway
 
     settings.TEPAT_SMS_GATEWAY = "simulator"
     assert isinstance(sms_gateway(), SimulatedSmsGateway)

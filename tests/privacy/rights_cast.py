@@ -94,8 +94,8 @@ def outbox(settings: Any, tmp_path: Any) -> Any:
 
 def sign_in(client: Any, nik: str, outbox: Any) -> Any:
     """The citizen asks for a code, the worker sends it, the citizen types it in."""
+    from tepat.messaging.gateway import sms_gateway
     from tepat.portal.citizen import otp_deliver
-    from tepat.portal.gateway import sms_gateway
 
     page = client.get("/akun/masuk/").content.decode()
     assert client.post("/akun/masuk/", {"nik": nik, **solve(page)}).status_code == 302

@@ -207,7 +207,7 @@ def test_a_bank_receives_exactly_the_fields_the_register_declares(
 
 
 def test_the_sms_gateway_receives_only_declared_fields(recorder: tuple[str, list[bytes]]) -> None:
-    from tepat.portal.gateway import HttpSmsGateway
+    from tepat.messaging.gateway import HttpSmsGateway
 
     url, bodies = recorder
     gateway = HttpSmsGateway(url=url, retries=0)

@@ -31,8 +31,8 @@ from django.db import connection
 from django.test import Client
 
 from tepat.core.netaddr import limit_key
+from tepat.messaging.gateway import sms_gateway, webhook_signature
 from tepat.portal.citizen import otp_deliver
-from tepat.portal.gateway import sms_gateway, webhook_signature
 from tepat.portal.models import CitizenOtp
 from tests.portal.conftest import *  # noqa: F403  (regions, bandung_operator, citizen)
 from tests.portal.conftest import BANDUNG_VILLAGE, post_signed_sms, solve

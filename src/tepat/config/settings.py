@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "csp",  # Content-Security-Policy header and its system checks
     "ninja",  # serves Swagger UI from its own static files (no CDN at run time)
     "tepat.core",
+    "tepat.messaging",
     "tepat.accounts",
     "tepat.regions",
     "tepat.registry",
@@ -221,7 +222,7 @@ TEPAT_LINK_REVIEW_THRESHOLD = env_float("TEPAT_LINK_REVIEW_THRESHOLD", 0.5)
 TEPAT_INTEGRATION_INLINE_JOBS = env_bool("TEPAT_INTEGRATION_INLINE_JOBS", False)
 
 # SMS: "simulator" (a JSON-lines file under var/) or "http" (a real gateway, see
-# tepat.portal.gateway); the token and the webhook secret also read from *_FILE.
+# tepat.messaging.gateway); the token and the webhook secret also read from *_FILE.
 TEPAT_SMS_GATEWAY = env_str("TEPAT_SMS_GATEWAY", "simulator")
 TEPAT_SMS_HTTP_URL = env_str("TEPAT_SMS_HTTP_URL", "")
 TEPAT_SMS_HTTP_TOKEN = env_str("TEPAT_SMS_HTTP_TOKEN", "")

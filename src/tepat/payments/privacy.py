@@ -100,7 +100,7 @@ RECIPIENTS = (
             ReceivedField("text", _("isi pemberitahuan: jumlah bantuan dan hasil penyaluran")),
             ReceivedField("id", _("kunci peristiwa: kunci pembayaran dan hasilnya")),
         ),
-        code=("tepat.payments.services:sms_deliver", "tepat.portal.gateway:HttpSmsGateway"),
+        code=("tepat.payments.services:sms_deliver", "tepat.messaging.gateway:HttpSmsGateway"),
     ),
 )
 

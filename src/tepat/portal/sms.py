@@ -3,7 +3,7 @@
 Replies are Indonesian, plain ASCII, at most 160 characters (one SMS segment). A status reply
 goes only to the phone registered for that NIK; any other sender gets the same answer as an
 unknown NIK, so the channel cannot be used to enumerate NIKs or read someone else's status.
-The sender is believed because the gateway signs each call (tepat.portal.gateway); views.py
+The sender is believed because the gateway signs each call (tepat.messaging.gateway); views.py
 refuses unsigned ones before anything here runs.
 """
 

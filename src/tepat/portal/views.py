@@ -17,7 +17,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tepat.core.errors import NotFound, TepatError
 from tepat.core.masking import mask_name
 from tepat.core.netaddr import client_address
-from tepat.portal import cekpage, citizen, gateway, guard, sms
+from tepat.messaging import gateway
+from tepat.portal import cekpage, citizen, guard, sms
 from tepat.portal.selectors import StatusResult, status_by_nik, status_by_region
 from tepat.registry.cleaning import name_search_key
 from tepat.registry.validators import normalize_number, validate_nik
@@ -177,7 +178,7 @@ def _sms_address_ok(request: HttpRequest) -> bool:
 def sms_webhook(request: HttpRequest) -> HttpResponse:
     """Inbound SMS/USSD from the gateway: form fields `from`, `text` (and `channel=ussd`).
     The reply goes back in the response body (text/plain, at most 160 characters). The call
-    must be signed (TEPAT_SMS_WEBHOOK_SECRET; see tepat.portal.gateway): a refusal is a bare
+    must be signed (TEPAT_SMS_WEBHOOK_SECRET; see tepat.messaging.gateway): a refusal is a bare
     403 that says nothing about why. Limits: per source address here, per sender (the number
     the signature vouches for) and per NIK in tepat.portal.sms."""
     if not _sms_address_ok(request):

@@ -377,7 +377,7 @@ def _phone_of(person_ref: str) -> str:
 
 def otp_send(*, acting_user: Any, voucher_id: str, gateway: Any = None) -> OtpChallenge:
     """Send a 6-digit code to the beneficiary's registered phone (needs a connection)."""
-    from tepat.portal.gateway import sms_gateway
+    from tepat.messaging.gateway import sms_gateway
 
     v = _scoped_voucher(acting_user, voucher_id)
     _require_method(v, Method.OTP)

@@ -9,10 +9,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from tepat.messaging.gateway import sms_gateway
 from tepat.payments import worker
 from tepat.payments.providers import G2PConnectAdapter
 from tepat.portal.citizen import otp_deliver
-from tepat.portal.gateway import sms_gateway
 
 
 class Command(BaseCommand):

@@ -1,20 +1,13 @@
-"""SMS gateway adapters. Today one simulator that appends each message to a JSON-lines file and
-dedupes on the event key; real gateways (an operator's HTTP API) implement the same `send`."""
+"""The SMS simulator: appends each message to a JSON-lines file and dedupes on the event key;
+real gateways (tepat.messaging.gateway) implement the same `send`."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
 
 from django.conf import settings
-
-
-class SmsGateway(Protocol):
-    def send(self, messages: Sequence[tuple[str, str, str]]) -> list[str]:
-        """(event key, recipient phone number, body) -> event keys accepted."""
-        ...
 
 
 class SimulatedSmsGateway:

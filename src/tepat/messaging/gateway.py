@@ -2,7 +2,7 @@
 aggregator, and the check on messages the gateway posts back to us.
 
 TEPAT_SMS_GATEWAY picks the adapter: "simulator" (default; appends to a JSON-lines file, see
-tepat.payments.sms) or "http". The HTTP adapter posts one JSON message per request,
+tepat.messaging.simulator) or "http". The HTTP adapter posts one JSON message per request,
 
     POST TEPAT_SMS_HTTP_URL
     Authorization: Bearer TEPAT_SMS_HTTP_TOKEN
@@ -31,16 +31,26 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
+from tepat.messaging.simulator import SimulatedSmsGateway
+
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+class SmsGateway(Protocol):
+    """What every gateway offers; apps send through `sms_gateway()` and know nothing else."""
+
+    def send(self, messages: Sequence[tuple[str, str, str]]) -> list[str]:
+        """(event key, recipient phone number, body) -> event keys accepted."""
+        ...
 
 
 class SmsGatewayError(RuntimeError):
@@ -137,12 +147,10 @@ def _retry_after(value: str | None) -> float | None:
         return None  # an HTTP date: use our own back-off
 
 
-def sms_gateway() -> Any:
+def sms_gateway() -> SmsGateway:
     """The adapter TEPAT_SMS_GATEWAY names, configured from settings."""
     kind = getattr(settings, "TEPAT_SMS_GATEWAY", "simulator")
     if kind == "simulator":
-        from tepat.payments.sms import SimulatedSmsGateway
-
         return SimulatedSmsGateway()
     if kind == "http":
         return HttpSmsGateway(
