@@ -120,7 +120,7 @@ def test_a_weak_key_stops_start_up_with_a_message_naming_it(tmp_path, name, valu
     result = _run(env, IMPORT_SETTINGS)
     assert result.returncode != 0
     last_line = result.stderr.strip().splitlines()[-1]
-    assert last_line.startswith("tepat.config.env.SettingError: " + name), last_line
+    assert last_line.startswith("tepat.core.env.SettingError: " + name), last_line
     assert value not in last_line  # the message names the variable, never echoes the key
 
 

@@ -26,8 +26,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from tepat.config.env import SettingError, development_mode, env_str
 from tepat.core import keys
+from tepat.core.env import SettingError, development_mode, env_str
 from tepat.ledger.note import Signer
 
 

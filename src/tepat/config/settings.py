@@ -10,7 +10,8 @@ from typing import Any
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 
-from tepat.config.env import (
+from tepat.core import keys as key_provider
+from tepat.core.env import (
     MIN_SECRET_KEY_CHARS,
     SettingError,
     development_mode,
@@ -22,7 +23,6 @@ from tepat.config.env import (
     key_weakness,
     secret_from_env_or_file,
 )
-from tepat.core import keys as key_provider
 
 # Everything this process creates (SQLite files, keys, exports, uploads, logs under var/) is
 # readable by its own user only: 0600 files, 0700 directories.

@@ -45,7 +45,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 
-from tepat.config.env import SettingError, env_bool, env_float, env_str, key_weakness
+from tepat.core.env import SettingError, env_bool, env_float, env_str, key_weakness
 
 PROVIDERS = ("env", "file", "kms")
 KMS_CLIENTS = ("vault", "local")

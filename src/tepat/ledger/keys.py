@@ -19,7 +19,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from tepat.config.env import SettingError, env_list, env_str, generated_keys_allowed
+from tepat.core.env import SettingError, env_list, env_str, generated_keys_allowed
 from tepat.ledger.note import Signer, Verifier, parse_signer, parse_verifier
 
 DEFAULT_ORIGIN = "tepat.go.id/ledger"

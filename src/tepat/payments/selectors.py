@@ -100,7 +100,7 @@ def ledger_cross_check(*, limit: int = 50) -> list[tuple[int | None, str]]:
 
     from tepat.ledger.entries import pseudonymise
     from tepat.ledger.models import LogEntry, PendingEntry
-    from tepat.payments.services import dotted
+    from tepat.regions.selectors import dotted
 
     # A cash or e-Warung payment is settled by the handover recorded at the point of distribution.
     settle_kinds = {

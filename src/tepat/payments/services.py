@@ -62,6 +62,7 @@ from tepat.payments.providers import (
 )
 from tepat.programs import services as programs
 from tepat.programs.models import Cycle, CycleState, EntitlementState
+from tepat.regions.selectors import dotted
 from tepat.registry.rights import restricted_households
 
 P = PaymentState
@@ -105,14 +106,6 @@ def payment_key(
 
 def key_prefix(cycle: Cycle) -> str:
     return f"{cycle.programme.code}.{cycle.code}."
-
-
-def dotted(region_code: str) -> str:
-    """An undotted Kemendagri code of any level, dotted: "3273011001" -> "32.73.01.1001"."""
-    c = region_code
-    if len(c) not in (4, 6, 10):
-        return c
-    return ".".join(part for part in (c[:2], c[2:4], c[4:6], c[6:]) if part)
 
 
 # --- one lock per cycle ----------------------------------------------------------------------

@@ -51,6 +51,14 @@ def normalize_region_code(raw: object, *, field: str = "region_code") -> str:
     return code
 
 
+def dotted(region_code: str) -> str:
+    """An undotted Kemendagri code of any level, dotted: "3273011001" -> "32.73.01.1001"."""
+    c = region_code
+    if len(c) not in (4, 6, 10):
+        return c
+    return ".".join(part for part in (c[:2], c[2:4], c[4:6], c[6:]) if part)
+
+
 def level_for_code(code: str, *, field: str = "region_code") -> str:
     """The level a code's length implies: province, regency, district or village."""
     return LEVEL_FOR_LENGTH[len(normalize_region_code(code, field=field))]

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 
-from tepat.config.env import secret_from_env_or_file
+from tepat.core.env import secret_from_env_or_file
 from tepat.core.errors import TepatError
 
 
