@@ -31,12 +31,18 @@ install-dev: $(DEV_STAMP)
 # a demo on this machine (keys generated under var/keys, plain HTTP); never in production.
 DEV_ENV := TEPAT_DEV=true
 
-demo: install
-	$(DEV_ENV) $(BIN)/tepat demo --regency $(DEMO_REGENCY) --persons $(DEMO_PERSONS)
+# The web server and, beside it, the worker that runs background work (an upload's import, a
+# link run: each app's tasks.py); stopping the server (Ctrl+C) stops the worker too.
+SERVE := $(DEV_ENV) $(BIN)/tepat db_worker --queue-name '*' --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/tepat runserver $(DEMO_ADDR)
 
+demo: install
+	$(DEV_ENV) $(BIN)/tepat demo --regency $(DEMO_REGENCY) --persons $(DEMO_PERSONS)
+	$(SERVE)
+
 serve: install
-	$(DEV_ENV) $(BIN)/tepat runserver $(DEMO_ADDR)
+	$(SERVE)
 
 test: install-dev
 	TEPAT_VAR_DIR=$(CURDIR)/var/test $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)

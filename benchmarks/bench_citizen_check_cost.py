@@ -45,8 +45,8 @@ LAST += ["Pratama", "Nugroho", "Setiawan", "Permana"]
 def build(households: int) -> list[tuple[str, str]]:
     """Regions, households, one distributed cycle, payments and a scoring run; (nik, name)."""
     from django.utils import timezone
+    from tests.conftest import REGIONS, make_household, make_members
     from tests.portal.conftest import _pmt_model_fields
-    from tests.registry.conftest import REGIONS, make_household, make_members
 
     from tepat.payments.models import Payment
     from tepat.programs.models import Cycle, Entitlement, Programme
@@ -125,7 +125,7 @@ WORDS = ["nol", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapa
 
 
 def solved_challenge() -> dict[str, str]:
-    from tepat.portal import guard
+    from tepat.core import guard
 
     ch = guard.challenge_new()
     m = re.search(r"Berapa (\w+) ditambah (\w+)", ch.question)

@@ -145,7 +145,7 @@ def prepare(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 def mint_challenges(n: int) -> list[tuple[str, str]]:
     """Challenges as the server would issue them, solved the way a person would."""
-    from tepat.portal import guard
+    from tepat.core import guard
 
     out = []
     for _ in range(n):

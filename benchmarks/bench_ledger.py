@@ -53,7 +53,7 @@ def _setup() -> None:
 
 
 def _entries(start: int, count: int) -> list[tuple[str, Any, str]]:
-    from tepat.ledger.entries import PaymentSent
+    from tepat.payments.ledger_kinds import PaymentSent
 
     when = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
     return [

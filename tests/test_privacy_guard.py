@@ -23,13 +23,8 @@ from tepat.programs.models import Entitlement
 from tepat.registry.services import financial_address_set, household_register
 from tepat.transparency.models import AggregateCell
 from tepat.transparency.services import aggregates_refresh, opendata_export
-from tests.transparency.builders import (  # noqa: F401 (fixtures)
-    SUKARASA,
-    admin_user,
-    make_cycle,
-    make_recipients,
-    regions,
-)
+from tests.conftest import SUKARASA
+from tests.transparency.builders import make_cycle, make_recipients
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +66,7 @@ def _members(serial: int) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def secrets(admin_user: Any, tmp_path: Path, settings: Any) -> dict[str, Any]:  # noqa: F811
+def secrets(admin_user: Any, tmp_path: Path, settings: Any) -> dict[str, Any]:
     cycle = make_cycle()
     make_recipients(cycle, SUKARASA, 20, paid=15)  # enough households for published cells
     niks = []

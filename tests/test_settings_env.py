@@ -38,3 +38,12 @@ def test_read_where_used_settings_follow_the_environment_only_when_set(tmp_path)
     assert _read(names, env) == ["0.42", "90", "'s3cret'"]
     # Not named: the setting stays unset and the code's own default applies.
     assert _read(names, {"TEPAT_VAR_DIR": str(tmp_path / "var")}) == ["'unset'"] * 3
+
+
+def test_the_suppression_threshold_comes_from_the_environment_through_the_settings(tmp_path):
+    env = {"TEPAT_VAR_DIR": str(tmp_path / "var"), "TEPAT_SUPPRESSION_THRESHOLD": "5"}
+    assert _read(["TEPAT_SUPPRESSION_THRESHOLD"], env) == ["5"]
+    # Not named: unset, and tepat.core.disclosure's default (10) applies.
+    assert _read(["TEPAT_SUPPRESSION_THRESHOLD"], {"TEPAT_VAR_DIR": str(tmp_path / "var")}) == [
+        "'unset'"
+    ]

@@ -8,12 +8,13 @@ from django.utils import timezone
 
 from tepat.accounts.models import User
 from tepat.core.models import AuditEvent
+from tests.conftest import PASSWORD
 
-from .conftest import PASSWORD, pending_secret
+from .conftest import pending_secret
 
 
 def sign_in_as_admin(client, admin_user):
-    client.post("/accounts/masuk/", {"username": "admin", "password": PASSWORD})
+    client.post("/accounts/masuk/", {"username": admin_user.username, "password": PASSWORD})
     # The admin has not enrolled: walk through enrolment with the pending secret.
     import pyotp
 

@@ -11,8 +11,7 @@ from django.utils import timezone
 
 from tepat.accounts.models import User
 from tepat.core.models import AuditEvent
-
-from .conftest import PASSWORD
+from tests.conftest import PASSWORD
 
 
 def run(*args: str) -> str:
@@ -76,9 +75,9 @@ def test_create_reports_an_unknown_region_clearly(regions, tmp_path):
 
 
 def test_scope_replaces_the_regions(operator):
-    out = run("scope", "--username", "operator.bandung", "--region", "33")
-    assert "regions 33" in out
-    assert operator.region_codes == ["33"]
+    out = run("scope", "--username", "operator.bandung", "--region", "36")
+    assert "regions 36" in out
+    assert operator.region_codes == ["36"]
 
 
 def test_unlock_clears_a_lock_out(operator):
@@ -96,7 +95,7 @@ def test_reset_totp_forgets_the_secret(operator):
     assert operator.totp_confirmed_at is None
 
 
-def test_list_shows_roles_totp_and_regions(operator, supervisor):
+def test_list_shows_roles_totp_and_regions(operator, new_supervisor):
     out = run("list")
     lines = out.splitlines()
     assert lines[0].split() == ["username", "role", "totp", "locked", "regions"]

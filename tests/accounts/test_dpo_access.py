@@ -19,6 +19,7 @@ from tepat.accounts.dpo import DPO_PREFIXES, dpo_may_open
 from tepat.accounts.models import Role, User
 from tepat.monitoring import services as monitoring
 from tepat.monitoring.models import Alert, AlertRule, Metric
+from tests.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -92,13 +93,7 @@ def dpo(db: Any) -> User:
 
 @pytest.fixture
 def dpo_client(client: Any, dpo: User) -> Any:
-    from tepat.accounts.views import SESSION_VERIFIED
-
-    client.force_login(dpo)
-    session = client.session
-    session[SESSION_VERIFIED] = True
-    session.save()
-    return client
+    return signed_in(client, dpo)
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ from django.utils import timezone
 from tepat.accounts.models import User
 from tepat.accounts.views import SESSION_VERIFIED
 from tepat.core.models import AuditEvent
+from tests.conftest import OPERATOR_SECRET, PASSWORD
 
-from .conftest import OPERATOR_SECRET, PASSWORD, code_at, pending_secret
+from .conftest import code_at, pending_secret
 
 LOGIN = "/accounts/masuk/"
 TOTP = "/accounts/masuk/kode/"
@@ -181,7 +182,7 @@ def test_one_address_is_throttled_after_many_failures_across_usernames(client, o
     assert "_auth_user_id" not in client.session
 
 
-def test_a_new_supervisor_enrols_totp_at_first_log_in(client, supervisor):
+def test_a_new_supervisor_enrols_totp_at_first_log_in(client, new_supervisor):
     import pyotp
 
     response = sign_in_password(client, "supervisor.jabar")
@@ -190,30 +191,30 @@ def test_a_new_supervisor_enrols_totp_at_first_log_in(client, supervisor):
     html = page.content.decode()
     assert "<svg" in html
     assert 'class="tepat-qr"' in html
-    secret = pending_secret(client, supervisor)
+    secret = pending_secret(client, new_supervisor)
     assert " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)) in html
     # Reloading the page in the same session shows the same pending secret.
     assert client.get(ENROL).content.decode().count(secret[:4]) >= 1
-    assert pending_secret(client, supervisor) == secret
+    assert pending_secret(client, new_supervisor) == secret
     response = client.post(ENROL, {"code": pyotp.TOTP(secret).now()})
     assert response["Location"] == REGISTRY
-    supervisor.refresh_from_db()
-    assert supervisor.totp_confirmed_at is not None
-    assert "login.totp_enrolled" in actions(supervisor)
-    assert actions(supervisor)[-1] == "login.succeeded"
+    new_supervisor.refresh_from_db()
+    assert new_supervisor.totp_confirmed_at is not None
+    assert "login.totp_enrolled" in actions(new_supervisor)
+    assert actions(new_supervisor)[-1] == "login.succeeded"
 
 
-def test_the_enrolment_secret_is_stored_encrypted(client, supervisor):
+def test_the_enrolment_secret_is_stored_encrypted(client, new_supervisor):
     sign_in_password(client, "supervisor.jabar")
     client.get(ENROL)
-    secret = pending_secret(client, supervisor)
+    secret = pending_secret(client, new_supervisor)
     assert len(secret) == 32
     assert secret not in str(dict(client.session))
     import pyotp
 
     client.post(ENROL, {"code": pyotp.TOTP(secret).now()})
-    supervisor.refresh_from_db()
-    assert secret not in supervisor.totp_secret_enc
+    new_supervisor.refresh_from_db()
+    assert secret not in new_supervisor.totp_secret_enc
 
 
 def test_pages_redirect_to_the_code_step_until_totp_is_passed(client, operator):
@@ -225,7 +226,7 @@ def test_pages_redirect_to_the_code_step_until_totp_is_passed(client, operator):
         assert client.get(path).status_code == 302, path
 
 
-def test_the_enrolment_step_is_where_an_unenrolled_user_is_sent(client, supervisor):
+def test_the_enrolment_step_is_where_an_unenrolled_user_is_sent(client, new_supervisor):
     sign_in_password(client, "supervisor.jabar")
     assert client.get("/").headers["Location"].startswith(ENROL)
 
@@ -263,7 +264,7 @@ def test_signing_out_needs_a_post_and_is_audited(client, operator):
 
 
 @override_settings(TEPAT_REQUIRE_2FA=False)
-def test_without_required_2fa_an_unenrolled_user_signs_in_with_a_password(client, supervisor):
+def test_without_required_2fa_an_unenrolled_user_signs_in_with_a_password(client, new_supervisor):
     response = sign_in_password(client, "supervisor.jabar")
     assert response["Location"] == REGISTRY
     assert client.get(REGISTRY).status_code == 200
@@ -280,7 +281,7 @@ def test_the_admin_login_goes_through_the_staff_log_in(client, db):
     assert response["Location"].startswith(LOGIN)
 
 
-def test_the_log_in_steps_are_not_cached(client, operator, supervisor):
+def test_the_log_in_steps_are_not_cached(client, operator, new_supervisor):
     assert "no-cache" in client.get(LOGIN)["Cache-Control"]
     sign_in_password(client, "operator.bandung")
     assert "no-cache" in client.get(TOTP)["Cache-Control"]

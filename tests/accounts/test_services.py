@@ -14,8 +14,9 @@ from tepat.accounts import selectors, services
 from tepat.accounts.models import RegionScope, Role, User
 from tepat.core.errors import PermissionDenied, TepatError
 from tepat.core.models import AuditEvent
+from tests.conftest import OPERATOR_SECRET, PASSWORD
 
-from .conftest import OPERATOR_SECRET, PASSWORD, code_at
+from .conftest import code_at
 
 
 def test_it_creates_a_scoped_operator_with_an_audit_event(admin_user, regions):
@@ -88,7 +89,10 @@ def test_it_rejects_a_weak_password_with_the_validators_message(db):
 
 def test_it_rejects_a_duplicate_username_whatever_the_case(admin_user):
     with pytest.raises(TepatError, match="sudah dipakai"):
-        services.user_create(acting_user=None, username="ADMIN", password=PASSWORD, role="auditor")
+        services.user_create(
+            acting_user=None, username=admin_user.username.upper(), password=PASSWORD,
+            role="auditor",
+        )  # fmt: skip
 
 
 def test_only_admins_manage_accounts(operator):
@@ -120,17 +124,17 @@ def test_the_secret_is_bound_to_its_user(operator, admin_user):
 
 def test_scope_set_replaces_the_regions_and_records_before_and_after(admin_user, operator):
     codes = services.user_scope_set(
-        acting_user=admin_user, user=operator, region_codes=["327301", "33"]
+        acting_user=admin_user, user=operator, region_codes=["327301", "36"]
     )
-    assert codes == ["327301", "33"]
+    assert codes == ["327301", "36"]
     assert sorted(
         RegionScope.objects.filter(user=operator).values_list("region_code", flat=True)
     ) == [
         "327301",
-        "33",
+        "36",
     ]
     event = AuditEvent.objects.get(action="user.scope_set")
-    assert event.detail == {"before": ["3273"], "after": ["327301", "33"]}
+    assert event.detail == {"before": ["3273"], "after": ["327301", "36"]}
 
 
 def test_scope_set_cannot_leave_an_operator_without_regions(admin_user, operator):
@@ -155,31 +159,31 @@ def test_unlock_clears_the_lock_and_the_count(admin_user, operator):
     )
 
 
-def test_enrolment_gives_a_secret_then_the_first_code_confirms_it(supervisor):
+def test_enrolment_gives_a_secret_then_the_first_code_confirms_it(new_supervisor):
     session = SessionStore()
-    secret = services.totp_begin_enrolment(user=supervisor, session=session)
-    assert services.totp_begin_enrolment(user=supervisor, session=session) == secret
-    supervisor.refresh_from_db()
-    assert supervisor.totp_confirmed_at is None
-    assert supervisor.totp_secret_enc == ""  # pending: in the session only
-    services.totp_confirm(user=supervisor, code=pyotp.TOTP(secret).now(), session=session)
-    supervisor.refresh_from_db()
-    assert supervisor.totp_confirmed_at is not None
-    assert supervisor.totp_last_step > 0
-    assert services.totp_secret(supervisor) == secret
+    secret = services.totp_begin_enrolment(user=new_supervisor, session=session)
+    assert services.totp_begin_enrolment(user=new_supervisor, session=session) == secret
+    new_supervisor.refresh_from_db()
+    assert new_supervisor.totp_confirmed_at is None
+    assert new_supervisor.totp_secret_enc == ""  # pending: in the session only
+    services.totp_confirm(user=new_supervisor, code=pyotp.TOTP(secret).now(), session=session)
+    new_supervisor.refresh_from_db()
+    assert new_supervisor.totp_confirmed_at is not None
+    assert new_supervisor.totp_last_step > 0
+    assert services.totp_secret(new_supervisor) == secret
     assert services.SESSION_PENDING_TOTP not in session
     with pytest.raises(TepatError, match="sudah aktif"):
-        services.totp_begin_enrolment(user=supervisor, session=SessionStore())
+        services.totp_begin_enrolment(user=new_supervisor, session=SessionStore())
 
 
-def test_enrolment_refuses_a_wrong_code(supervisor):
+def test_enrolment_refuses_a_wrong_code(new_supervisor):
     session = SessionStore()
-    secret = services.totp_begin_enrolment(user=supervisor, session=session)
+    secret = services.totp_begin_enrolment(user=new_supervisor, session=session)
     wrong = "123456" if pyotp.TOTP(secret).now() != "123456" else "654321"
     with pytest.raises(services.LoginRefused):
-        services.totp_confirm(user=supervisor, code=wrong, session=session)
-    supervisor.refresh_from_db()
-    assert supervisor.totp_confirmed_at is None
+        services.totp_confirm(user=new_supervisor, code=wrong, session=session)
+    new_supervisor.refresh_from_db()
+    assert new_supervisor.totp_confirmed_at is None
 
 
 def test_verify_accepts_spaces_in_the_code(operator):
@@ -199,9 +203,9 @@ def test_verify_refuses_an_older_step_after_a_newer_one(operator):
     assert exc.value.code == "replay"
 
 
-def test_verify_before_enrolment_is_refused(supervisor):
+def test_verify_before_enrolment_is_refused(new_supervisor):
     with pytest.raises(TepatError, match="belum disiapkan"):
-        services.totp_verify(user=supervisor, code="123456")
+        services.totp_verify(user=new_supervisor, code="123456")
 
 
 @override_settings(TEPAT_LOGIN_MAX_FAILURES=2)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
+from tests.conftest import BANDUNG_VILLAGE
 from tests.grievances.conftest import JPEG
 from tests.portal.conftest import WORDS, citizen  # noqa: F401 (fixtures)
-from tests.registry.conftest import BANDUNG_VILLAGE, bandung_operator, regions  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +47,7 @@ def test_a_wrong_name_reads_as_not_found(page, citizen):  # noqa: F811
     assert "Data tidak ditemukan" in page.locator("#hasil-card").inner_text()
 
 
-def test_a_citizen_files_a_complaint_and_tracks_it_by_its_number(page, regions):  # noqa: F811
+def test_a_citizen_files_a_complaint_and_tracks_it_by_its_number(page, regions):
     page.goto("/pengaduan/")
     page.get_by_role("button", name="Kirim pengaduan").click()
     assert "Pilih kategori" in page.content()
@@ -63,7 +63,7 @@ def test_a_citizen_files_a_complaint_and_tracks_it_by_its_number(page, regions):
     assert page.locator("#status").inner_text() == "Diterima"
 
 
-def test_a_citizen_submits_an_usul_with_a_photo_and_a_location(page, regions, tmp_path, settings):  # noqa: F811
+def test_a_citizen_submits_an_usul_with_a_photo_and_a_location(page, regions, tmp_path, settings):
     settings.MEDIA_ROOT = str(tmp_path / "media")
     photo = Path(tmp_path / "rumah.jpg")
     photo.write_bytes(JPEG)
@@ -82,7 +82,7 @@ def test_a_citizen_submits_an_usul_with_a_photo_and_a_location(page, regions, tm
     assert page.locator("#status").inner_text() == "Menunggu verifikasi"
 
 
-def test_the_offline_page_appears_when_the_network_is_gone(page, regions):  # noqa: F811
+def test_the_offline_page_appears_when_the_network_is_gone(page, regions):
     page.goto("/cek/")
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.reload()  # the page is now controlled by the worker

@@ -13,14 +13,7 @@ import pytest
 from django.core.cache import cache
 
 from tests.portal.conftest import WORDS
-from tests.privacy.export_cast import (  # noqa: F401 - fixtures
-    NEIGHBOUR_NAME,
-    admin_user,
-    bandung_operator,
-    family,
-    regions,
-    supervisor,
-)
+from tests.privacy.export_cast import NEIGHBOUR_NAME, family  # noqa: F401 (family: a fixture)
 
 
 @pytest.fixture(autouse=True)

@@ -12,8 +12,7 @@ import pytest
 from django.core.cache import cache
 
 from tepat.privacy.models import DataSubjectRequest
-from tests.portal.conftest import WORDS, citizen  # noqa: F401 (fixtures)
-from tests.registry.conftest import bandung_operator, regions  # noqa: F401 (fixtures)
+from tests.portal.conftest import WORDS, citizen  # noqa: F401 (citizen: a fixture)
 
 
 @pytest.fixture(autouse=True)

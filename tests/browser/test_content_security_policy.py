@@ -12,7 +12,8 @@ import pytest
 from tepat.programs.models import Cycle
 from tepat.transparency.services import aggregates_refresh
 from tests.browser.test_login_journey import PASSWORD, SECRET, make_operator
-from tests.transparency.builders import published, regions  # noqa: F401 (fixtures)
+from tests.conftest import make_staff, signed_in
+from tests.transparency.builders import published  # noqa: F401 (a fixture)
 
 
 @pytest.fixture
@@ -55,16 +56,7 @@ def test_the_field_app_runs_without_a_policy_violation(
 ) -> None:
     from django.test import Client
 
-    from tepat.accounts.models import RegionScope, Role, User
-    from tepat.accounts.views import SESSION_VERIFIED
-
-    agent = User.objects.create_user(username="petugas", password=PASSWORD, role=Role.FIELD_AGENT)
-    RegionScope.objects.create(user=agent, region_code="3273")
-    client = Client()
-    client.force_login(agent)
-    session = client.session
-    session[SESSION_VERIFIED] = True
-    session.save()
+    client = signed_in(Client(), make_staff("petugas", "field_agent", ("3273",)))
     page.context.add_cookies(
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
     )

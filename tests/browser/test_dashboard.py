@@ -10,7 +10,7 @@ import pytest
 from tepat.programs.models import Cycle
 from tepat.regions.services import regions_load_boundaries
 from tepat.transparency.services import aggregates_refresh
-from tests.transparency.builders import published, regions  # noqa: F401 (fixtures)
+from tests.transparency.builders import published  # noqa: F401 (a fixture)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.test import Client
 
 from tepat.verification.models import Handover, HandoverStatus
+from tests.conftest import signed_in
 from tests.verification.conftest import *  # noqa: F403 - the verification cast
 
 # Several devices sync at once here; Django's live server answers them on parallel threads, which
@@ -26,13 +27,7 @@ CARD = "1000000001"  # the bank (KKS) account of the cast's household 1
 
 def device(browser: Any, live_server: Any, user: Any) -> Any:
     """A new browser context (one phone) signed in as `user`, past the TOTP step."""
-    from tepat.accounts.views import SESSION_VERIFIED
-
-    c = Client()
-    c.force_login(user)
-    s = c.session
-    s[SESSION_VERIFIED] = True
-    s.save()
+    c = signed_in(Client(), user)
     # bypass_csp: wait_for_function evaluates its predicate with eval, which the page's
     # Content-Security-Policy refuses; test_content_security_policy.py loads the field page
     # under the policy.

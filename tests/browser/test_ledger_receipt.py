@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 import pytest
 
 from tepat.ledger import selectors
-from tepat.ledger.entries import PaymentSent, pseudonymise
+from tepat.ledger.entries import pseudonymise
 from tepat.ledger.note import Signer
 from tepat.ledger.services import ledger_enqueue_many, ledger_sequence
+from tepat.payments.ledger_kinds import PaymentSent
 
 
 @pytest.fixture
@@ -145,7 +146,8 @@ SALT = "5a" * 16
 
 @pytest.fixture
 def opened_receipt(settings):
-    from tepat.ledger.entries import PaymentSettledV2, payment_pseudonym
+    from tepat.ledger.entries import payment_pseudonym
+    from tepat.payments.ledger_kinds import PaymentSettledV2
 
     signer = Signer.generate("test.tepat/ledger")
     settings.LEDGER_ORIGIN = "test.tepat/ledger"

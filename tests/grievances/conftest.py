@@ -9,19 +9,6 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
-from tests.registry.conftest import (  # noqa: F401 (fixtures)
-    BANDUNG_VILLAGE,
-    BOGOR_VILLAGE,
-    bandung_operator,
-    bogor_operator,
-    field_agent,
-    make_household,
-    make_members,
-    regions,
-    staff_client,
-    supervisor,
-)
-
 
 def image_bytes(fmt: str, size: tuple[int, int] = (24, 16), **save: Any) -> bytes:
     """A small real picture (two colour halves, so a rotation shows) encoded as `fmt`."""

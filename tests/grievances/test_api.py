@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.grievances.conftest import BANDUNG_VILLAGE
+from tests.conftest import BANDUNG_VILLAGE
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from tepat.grievances import services
 from tepat.grievances.models import Complaint
 from tepat.monitoring.grievances import grievance_backlog
-from tests.grievances.conftest import BANDUNG_VILLAGE, BOGOR_VILLAGE
+from tests.conftest import BANDUNG_VILLAGE, BOGOR_VILLAGE
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from tepat.core.errors import PermissionDenied, TepatError, ValidationFailed
 from tepat.grievances import selectors, services
 from tepat.grievances.models import Complaint, ComplaintStatus
-from tests.grievances.conftest import BANDUNG_VILLAGE, BOGOR_VILLAGE
+from tests.conftest import BANDUNG_VILLAGE, BOGOR_VILLAGE
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from tepat.grievances.models import CommunityReport, Complaint
-from tests.grievances.conftest import BANDUNG_VILLAGE, JPEG
+from tests.conftest import BANDUNG_VILLAGE
+from tests.grievances.conftest import JPEG
 
 pytestmark = pytest.mark.django_db
 
@@ -155,7 +156,7 @@ def test_the_task_page_sends_corrections_into_the_registry(
 ):
     from tepat.grievances.services import report_submit
     from tepat.registry.services import household_register
-    from tests.grievances.conftest import make_household, make_members
+    from tests.conftest import make_household, make_members
 
     hh = household_register(
         acting_user=bandung_operator, source="t", household=make_household(), members=make_members()

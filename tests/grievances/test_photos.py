@@ -10,7 +10,8 @@ from PIL import Image, PngImagePlugin
 
 from tepat.core.errors import ValidationFailed
 from tepat.grievances import photos, services
-from tests.grievances.conftest import BANDUNG_VILLAGE, JPEG, image_bytes
+from tests.conftest import BANDUNG_VILLAGE
+from tests.grievances.conftest import JPEG, image_bytes
 
 pytestmark = pytest.mark.django_db
 

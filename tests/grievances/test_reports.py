@@ -10,7 +10,8 @@ from tepat.core.errors import ValidationFailed
 from tepat.grievances import services
 from tepat.grievances.models import CommunityReport, TaskStatus
 from tepat.registry.services import household_register
-from tests.grievances.conftest import BANDUNG_VILLAGE, JPEG, PNG, make_household, make_members
+from tests.conftest import BANDUNG_VILLAGE, make_household, make_members
+from tests.grievances.conftest import JPEG, PNG
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,5 @@
-"""Integration's cast: the registry's regions and staff (shared from tests/registry/conftest.py)
-and a small synthetic region built once per session."""
+"""Integration's fixtures (the regions and staff are tests/conftest.py's): the built-in sources and
+a small synthetic region built once per session."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from typing import Any
 import pytest
 
 from tepat.regions.models import Level, Region
-from tests.registry.conftest import *  # noqa: F403  (fixtures: regions, staff, staff_client)
-from tests.registry.conftest import BANDUNG_VILLAGE, BOGOR_VILLAGE  # noqa: F401  (re-exported)
 
 
 @pytest.fixture

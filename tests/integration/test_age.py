@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tepat.integration import golden
+from tepat.integration.golden import loading as golden
 from tepat.integration.importing import import_file
 from tepat.integration.models import ImportRun, StagedRecord
 

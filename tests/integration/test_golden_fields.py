@@ -1,6 +1,6 @@
-"""The golden-record shortcuts of `golden._apply` against the plain rules they stand for: the
-one-pass pick of the person fields against `_pick` field by field, and the ASCII name key
-against `name_search_key`. No database."""
+"""The golden-record shortcuts of `golden.apply._apply` against the plain rules they stand
+for: the one-pass pick of the person fields against `_pick` field by field, and the ASCII name
+key against `name_search_key`. No database."""
 
 from __future__ import annotations
 
@@ -10,17 +10,10 @@ from typing import Any
 
 import pytest
 
-from tepat.integration.golden import (
-    APPLIED_FIELDS,
-    GOLDEN_PERSON_FIELDS,
-    REGISTRY,
-    _json,
-    _name_key,
-    _person_fields,
-    _pick,
-    _Rec,
-    _SourceRules,
-)
+from tepat.integration.golden import APPLIED_FIELDS, GOLDEN_PERSON_FIELDS, REGISTRY
+from tepat.integration.golden.loading import _Rec
+from tepat.integration.golden.survivorship import _json, _person_fields, _pick, _SourceRules
+from tepat.integration.golden.writeback import _name_key
 from tepat.registry.cleaning import name_search_key
 
 RULES = {

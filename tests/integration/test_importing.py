@@ -315,7 +315,7 @@ def _by_validator(validator: Any, text: str, col: str, today: dt.date) -> tuple:
 @settings(max_examples=400, deadline=None)
 @given(nik=_NIKS, kk=_NIKS)
 def test_the_row_checker_decides_niks_and_kks_as_the_validators_do(nik, kk):
-    from tepat.integration.reading import RawRow
+    from tepat.core.reading import RawRow
     from tepat.registry.validators import validate_kk, validate_nik
 
     check = _checker("dukcapil")
@@ -349,8 +349,8 @@ def test_the_row_checker_decides_niks_and_kks_as_the_validators_do(nik, kk):
 @settings(max_examples=400, deadline=None)
 @given(born=_DATES, died=_DATES)
 def test_the_row_checker_parses_dates_as_the_general_parser_does(born, died):
+    from tepat.core.reading import RawRow
     from tepat.integration.importing import _parse_date
-    from tepat.integration.reading import RawRow
 
     check = _checker("dukcapil")
     expected: list[FieldProblem] = []
@@ -373,8 +373,8 @@ def test_the_row_checker_parses_dates_as_the_general_parser_does(born, died):
 
 
 def test_check_row_keeps_attrs_in_the_order_each_row_delivers_them():
+    from tepat.core.reading import RawRow
     from tepat.integration.importing import check_row
-    from tepat.integration.reading import RawRow
 
     check = _checker("pln")
     base = {"source_record_id": "P-1", "NAMA_PELANGGAN": "ASEP", "DAYA": "1300", "TARIF": "R1"}
@@ -393,7 +393,7 @@ def test_check_row_keeps_attrs_in_the_order_each_row_delivers_them():
 
 
 def test_short_and_long_csv_rows_are_padded_or_cut_and_reported():
-    from tepat.integration.reading import read_csv
+    from tepat.core.reading import read_csv
 
     data = "A,B,C\n1,2,3\n1,2\n1,2,3,4\n\n ,  , \n x , Ã ,z\n".encode()
     rows = list(read_csv(data))

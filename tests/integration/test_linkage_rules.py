@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from tepat.integration import linkage
+from tepat.integration.linkage import backends, comparisons, names
 
 
 def _records(rows: list[dict[str, str]]) -> pd.DataFrame:
@@ -195,7 +196,7 @@ def _holds(sql: str, left: dict[str, str | None], right: dict[str, str | None]) 
 def test_a_region_digit_near_miss_with_the_same_birth_date_is_evidence_against():
     [level] = [
         lv
-        for lv in linkage._levels_nik()
+        for lv in comparisons._levels_nik()
         if lv.get("label_for_charts") == "NIK region digits differ, same birth date"
     ]
     # Two WINDAs born the same day in districts 10 and 14: NIKs one digit apart (10 and 24:
@@ -223,9 +224,11 @@ def test_a_region_digit_near_miss_with_the_same_birth_date_is_evidence_against()
 
 
 def test_one_keystroke_apart_is_its_own_name_level():
-    labels = [lv.get("label_for_charts") for lv in linkage._levels_name()]
+    labels = [lv.get("label_for_charts") for lv in comparisons._levels_name()]
     assert labels.index("name one typo") < labels.index("name spelling variant")
-    [level] = [lv for lv in linkage._levels_name() if lv.get("label_for_charts") == "name one typo"]
+    [level] = [
+        lv for lv in comparisons._levels_name() if lv.get("label_for_charts") == "name one typo"
+    ]
     assert _holds(level["sql_condition"], {"name_norm": "KASIYAH"}, {"name_norm": "KAYIYAH"})
     assert not _holds(level["sql_condition"], {"name_norm": "DEWI"}, {"name_norm": "DEWANTI"})
 
@@ -319,8 +322,8 @@ def _level(levels: list[dict[str, object]], label: str) -> str:
 
 
 def test_an_age_is_compared_only_when_a_birth_date_is_missing():
-    null = str(linkage._levels_age()[0]["sql_condition"])
-    within = _level(linkage._levels_age(), "born within a year")
+    null = str(comparisons._levels_age()[0]["sql_condition"])
+    within = _level(comparisons._levels_age(), "born within a year")
     survey = {"birth_year": "1968", "birth_date": None}
     registry = {"birth_year": "1967", "birth_date": "1967-12-30"}
     assert not _holds(null, survey, registry)
@@ -332,9 +335,9 @@ def test_an_age_is_compared_only_when_a_birth_date_is_missing():
 
 
 def test_the_same_village_without_an_address_is_its_own_place_level():
-    labels = [lv.get("label_for_charts") for lv in linkage._levels_place()]
+    labels = [lv.get("label_for_charts") for lv in comparisons._levels_place()]
     assert labels.index("same village, no address to compare") < labels.index("same village")
-    sql = _level(linkage._levels_place(), "same village, no address to compare")
+    sql = _level(comparisons._levels_place(), "same village, no address to compare")
     home = {"village_code": "3273011003", "address_norm": "JL SILIWANGI NO 145"}
     assert _holds(sql, {"village_code": "3273011003", "address_norm": None}, home)
     assert not _holds(sql, {"village_code": "3273011003", "address_norm": "JL LAIN NO 1"}, home)
@@ -401,11 +404,11 @@ def _normalize_name_reference(name: str) -> str:
     folded = unicodedata.normalize("NFKD", base.upper())
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     words = []
-    for i, w in enumerate(linkage._NON_LETTER.sub(" ", folded).split()):
+    for i, w in enumerate(names._NON_LETTER.sub(" ", folded).split()):
         w = linkage.NAME_VARIANTS.get(w, w)
         if i == 0:
             w = linkage.FIRST_WORD_VARIANTS.get(w, w)
-        for old, new in linkage._OLD_SPELLING:
+        for old, new in names._OLD_SPELLING:
             w = w.replace(old, new)
         words.append(w)
     return " ".join(words)
@@ -425,7 +428,7 @@ def test_name_normalization_shortcuts_match_the_plain_rules():
     def check(parts: list[str]) -> None:
         name = " ".join(parts)
         assert linkage.normalize_name(name) == _normalize_name_reference(name)
-        forms = linkage._name_forms(name)
+        forms = names.name_forms(name)
         tokens = forms[0].split()
         assert forms[1:] == (
             " ".join(sorted(tokens)),
@@ -435,3 +438,49 @@ def test_name_normalization_shortcuts_match_the_plain_rules():
         )
 
     check()
+
+
+def test_the_spark_backend_scores_a_saved_duckdb_model_in_sparks_dialect():
+    model = {
+        "comparisons": [
+            {"output_column_name": "name", "comparison_levels": [
+                {"sql_condition": '"name_norm_l" IS NULL OR "name_norm_r" IS NULL',
+                 "is_null_level": True},
+                {"sql_condition": comparisons.within_edits("name_norm_l", "name_norm_r", 1)},
+                {"sql_condition": 'jaro_winkler_similarity("name_norm_l", "name_norm_r") >= 0.92'},
+                {"sql_condition": "ELSE"},
+            ]},
+        ],
+        "blocking_rules_to_generate_predictions": [
+            {"blocking_rule": 'l."nik" = r."nik"', "sql_dialect": "duckdb"},
+            {"blocking_rule": "jaro_winkler_similarity(l.name_norm, r.name_norm) >= 0.88",
+             "sql_dialect": "duckdb"},
+        ],
+        "sql_dialect": "duckdb",
+    }  # fmt: skip
+    spark = backends.backend_for("spark").scoring_model(model)
+    levels = [lv["sql_condition"] for lv in spark["comparisons"][0]["comparison_levels"]]
+    assert levels[0] == "`name_norm_l` IS NULL OR `name_norm_r` IS NULL"
+    # Spark has no hamming: the cheap bound is a Levenshtein one there.
+    assert "HAMMING" not in levels[1].upper()
+    assert "THEN LEVENSHTEIN(`name_norm_l`, `name_norm_r`) <= 2 ELSE" in levels[1]
+    assert "DAMERAU_LEVENSHTEIN(`name_norm_l`, `name_norm_r`) <= 1" in levels[1]
+    # The comparisons use the Jaro-Winkler of Splink's jar, the blocking rules Spark's own.
+    assert levels[2] == "JARO_WINKLER(`name_norm_l`, `name_norm_r`) >= 0.92"
+    assert levels[3] == "ELSE"
+    rules = spark["blocking_rules_to_generate_predictions"]
+    assert [r["sql_dialect"] for r in rules] == ["spark", "spark"]
+    assert rules[0]["blocking_rule"] == "l.`nik` = r.`nik`"
+    assert rules[1]["blocking_rule"].upper().startswith("JARO_WINKLER_SIMILARITY(L.NAME_NORM")
+    assert spark["sql_dialect"] == "spark"
+    assert model["sql_dialect"] == "duckdb"  # the saved model is left as it is
+    assert backends.backend_for("duckdb").scoring_model(model) is model
+
+
+def test_only_the_duckdb_backend_trains_and_unknown_engines_are_refused():
+    with pytest.raises(ValueError, match="scores with a saved model"):
+        backends.backend_for("spark").training_settings()
+    assert backends.backend_for("duckdb").training_settings() is not None
+    with pytest.raises(ValueError, match="unknown linkage engine"):
+        backends.backend_for("sqlite")
+    assert linkage.ENGINES[0] == "duckdb"

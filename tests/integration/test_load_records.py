@@ -10,7 +10,7 @@ from typing import Any
 from django.db import connection
 
 from tepat.core import bulk
-from tepat.integration import golden
+from tepat.integration.golden import loading as golden
 from tepat.integration.importing import import_file
 from tepat.integration.models import StagedRecord
 from tepat.integration.services import sources_ensure_builtin

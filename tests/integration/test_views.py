@@ -16,7 +16,7 @@ def test_pages_need_a_signed_in_user(client, sources):
 def test_an_operator_uploads_a_file_and_sees_progress_and_quarantine(
     staff_client, bandung_operator, sources, settings
 ):
-    settings.TEPAT_INTEGRATION_INLINE_JOBS = True
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     c = staff_client(bandung_operator)
     upload = SimpleUploadedFile("bpjs.csv", _csv(GOOD, BAD_DATE, BAD_REGION))
     response = c.post("/integrasi/", {"source": "bpjs", "file": upload})
@@ -33,7 +33,7 @@ def test_an_operator_uploads_a_file_and_sees_progress_and_quarantine(
 def test_an_operator_only_sees_quarantined_rows_of_their_region(
     staff_client, bogor_operator, sources, settings
 ):
-    settings.TEPAT_INTEGRATION_INLINE_JOBS = True
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     from tepat.integration.importing import import_file
 
     run = import_file(

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 import pytest
 
 from tepat.ledger import merkle, tiles
-from tepat.ledger.entries import PaymentSent, pseudonymise
+from tepat.ledger.entries import pseudonymise
 from tepat.ledger.models import LogEntry, LogHead, Tile
 from tepat.ledger.note import ALG_COSIGNATURE_V1, Signer
 from tepat.ledger.services import ledger_enqueue_many, ledger_sequence
+from tepat.payments.ledger_kinds import PaymentSent
 
 ORIGIN = "test.tepat/ledger"
 

@@ -17,9 +17,9 @@ def main() -> None:
 
     django.setup()
     from tepat.ledger import selectors
-    from tepat.ledger.entries import PaymentSent
     from tepat.ledger.models import LogEntry, PendingEntry
     from tepat.ledger.services import ledger_enqueue_many, ledger_sequence
+    from tepat.payments.ledger_kinds import PaymentSent
 
     action = sys.argv[1]
     if action == "migrate":

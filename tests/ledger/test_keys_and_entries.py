@@ -12,6 +12,7 @@ from tepat.core.errors import ValidationFailed
 from tepat.ledger import entries, note, selectors
 from tepat.ledger.receipts import receipt_verify
 from tepat.ledger.services import checkpoint_publish
+from tepat.programs import ledger_kinds
 
 WHEN = datetime(2026, 11, 28, 15, 30, tzinfo=UTC)
 
@@ -54,14 +55,14 @@ def test_the_beneficiary_pseudonym_is_keyed_and_purpose_bound(db):
     ("entry", "want"),
     [
         (
-            entries.CycleApproved(
+            ledger_kinds.CycleApproved(
                 programme="PKH", cycle="2026-T4", time=WHEN, beneficiaries=3, total_amount=9
             ),
             '{"beneficiaries":3,"cycle":"2026-T4","kind":"cycle.approved","programme":"PKH",'
             '"time":"2026-11-28T15:30:00Z","total_amount":9,"v":1}',
         ),
         (
-            entries.CycleClosed(
+            ledger_kinds.CycleClosed(
                 programme="PKH", cycle="2026-T4", time=WHEN, paid=2, paid_amount=5, failed=1
             ),
             '{"cycle":"2026-T4","failed":1,"kind":"cycle.closed","paid":2,"paid_amount":5,'
@@ -74,7 +75,7 @@ def test_entries_have_sorted_compact_canonical_json(entry, want):
 
 
 def test_optional_fields_are_left_out_and_unicode_stays_utf8():
-    entry = entries.EntitlementListPublished(
+    entry = ledger_kinds.EntitlementListPublished(
         programme="PKH", cycle="T4", time=WHEN, beneficiaries=1, total_amount=1,
         list_digest="a" * 64,
     )  # fmt: skip

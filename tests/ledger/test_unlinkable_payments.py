@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from tests.conftest import pay, register_household
 from tests.programs.conftest import *  # noqa: F403 - the programmes' cast
-from tests.programs.conftest import register
 
 from tepat.core.errors import ValidationFailed
 from tepat.ledger import entries, selectors
@@ -28,6 +28,7 @@ from tepat.ledger.models import LogEntry
 from tepat.ledger.receipts import receipt_verify
 from tepat.ledger.services import checkpoint_publish, ledger_enqueue_many, ledger_sequence
 from tepat.ledger.totals import totals_check
+from tepat.payments import ledger_kinds
 from tepat.payments import services as payments
 from tepat.payments.models import Payment
 from tepat.payments.providers import Outcome
@@ -42,29 +43,23 @@ PAYMENT_FIELDS = {
 PAYMENT_KINDS = {"payment.sent", "payment.settled", "payment.failed", "handover.recorded"}
 
 
-def _pay_cycle(cycle: Any, maker: Any, checker: Any, desil: dict[int, int]) -> None:
-    """Compute, approve and issue a cycle, then record the provider's answer for every payment
-    as the worker does (the bank paid all but the last, which it rejected)."""
-    programs.cycle_compute(acting_user=maker, cycle=cycle, desil=desil)
-    programs.cycle_submit(acting_user=maker, cycle=cycle)
-    programs.cycle_approve(acting_user=checker, cycle=cycle)
-    payments.payments_issue(acting_user=maker, cycle=cycle)
-    claimed = payments.payments_claim(worker="w1", batch=100, lease_s=60)
+def _all_but_the_last(claimed: Any) -> list[Outcome]:
+    """The bank paid all but the last, which it rejected."""
     last = max(c.id for c in claimed)
-    outcomes = [
+    return [
         Outcome(c.key, "rjct", "account_closed") if c.id == last else Outcome(c.key, "succ")
         for c in claimed
     ]
-    payments.payments_record(worker="w1", claimed=claimed, outcomes=outcomes)
 
 
 @pytest.fixture
 def two_cycles(log_signer, regions, make_programme, make_cycle, bandung_operator, supervisor):
-    households = [register(i) for i in (1, 2, 3)]
+    households = [register_household(i) for i in (1, 2, 3)]
     desil = {h.id: 1 for h in households}
     programme = make_programme()
     for code in ("2026-T1", "2026-T2"):
-        _pay_cycle(make_cycle(programme, code=code), bandung_operator, supervisor, desil)
+        pay(operator=bandung_operator, supervisor=supervisor, cycle=make_cycle(programme, code=code),
+            desil=desil, answer=_all_but_the_last)  # fmt: skip
     ledger_sequence(max_batch=1000)
     checkpoint_publish()
     return households
@@ -134,9 +129,10 @@ def test_a_flat_programmes_base_amount_is_exact_and_any_other_amount_banded():
 def test_a_sembako_payment_carries_its_flat_amount(
     log_signer, regions, make_programme, make_cycle, bandung_operator, supervisor
 ):
-    households = [register(i) for i in (1, 2)]
+    households = [register_household(i) for i in (1, 2)]
     cycle = make_cycle(make_programme("sembako"))
-    _pay_cycle(cycle, bandung_operator, supervisor, {h.id: 1 for h in households})
+    pay(operator=bandung_operator, supervisor=supervisor, cycle=cycle,
+        desil={h.id: 1 for h in households}, answer=_all_but_the_last)  # fmt: skip
     assert {b.get("amount") for b in _pending_bodies(PAYMENT_KINDS)} == {600_000}
 
 
@@ -171,7 +167,7 @@ def test_the_pseudonym_depends_on_the_payments_own_salt(two_cycles):
 
 
 def test_version_one_entries_still_parse_sequence_verify_and_give_valid_receipts(two_cycles):
-    old = entries.PaymentSent(
+    old = ledger_kinds.PaymentSent(
         programme="PKH", cycle="2025-T4", time=datetime(2025, 11, 28, 8, 0, tzinfo=UTC),
         payment="pay-old", beneficiary=entries.pseudonymise("3273010101900001"), amount=750_000,
         region="32.73.01.1001", channel="bank",
@@ -182,10 +178,10 @@ def test_version_one_entries_still_parse_sequence_verify_and_give_valid_receipts
     assert selectors.log_verify().ok
     stored = LogEntry.objects.get(ref="pay-old")
     parsed = entries.entry_validate(kind=stored.kind, body=json.loads(stored.body))
-    assert type(parsed) is entries.PaymentSent
+    assert type(parsed) is ledger_kinds.PaymentSent
     v2 = LogEntry.objects.filter(kind="payment.sent").exclude(ref="pay-old").first()
     parsed2 = entries.entry_validate(kind=v2.kind, body=json.loads(v2.body))
-    assert type(parsed2) is entries.PaymentSentV2
+    assert type(parsed2) is ledger_kinds.PaymentSentV2
     for index in (stored.index, v2.index):
         assert receipt_verify(selectors.receipt(index=index), trusted_keys=log_verifiers()).ok
 
@@ -264,7 +260,7 @@ def test_a_payment_held_back_by_a_restriction_was_counted_with_the_first_issue(
     from tepat.ledger.models import PendingEntry
     from tepat.registry.rights import person_restrict
 
-    households = [register(i) for i in (1, 2, 3)]
+    households = [register_household(i) for i in (1, 2, 3)]
     cycle = make_cycle(make_programme())
     programs.cycle_compute(
         acting_user=bandung_operator, cycle=cycle, desil={h.id: 1 for h in households}

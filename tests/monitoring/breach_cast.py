@@ -1,5 +1,5 @@
-"""The breach tests' cast and tools: a DPO, a field agent, an operator of Banten, and a way to
-put audit events at chosen moments (the detectors read the audit trail; `AuditEvent.at` is set
+"""The breach tests' tools (their staff, the DPO, a field agent and an operator of Banten among
+them, are tests/conftest.py's): a way to put audit events at chosen moments (the detectors read the audit trail; `AuditEvent.at` is set
 on insert, so injected history is moved afterwards)."""
 
 from __future__ import annotations
@@ -13,31 +13,15 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
-from tepat.accounts.models import Role, User
+from tepat.accounts.models import User
 from tepat.core.models import AuditEvent
-from tests.transparency.builders import staff
 
 # What `from tests.monitoring.breach_cast import *` brings: the fixtures.
-__all__ = ["_fresh_cache", "banten_operator", "dpo", "field_agent"]
+__all__ = ["_fresh_cache"]
 
 WIB = zoneinfo.ZoneInfo("Asia/Jakarta")
 # A Wednesday morning in Jakarta, inside office hours; the detectors look back 24 hours from it.
 NOW = dt.datetime(2026, 12, 9, 10, 30, tzinfo=WIB)
-
-
-@pytest.fixture
-def dpo(regions: None) -> User:
-    return staff("ppdp", Role.DPO)
-
-
-@pytest.fixture
-def field_agent(regions: None) -> User:
-    return staff("agen_sukarasa", Role.FIELD_AGENT, ("3273011001",))
-
-
-@pytest.fixture
-def banten_operator(regions: None) -> User:
-    return staff("op_banten", Role.OPERATOR, ("36",))
 
 
 @pytest.fixture(autouse=True)

@@ -55,9 +55,9 @@ def test_unexplained_differences_are_counted_within_the_region(
 
 
 def test_a_user_without_regions_sees_nothing(published: Cycle) -> None:
-    from tests.transparency.builders import staff
+    from tests.conftest import make_staff
 
-    nobody = staff("op_tanpa_wilayah", "operator")
+    nobody = make_staff("op_tanpa_wilayah", "operator")
     (item,) = live_progress(user=nobody)
     assert item.overall.total == 0
 

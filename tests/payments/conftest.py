@@ -1,4 +1,5 @@
-"""Payments tests: the programmes' cast, plus the provider simulator as a real subprocess on a
+"""Payments tests: the programmes' fixtures (the staff and regions are tests/conftest.py's), plus
+the provider simulator as a real subprocess on a
 free loopback port (tests talk to it over HTTP) and a reader of its own journal."""
 
 from __future__ import annotations

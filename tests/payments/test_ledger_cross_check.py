@@ -8,22 +8,23 @@ from django.core.management import CommandError, call_command
 
 from tepat.ledger.models import LogEntry
 from tepat.ledger.services import ledger_sequence
-from tepat.payments import services, worker
+from tepat.payments import worker
 from tepat.payments.models import Payment, PaymentState
 from tepat.payments.providers import G2PConnectAdapter
 from tepat.payments.selectors import ledger_cross_check
+from tests.conftest import pay
 
 pytestmark = [pytest.mark.django_db(transaction=False)]
 
 
 @pytest.fixture
 def paid(approved_cycle, bandung_operator, provider_sim):
-    services.payments_issue(acting_user=bandung_operator, cycle=approved_cycle)
     sim = provider_sim()
     config = worker.WorkerConfig(
         batch=100, lease_s=30, max_attempts=4, backoff_base_s=0.0, backoff_cap_s=0.0
     )
-    worker.run(adapter=G2PConnectAdapter(sim.url, timeout_s=5), config=config, once=True)
+    pay(operator=bandung_operator, cycle=approved_cycle,
+        adapter=G2PConnectAdapter(sim.url, timeout_s=5), worker_config=config)  # fmt: skip
     ledger_sequence(max_batch=1000)
     assert set(Payment.objects.values_list("state", flat=True)) == {PaymentState.PAID}
     return approved_cycle

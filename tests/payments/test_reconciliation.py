@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from tepat.core.errors import TepatError
+from tepat.core.errors import TepatError, ValidationFailed
 from tepat.ledger.models import PendingEntry
 from tepat.payments import services, signatures, worker
 from tepat.payments.models import Difference, Payment
 from tepat.payments.providers import G2PConnectAdapter
 from tepat.programs.models import CycleState
+from tests.conftest import pay
 from tests.payments.conftest import provider_private_key
 
 pytestmark = pytest.mark.django_db
@@ -15,11 +16,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def paid_cycle(approved_cycle, bandung_operator, provider_sim):
-    services.payments_issue(acting_user=bandung_operator, cycle=approved_cycle)
     sim = provider_sim()
-    worker.run(
-        adapter=G2PConnectAdapter(sim.url, timeout_s=5), config=worker.WorkerConfig(), once=True
-    )
+    pay(operator=bandung_operator, cycle=approved_cycle,
+        adapter=G2PConnectAdapter(sim.url, timeout_s=5), worker_config=worker.WorkerConfig())  # fmt: skip
     return approved_cycle, sim
 
 
@@ -103,6 +102,6 @@ def test_importing_the_same_statement_twice_adds_nothing(paid_cycle, admin_user)
 
 
 def test_an_unreadable_statement_is_refused_with_a_reason(admin_user, regions):
-    with pytest.raises(services.ValidationFailed) as exc:
+    with pytest.raises(ValidationFailed) as exc:
         _import(admin_user, "no,header\n1,2\n")
     assert exc.value.problems[0].code == "bad_statement"

@@ -19,7 +19,7 @@ from tepat.payments import services as pay
 from tepat.payments.loadtest import seed_households
 from tepat.payments.models import Payment, PaymentState
 from tepat.programs import services
-from tests.registry.conftest import BANDUNG_VILLAGE
+from tests.conftest import BANDUNG_VILLAGE
 
 N = 10_000
 

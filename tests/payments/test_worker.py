@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from tepat.core.errors import ValidationFailed
 from tepat.ledger.models import PendingEntry
 from tepat.payments import services, worker
 from tepat.payments.models import Payment, PaymentState, SmsMessage
@@ -107,9 +108,10 @@ def test_a_closed_account_fails_permanently_without_retry(
     regions, make_programme, make_cycle, bandung_operator, supervisor, provider_sim
 ):
     from tepat.programs import services as ps
-    from tests.programs.conftest import register
+    from tests.conftest import register_household
 
-    hh = register(9, account="0001234567")  # the simulator treats 000... as a closed account
+    # The simulator treats an account starting 000... as closed.
+    hh = register_household(9, account="0001234567")
     cycle = make_cycle(make_programme("sembako", rule="desil <= 4"))
     ps.cycle_compute(acting_user=bandung_operator, cycle=cycle, desil={hh.id: 1})
     ps.cycle_submit(acting_user=bandung_operator, cycle=cycle)
@@ -141,7 +143,7 @@ def test_an_operator_retries_a_dead_letter(issued, provider_sim, bandung_operato
     )
     p = Payment.objects.order_by("id").first()
     assert p.state == PaymentState.DEAD
-    with pytest.raises(services.ValidationFailed):
+    with pytest.raises(ValidationFailed):
         services.payment_resolve(acting_user=bandung_operator, payment=p, action="retry", reason="")
     # The provider is asked first: it never received this one, so a retry cannot pay twice.
     services.payment_resolve(acting_user=bandung_operator, payment=p, action="retry",

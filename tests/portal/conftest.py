@@ -1,6 +1,7 @@
-"""The citizen portal's cast: regions, a Kota Bandung operator, a registered household with a
-paid PKH instalment and a desil (the head's NIK and the family's KK number at hand), and a helper that answers the built-in challenge as a person
-would (by reading the question)."""
+"""The citizen portal's fixtures (the regions and staff are tests/conftest.py's): a registered
+household with a paid PKH instalment and a desil (the head's NIK and the family's KK number at
+hand), and a helper that answers the built-in challenge as a person would (by reading the
+question)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
-from tests.registry.conftest import (  # noqa: F401 (fixtures)
-    BANDUNG_VILLAGE,
-    bandung_operator,
-    make_household,
-    make_members,
-    regions,
-    staff_client,
-)
+from tests.conftest import BANDUNG_VILLAGE, make_household, make_members
 
 WORDS = {
     w: i
@@ -50,7 +44,7 @@ def _clear_cache() -> None:
 
 
 @pytest.fixture
-def citizen(regions: None, bandung_operator: Any) -> dict[str, Any]:  # noqa: F811
+def citizen(regions: None, bandung_operator: Any) -> dict[str, Any]:
     """Asep Sunandar's household in Sukarasa: PKH tahap 4 paid at a PT Pos office, desil 2."""
     import datetime as dt
 

@@ -92,9 +92,10 @@ def test_pages_need_a_signed_in_citizen(client, citizen):
 
 
 def test_payment_history_offers_a_ledger_receipt_to_download(client, citizen, outbox, settings):
-    from tepat.ledger.entries import PaymentSent, pseudonymise
+    from tepat.ledger.entries import pseudonymise
     from tepat.ledger.note import Signer
     from tepat.ledger.services import ledger_enqueue_many, ledger_sequence
+    from tepat.payments.ledger_kinds import PaymentSent
     from tepat.payments.models import Payment
 
     signer = Signer.generate("test.tepat/ledger")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.portal.conftest import BANDUNG_VILLAGE, solve
+from tests.conftest import BANDUNG_VILLAGE
+from tests.portal.conftest import solve
 
 pytestmark = pytest.mark.django_db
 
@@ -143,7 +144,7 @@ def test_not_found_and_wrong_name_run_the_very_same_statements(client, citizen):
 def test_a_village_search_keeps_each_familys_tahap_with_its_own_person(citizen, bandung_operator):
     from tepat.portal.selectors import status_by_region
     from tepat.registry.services import household_register
-    from tests.portal.conftest import make_household, make_members
+    from tests.conftest import make_household, make_members
 
     # Another family in the village whose head and child are both called Asep Sunandar and
     # who get nothing yet: their KK number brings both back, and only them.

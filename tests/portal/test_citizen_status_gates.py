@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tepat.portal import guard
+from tepat.core import guard
 from tests.portal.conftest import solve
 
 pytestmark = pytest.mark.django_db

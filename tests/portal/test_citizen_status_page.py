@@ -12,7 +12,8 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.utils import timezone, translation
 
-from tepat.portal import cekpage, guard
+from tepat.core import guard
+from tepat.portal import cekpage
 from tepat.portal.selectors import StatusResult, TahapRow
 
 NASTY = "<b>\"x\" & 'y'</b>"

@@ -3,28 +3,19 @@ Asep, the data subject; his wife Siti, pregnant; their son) with a KKS account, 
 its explanation, a PKH tahap approved and paid through the worker path (ledger entries and SMS),
 a sequenced and signed ledger, complaints filed by Asep and a sign-in code; and the Kurnia family
 next door with its own payment and complaint, which must never show in the Sunandars' copy.
+The staff and regions are tests/conftest.py's.
 
 Kept apart from a conftest.py (other privacy tests have their own): test modules import the
 fixtures from here."""
 
-# ruff: noqa: F811 - fixtures imported from other casts are requested by name
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from tests.programs.conftest import (  # noqa: F401 - fixtures re-exported
-    BANDUNG_VILLAGE,
-    admin_user,
-    bandung_operator,
-    make_members,
-    regions,
-    register,
-    supervisor,
-)
+from tests.conftest import BANDUNG_VILLAGE, make_members, pay, register_household
 from tests.targeting.conftest import SPEC, write_survey
 
 # What the other family wrote: it must not appear anywhere in the Sunandars' copy.
@@ -50,34 +41,6 @@ class Family:
     neighbour_complaint_code: str
 
 
-def _pay(operator: Any, supervisor: Any, admin: Any, households: list[Any]) -> None:
-    """PKH tahap 1 for `households`, approved by a second person, paid through the worker
-    path (what writes the ledger entries and the SMS)."""
-    from tepat.payments import services as pay
-    from tepat.payments.providers import Outcome
-    from tepat.programs import services as programs
-
-    programme = programs.programme_create(
-        acting_user=admin, code="PKH-2026", name="Program Keluarga Harapan", kind="pkh",
-        eligibility_rule="desil <= 4", effective_from=dt.date(2026, 1, 1),
-        effective_to=dt.date(2026, 12, 31), params={},
-    )  # fmt: skip
-    cycle = programs.cycle_create(
-        acting_user=operator, programme=programme, code="2026-T1", instalment=1,
-        period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 3, 31), control_count=100,
-        control_amount=10**9,
-    )  # fmt: skip
-    programs.cycle_compute(
-        acting_user=operator, cycle=cycle, desil={h.pk: 1 + i for i, h in enumerate(households)}
-    )
-    programs.cycle_submit(acting_user=operator, cycle=cycle)
-    programs.cycle_approve(acting_user=supervisor, cycle=cycle)
-    pay.payments_issue(acting_user=operator, cycle=cycle)
-    claimed = pay.payments_claim(worker="w1", batch=100, lease_s=30)
-    outcomes = [Outcome(c.key, "succ", amount=c.amount) for c in claimed]
-    pay.payments_record(worker="w1", claimed=claimed, outcomes=outcomes)
-
-
 def build_family(
     *, operator: Any, supervisor: Any, admin: Any, tmp_path: Any, settings: Any
 ) -> Family:
@@ -88,10 +51,10 @@ def build_family(
     from tepat.portal.citizen import otp_request
     from tepat.targeting import services as targeting
 
-    household = register(1, members=make_members(serial=1), account="4455667788")
+    household = register_household(1, members=make_members(serial=1), account="4455667788")
     head = household.members.get(relationship="head")
     members = make_members(serial=2, head_name=NEIGHBOUR_NAME)
-    neighbour = register(2, members=members, account="9988776655")
+    neighbour = register_household(2, members=members, account="9988776655")
     neighbour_head = neighbour.members.get(relationship="head")
 
     from tepat.registry.services import household_update, person_update
@@ -115,7 +78,9 @@ def build_family(
     signer = Signer.generate("test.tepat/ledger")
     settings.LEDGER_ORIGIN = "test.tepat/ledger"
     settings.LEDGER_SIGNING_KEY = signer.skey()
-    _pay(operator, supervisor, admin, [household, neighbour])
+    # PKH tahap 1 for both, approved by a second person, paid through the worker path (what
+    # writes the ledger entries and the SMS).
+    pay(operator=operator, supervisor=supervisor, admin=admin, households=[household, neighbour])
     ledger_sequence(max_batch=100)
 
     mine, _ = complaint_submit(

@@ -1,10 +1,8 @@
-"""The cast for data-subject request tests: the registry's staff (a Kota Bandung operator, a
-Kabupaten Bogor operator, a West Java supervisor, an auditor, a field agent), a second Bandung
-operator, Asep Sunandar's household in Sukarasa (Bandung) scored at desil 2, a household in
-Bogor, and helpers that sign a citizen in with the SMS code and open requests through the pages.
+"""Fixtures for data-subject request tests (the staff, the regions and the Bogor household are
+tests/conftest.py's): Asep Sunandar's household in Sukarasa (Bandung) scored at desil 2, and
+helpers that sign a citizen in with the SMS code and open requests through the pages.
 """
 
-# ruff: noqa: F811 - fixtures imported from the cast are requested by name
 from __future__ import annotations
 
 import json
@@ -14,22 +12,8 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
+from tests.conftest import make_household, make_members
 from tests.portal.conftest import solve
-from tests.registry.conftest import (  # noqa: F401 (fixtures)
-    BANDUNG_VILLAGE,
-    BOGOR_VILLAGE,
-    _staff,
-    auditor,
-    bandung_operator,
-    bogor_household,
-    bogor_operator,
-    field_agent,
-    make_household,
-    make_members,
-    regions,
-    staff_client,
-    supervisor,
-)
 
 
 @pytest.fixture(autouse=True)
@@ -80,13 +64,6 @@ def subject(regions: None, tmp_path: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def second_bandung_operator(regions: None) -> Any:
-    from tepat.accounts.models import Role
-
-    return _staff("op_bandung_2", Role.OPERATOR, ("3273",))
-
-
-@pytest.fixture
 def outbox(settings: Any, tmp_path: Any) -> Any:
     settings.TEPAT_SMS_SIM_PATH = str(tmp_path / "outbox.jsonl")
     return tmp_path / "outbox.jsonl"
@@ -134,22 +111,3 @@ def request_id_from(response: Any) -> str:
 
 def act(client: Any, public_id: str, action: str, **fields: str) -> Any:
     return client.post(f"/privasi/permintaan/{public_id}/", {"action": action, **fields})
-
-
-@pytest.fixture
-def login() -> Any:
-    """A fresh test client signed in as `user`, past the TOTP step: one per member of staff,
-    so a maker and a checker act side by side."""
-    from django.test import Client
-
-    from tepat.accounts.views import SESSION_VERIFIED
-
-    def _login(user: Any) -> Client:
-        c = Client()
-        c.force_login(user)
-        session = c.session
-        session[SESSION_VERIFIED] = True
-        session.save()
-        return c
-
-    return _login

@@ -15,16 +15,12 @@ from django.core.cache import cache
 
 from tepat.core.models import AuditEvent
 from tepat.privacy import export
-from tests.privacy.export_cast import (  # noqa: F401 - fixtures
+from tests.privacy.export_cast import (  # noqa: F401 (family: a fixture)
     FORMULA,
     NEIGHBOUR_NAME,
     NEIGHBOUR_SECRET,
     Family,
-    admin_user,
-    bandung_operator,
     family,
-    regions,
-    supervisor,
 )
 from tests.privacy.pdftext import pdf_text
 

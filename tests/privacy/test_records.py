@@ -30,12 +30,6 @@ from tepat.core.declarations import (
 )
 from tepat.privacy import declarations, records
 from tepat.privacy.declarations import DeclarationError, collect
-from tests.registry.conftest import (  # noqa: F401 (fixtures)
-    auditor,
-    bandung_operator,
-    regions,
-    staff_client,
-)
 
 pytestmark = pytest.mark.django_db
 
@@ -236,7 +230,7 @@ def _user(role: str) -> User:
 
 @pytest.mark.parametrize("role", ["admin", "auditor", "dpo"])
 def test_admins_auditors_and_the_dpo_read_the_records_processors_and_schedule(
-    staff_client: Any,  # noqa: F811
+    staff_client: Any,
     role: str,
 ) -> None:
     if role == "dpo" and not hasattr(Role, "DPO"):
@@ -257,8 +251,8 @@ def test_admins_auditors_and_the_dpo_read_the_records_processors_and_schedule(
 
 
 def test_an_operator_cannot_read_the_records_and_a_stranger_is_sent_to_sign_in(
-    staff_client: Any,  # noqa: F811
-    bandung_operator: User,  # noqa: F811
+    staff_client: Any,
+    bandung_operator: User,
     client: Any,
 ) -> None:
     assert client.get(reverse("privacy:records")).status_code == 302
@@ -269,8 +263,8 @@ def test_an_operator_cannot_read_the_records_and_a_stranger_is_sent_to_sign_in(
 
 
 def test_the_records_export_as_json_and_csv_with_every_activity(
-    staff_client: Any,  # noqa: F811
-    auditor: User,  # noqa: F811
+    staff_client: Any,
+    auditor: User,
 ) -> None:
     c = staff_client(auditor)
     register = collect()
@@ -345,7 +339,7 @@ def _routes(resolver: URLResolver, prefix: str = "") -> Iterator[str]:
 
 def test_every_page_of_the_site_links_the_privacy_notice(
     client: Any,
-    regions: None,  # noqa: F811
+    regions: None,
 ) -> None:
     notice = reverse("privacy:notice")
     checked = []
@@ -375,11 +369,11 @@ def test_every_page_of_the_site_links_the_privacy_notice(
 
 def test_the_signed_in_citizen_pages_link_the_privacy_notice(
     client: Any,
-    regions: None,  # noqa: F811
+    regions: None,
 ) -> None:
     from tepat.portal.views import SESSION_CITIZEN
     from tepat.registry.services import household_register
-    from tests.registry.conftest import make_household, make_members
+    from tests.conftest import make_household, make_members
 
     admin = _user("admin")
     household = household_register(acting_user=admin, source="test",

@@ -9,15 +9,7 @@ import datetime as dt
 import pytest
 
 from tepat.privacy.models import DataSubjectRequest
-from tests.privacy.rights_cast import (  # noqa: F401 (fixtures)
-    _clear_cache,
-    auditor,
-    bandung_operator,
-    login,
-    regions,
-    subject,
-    supervisor,
-)
+from tests.privacy.rights_cast import _clear_cache, subject  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 

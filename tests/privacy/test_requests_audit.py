@@ -11,13 +11,9 @@ from tepat.privacy.models import DataSubjectRequest
 from tests.privacy.rights_cast import (  # noqa: F401 (fixtures)
     _clear_cache,
     act,
-    bandung_operator,
-    login,
     open_at_office,
-    regions,
     request_id_from,
     subject,
-    supervisor,
 )
 
 pytestmark = pytest.mark.django_db

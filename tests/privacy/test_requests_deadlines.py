@@ -15,10 +15,7 @@ from tepat.privacy.models import KIND_RULES, DataSubjectRequest, RequestKind, du
 from tests.privacy.rights_cast import (  # noqa: F401 (fixtures)
     _clear_cache,
     act,
-    bandung_operator,
-    login,
     open_at_office,
-    regions,
     request_id_from,
     subject,
 )

@@ -14,18 +14,13 @@ from tepat.core.errors import PermissionDenied
 from tepat.privacy import services
 from tepat.privacy.models import DataSubjectRequest
 from tepat.registry.models import Person
+from tests.conftest import make_staff
 from tests.privacy.rights_cast import (  # noqa: F401 (fixtures)
     _clear_cache,
-    _staff,
     act,
-    bandung_operator,
-    login,
     open_at_office,
-    regions,
     request_id_from,
-    second_bandung_operator,
     subject,
-    supervisor,
 )
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +71,7 @@ def test_whoever_opened_the_request_cannot_approve_it(subject, supervisor, bandu
 def test_a_return_and_a_new_decision_launder_nobody(
     subject, bandung_operator, supervisor, regions, login
 ):
-    other_supervisor = _staff("spv_bandung", Role.SUPERVISOR, ("3273",))
+    other_supervisor = make_staff("spv_bandung", Role.SUPERVISOR, ("3273",))
     op, spv, spv2 = login(bandung_operator), login(supervisor), login(other_supervisor)
     pid = request_id_from(open_at_office(op, subject["nik"], "deletion", details="Hapus"))
     act(spv, pid, "decide", outcome="upheld", outcome_text="Tanpa retensi")
@@ -90,8 +85,8 @@ def test_a_return_and_a_new_decision_launder_nobody(
 
 
 def test_an_approver_whose_account_the_maker_created_may_not_approve(subject, regions, login):
-    admin = _staff("admin_bandung", Role.ADMIN)
-    crony = _staff("spv_baru", Role.SUPERVISOR, ("3273",))
+    admin = make_staff("admin_bandung", Role.ADMIN)
+    crony = make_staff("spv_baru", Role.SUPERVISOR, ("3273",))
     audit_record(actor=admin, action="user.created", target_type="user", target_id=str(crony.pk))
     pid = _decided_erasure(subject, admin, login)
     with pytest.raises(PermissionDenied, match="dibuat atau diubah oleh pembuat"):

@@ -14,14 +14,10 @@ from tepat.privacy.models import DataSubjectRequest
 from tests.privacy.rights_cast import (  # noqa: F401 (fixtures)
     _clear_cache,
     act,
-    bandung_operator,
-    login,
     open_at_office,
     outbox,
-    regions,
     sign_in,
     subject,
-    supervisor,
 )
 
 pytestmark = pytest.mark.django_db

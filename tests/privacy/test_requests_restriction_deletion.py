@@ -17,13 +17,9 @@ from tests.portal.conftest import citizen  # noqa: F401 (fixture: a household pa
 from tests.privacy.rights_cast import (  # noqa: F401 (fixtures)
     _clear_cache,
     act,
-    bandung_operator,
-    login,
     open_at_office,
-    regions,
     request_id_from,
     subject,
-    supervisor,
 )
 
 pytestmark = pytest.mark.django_db

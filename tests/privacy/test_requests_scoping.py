@@ -9,20 +9,12 @@ import pytest
 
 from tepat.privacy import selectors, services
 from tepat.privacy.models import DataSubjectRequest
+from tests.conftest import BOGOR_VILLAGE
 from tests.privacy.rights_cast import (  # noqa: F401 (fixtures)
-    BOGOR_VILLAGE,
     _clear_cache,
-    auditor,
-    bandung_operator,
-    bogor_household,
-    bogor_operator,
-    field_agent,
-    login,
     open_at_office,
-    regions,
     request_id_from,
     subject,
-    supervisor,
 )
 
 pytestmark = pytest.mark.django_db

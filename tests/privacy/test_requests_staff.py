@@ -16,14 +16,9 @@ from tepat.registry.selectors import household_history
 from tests.privacy.rights_cast import (  # noqa: F401 (fixtures)
     _clear_cache,
     act,
-    auditor,
-    bandung_operator,
-    login,
     open_at_office,
-    regions,
     request_id_from,
     subject,
-    supervisor,
 )
 
 pytestmark = pytest.mark.django_db

@@ -22,13 +22,8 @@ from tepat.core.errors import TepatError
 from tepat.core.models import AuditEvent
 from tepat.privacy.declarations import collect
 from tepat.privacy.retention import AUDIT_ACTION, retention_purge
+from tests.conftest import BANDUNG_VILLAGE, make_household, make_members, make_staff, signed_in
 from tests.grievances.conftest import image_bytes
-from tests.registry.conftest import (  # noqa: F401 (fixtures)
-    BANDUNG_VILLAGE,
-    make_household,
-    make_members,
-    regions,
-)
 
 pytestmark = pytest.mark.django_db
 
@@ -99,13 +94,19 @@ def _payments(admin: User, household: Any, n: int) -> list[Any]:
 
 
 @pytest.fixture
-def world(regions: None, settings: Any, tmp_path: Path) -> World:  # noqa: F811
+def world(regions: None, settings: Any, tmp_path: Path) -> World:
     from django.contrib.admin.models import LogEntry
     from django.contrib.sessions.models import Session
 
     from tepat.grievances.models import CommunityReport, Complaint, ComplaintEvent
     from tepat.grievances.services import complaint_submit, evidence_dir, report_submit
-    from tepat.integration.models import ImportRun, QuarantinedRow, Source, StagedRecord
+    from tepat.integration.models import (
+        ImportRun,
+        ImportUpload,
+        QuarantinedRow,
+        Source,
+        StagedRecord,
+    )
     from tepat.payments.models import SmsMessage
     from tepat.portal.citizen import otp_request
     from tepat.portal.models import CitizenOtp
@@ -156,6 +157,11 @@ def world(regions: None, settings: Any, tmp_path: Path) -> World:  # noqa: F811
         q = QuarantinedRow.objects.create(run=runs[days_ago], row_number=3, field="nik",
                                           code="length", reason="x", raw_enc="enc", status=status)  # fmt: skip
         w.add(rule, q.pk, due=due)
+    # an uploaded file left waiting for a worker: a day at most
+    for days_ago, due in ((400, True), (100, False)):
+        u = ImportUpload.objects.create(run=runs[days_ago], content_enc="enc")
+        _set(ImportUpload, u.pk, created_at=ago(2 if due else 0))
+        w.add("integration.uploads_waiting", u.pk, due=due)
 
     # payments: the SMS outbox, 90 days once sent or failed
     pay, *voucher_pays = _payments(admin, household, 4)
@@ -264,7 +270,7 @@ def _purge_rules() -> list[str]:
 def test_every_purge_rule_is_exercised_by_the_world() -> None:
     made = {"accounts.sessions", "accounts.admin_log", "integration.staged_superseded",
             "integration.quarantine_resolved", "integration.quarantine_open",
-            "payments.sms_outbox", "verification.otp", "verification.face_check",
+            "integration.uploads_waiting", "payments.sms_outbox", "verification.otp", "verification.face_check",
             "verification.proxy_revoked", "portal.sign_in_codes", "grievances.complaint",
             "grievances.complaint_history", "grievances.report_photo", "grievances.report",
             "privacy.requests_closed", "privacy.request_history"}  # fmt: skip
@@ -320,7 +326,7 @@ def test_photos_go_with_their_rule_and_only_the_files_no_report_needs(world: Wor
 
 
 def test_a_photo_shared_with_a_report_still_kept_is_not_deleted(
-    regions: None,  # noqa: F811
+    regions: None,
     settings: Any,
     tmp_path: Path,
 ) -> None:
@@ -448,15 +454,8 @@ def test_the_command_prints_the_table_and_writes_a_json_report(
 
 
 def test_the_retention_page_shows_the_last_purge(world: World, client: Any) -> None:
-    from tepat.accounts.views import SESSION_VERIFIED
-
     retention_purge(now=NOW)
-    auditor = User.objects.create_user(username="aud", password="kata-sandi-panjang-1",
-                                       role=Role.AUDITOR)  # fmt: skip
-    client.force_login(auditor)
-    session = client.session
-    session[SESSION_VERIFIED] = True
-    session.save()
+    signed_in(client, make_staff("aud", "auditor"))
     html = client.get("/privasi/catatan/retensi/").content.decode()
     assert "system:privacy-purge" in html
 

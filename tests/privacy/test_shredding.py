@@ -19,7 +19,7 @@ The control: the same scenario with the subject key left unshredded finds the na
 and old blind index in the history, so the scan can fail.
 """
 
-# ruff: noqa: F403, F405 - the payments cast (provider simulator, programmes) by name
+# ruff: noqa: F403 - the payments cast (provider simulator, programmes) by name
 from __future__ import annotations
 
 import datetime as dt
@@ -45,25 +45,25 @@ from tepat.integration.importing import import_file
 from tepat.integration.services import sources_ensure_builtin
 from tepat.ledger import merkle
 from tepat.ledger import selectors as ledger
-from tepat.ledger.entries import CycleApproved
 from tepat.ledger.keys import log_verifiers
 from tepat.ledger.models import LogEntry
 from tepat.ledger.receipts import receipt_verify
 from tepat.ledger.services import ledger_enqueue, ledger_sequence
-from tepat.payments import services as payments
 from tepat.payments import worker
 from tepat.payments.models import Payment, PaymentState
 from tepat.payments.providers import G2PConnectAdapter
 from tepat.portal.citizen import otp_request, preferences_set
+from tepat.programs.ledger_kinds import CycleApproved
 from tepat.programs.models import Cycle, CycleState
 from tepat.registry import rights
 from tepat.registry.models import ChangeRecord, Household, Person
 from tepat.registry.rights import person_erase
-from tepat.registry.services import financial_address_set, person_update
+from tepat.registry.services import financial_address_set, household_register, person_update
 from tepat.registry.snapshots import open_records
 from tepat.transparency.services import aggregates_refresh, opendata_export
 from tepat.verification.models import FaceTemplate, ProxyCollector
 from tepat.verification.services import FACE_CONTEXT, proxy_register
+from tests.conftest import BOGOR_VILLAGE, make_household, pay, register_household
 from tests.payments.conftest import *
 
 pytestmark = pytest.mark.django_db
@@ -123,7 +123,8 @@ def households(regions: None) -> list[Household]:
     head = household.members.get(relationship="head")
     financial_address_set(acting_user=None, person=head, kind="bank", provider="BRI",
                           account=OLD_ACCOUNT, source="kks")  # fmt: skip
-    return [household, register(2), register(3), register(4, village=BOGOR_VILLAGE)]
+    more = [register_household(2), register_household(3)]
+    return [household, *more, register_household(4, village=BOGOR_VILLAGE)]
 
 
 @dataclass
@@ -158,11 +159,11 @@ def built(households, approved_cycle, bandung_operator, supervisor, provider_sim
     before["account index"] = head.financial_addresses.get(valid_to=None).account_index
 
     # Paid through the provider, every payment in the transparency log.
-    payments.payments_issue(acting_user=bandung_operator, cycle=approved_cycle)
     sim = provider_sim()
     config = worker.WorkerConfig(batch=100, lease_s=30, max_attempts=4, backoff_base_s=0.0,
                                  backoff_cap_s=0.0)  # fmt: skip
-    worker.run(adapter=G2PConnectAdapter(sim.url, timeout_s=5), config=config, once=True)
+    pay(operator=bandung_operator, cycle=approved_cycle,
+        adapter=G2PConnectAdapter(sim.url, timeout_s=5), worker_config=config)  # fmt: skip
     ledger_sequence(max_batch=1000)
     paid = Payment.objects.get(beneficiary_ref=head.public_id)
     assert paid.state == PaymentState.PAID

@@ -1,7 +1,6 @@
-"""The programmes' cast: the registry's regions and staff, a second supervisor, a few households
-with known PKH components, and helpers to build programmes and cycles quickly."""
+"""The programmes' fixtures (the staff and regions are tests/conftest.py's): a few households with
+known PKH components, and helpers to build programmes and cycles quickly."""
 
-# ruff: noqa: F811 - fixtures imported from the registry cast are requested by name
 from __future__ import annotations
 
 import datetime as dt
@@ -10,61 +9,24 @@ from typing import Any
 
 import pytest
 
-from tepat.accounts.models import Role
 from tepat.programs import services
 from tepat.programs.models import Cycle, Programme
 from tepat.registry.models import Household
-from tepat.registry.services import financial_address_set, household_register
-from tests.registry.conftest import (  # noqa: F401 - fixtures re-exported for these tests
-    BANDUNG_VILLAGE,
-    BOGOR_VILLAGE,
-    _staff,
-    auditor,
-    bandung_operator,
-    bogor_operator,
-    field_agent,
-    make_household,
-    make_members,
-    regions,
-    staff_client,
-    supervisor,
-)
+from tests.conftest import BOGOR_VILLAGE, register_household
 
 PERIOD = (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
-
-
-@pytest.fixture
-def second_supervisor(regions: None) -> Any:
-    return _staff("spv_kedua", Role.SUPERVISOR, ("32",))
-
-
-@pytest.fixture
-def admin_user(regions: None) -> Any:
-    return _staff("admin_pusat", Role.ADMIN)
-
-
-def register(serial: int, *, village: str = BANDUNG_VILLAGE, members: list[dict[str, Any]] | None = None,
-             bank: str | None = "BRI", account: str | None = None) -> Household:  # fmt: skip
-    district = village[:6]
-    hh = household_register(
-        acting_user=None, source="test",
-        household=make_household(village=village, serial=serial),
-        members=members or make_members(district=district, serial=serial, head_name="Kepala " + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[serial % 26]),
-    )  # fmt: skip
-    if bank:
-        head = hh.members.get(relationship="head")
-        financial_address_set(
-            acting_user=None, person=head, kind="bank", provider=bank,
-            account=account or f"{1000000000 + serial}", source="test",
-        )  # fmt: skip
-    return hh
 
 
 @pytest.fixture
 def households(regions: None) -> list[Household]:
     """Three households in Bandung, one in Bogor. Each has a pregnant wife and a child in SMP
     (born 2014) on 2026-01-01: PKH Rp3.0M + Rp1.5M a year = Rp1,125,000 a tahap."""
-    return [register(1), register(2), register(3), register(4, village=BOGOR_VILLAGE)]
+    return [
+        register_household(1),
+        register_household(2),
+        register_household(3),
+        register_household(4, village=BOGOR_VILLAGE),
+    ]
 
 
 @pytest.fixture

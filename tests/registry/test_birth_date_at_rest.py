@@ -22,8 +22,7 @@ from tepat.registry import sealed, selectors
 from tepat.registry.loading import registry_load_directory
 from tepat.registry.models import Household, Person
 from tepat.registry.services import household_register, person_update
-
-from .conftest import make_household, make_members
+from tests.conftest import make_household, make_members
 
 ON = dt.date(2026, 11, 28)
 

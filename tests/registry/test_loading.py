@@ -9,8 +9,7 @@ from django.core.management import CommandError, call_command
 from tepat.core.errors import ValidationFailed
 from tepat.registry.loading import registry_load_directory
 from tepat.registry.models import ChangeRecord, FinancialAddress, Household, Person
-
-from .conftest import make_household, make_members
+from tests.conftest import make_household, make_members
 
 pytestmark = pytest.mark.django_db
 

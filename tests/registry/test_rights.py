@@ -23,8 +23,8 @@ from tepat.registry.selectors import household_as_of, household_history
 from tepat.registry.services import household_register, person_update
 from tepat.registry.snapshots import open_records
 from tepat.targeting.features import household_features
+from tests.conftest import make_household, make_members
 from tests.programs.conftest import *  # noqa: F403 - the programmes' cast and helpers
-from tests.registry.conftest import make_household, make_members
 
 pytestmark = pytest.mark.django_db
 

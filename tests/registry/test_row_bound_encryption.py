@@ -13,8 +13,7 @@ from tepat.core import crypto
 from tepat.registry import at_rest, sealed, selectors
 from tepat.registry.models import FinancialAddress, Household, Person
 from tepat.registry.services import financial_address_set
-
-from .conftest import BOGOR_VILLAGE
+from tests.conftest import BOGOR_VILLAGE
 
 pytestmark = pytest.mark.django_db
 

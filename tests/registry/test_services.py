@@ -19,8 +19,7 @@ from tepat.registry.services import (
     person_update,
 )
 from tepat.registry.snapshots import open_records
-
-from .conftest import make_household, make_members
+from tests.conftest import make_household, make_members
 
 pytestmark = pytest.mark.django_db
 

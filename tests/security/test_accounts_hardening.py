@@ -32,7 +32,8 @@ from tepat.accounts.views import SESSION_VERIFIED
 from tepat.core.errors import TepatError
 from tepat.core.models import AuditEvent
 from tests.accounts.conftest import *  # noqa: F403
-from tests.accounts.conftest import OPERATOR_SECRET, PASSWORD, code_at
+from tests.accounts.conftest import code_at
+from tests.conftest import OPERATOR_SECRET, PASSWORD, signed_in
 
 LOGIN = "/accounts/masuk/"
 TOTP = "/accounts/masuk/kode/"
@@ -52,27 +53,19 @@ def _secret_on_page(client: Client) -> str:
     return html[start : html.index("<", start)].replace(" ", "")
 
 
-def _signed_in(client: Client, user: User) -> Client:
-    client.force_login(user)
-    session = client.session
-    session[SESSION_VERIFIED] = True
-    session.save()
-    return client
-
-
 # --- enrolment ---------------------------------------------------------------------------
 
 
-def test_two_sessions_that_know_an_unenrolled_password_are_shown_different_secrets(supervisor):
+def test_two_sessions_that_know_an_unenrolled_password_are_shown_different_secrets(new_supervisor):
     owner, intruder = Client(), Client()
     _password_step(owner, "supervisor.jabar")
     _password_step(intruder, "supervisor.jabar")
     assert _secret_on_page(owner) != _secret_on_page(intruder)
-    supervisor.refresh_from_db()
-    assert supervisor.totp_secret_enc == ""  # nothing on the account until a code confirms it
+    new_supervisor.refresh_from_db()
+    assert new_supervisor.totp_secret_enc == ""  # nothing on the account until a code confirms it
 
 
-def test_a_secret_kept_from_the_enrolment_page_is_useless_once_the_owner_enrols(supervisor):
+def test_a_secret_kept_from_the_enrolment_page_is_useless_once_the_owner_enrols(new_supervisor):
     intruder = Client()
     _password_step(intruder, "supervisor.jabar")
     kept = _secret_on_page(intruder)
@@ -82,8 +75,8 @@ def test_a_secret_kept_from_the_enrolment_page_is_useless_once_the_owner_enrols(
     owners_secret = _secret_on_page(owner)
     response = owner.post(ENROL, {"code": pyotp.TOTP(owners_secret).now()})
     assert response["Location"] == REGISTRY
-    supervisor.refresh_from_db()
-    assert services.totp_secret(supervisor) == owners_secret
+    new_supervisor.refresh_from_db()
+    assert services.totp_secret(new_supervisor) == owners_secret
     assert kept != owners_secret
 
     # The intruder's pending enrolment is over, and codes of the kept secret open nothing.
@@ -97,7 +90,7 @@ def test_a_secret_kept_from_the_enrolment_page_is_useless_once_the_owner_enrols(
     assert not later.session.get(SESSION_VERIFIED)
 
 
-def test_a_pending_secret_cannot_be_confirmed_from_another_session(supervisor):
+def test_a_pending_secret_cannot_be_confirmed_from_another_session(new_supervisor):
     shown = Client()
     _password_step(shown, "supervisor.jabar")
     secret = _secret_on_page(shown)
@@ -105,8 +98,8 @@ def test_a_pending_secret_cannot_be_confirmed_from_another_session(supervisor):
     _password_step(other, "supervisor.jabar")
     other.get(ENROL)
     other.post(ENROL, {"code": pyotp.TOTP(secret).now()})
-    supervisor.refresh_from_db()
-    assert supervisor.totp_confirmed_at is None
+    new_supervisor.refresh_from_db()
+    assert new_supervisor.totp_confirmed_at is None
 
 
 # --- forced password change ---------------------------------------------------------------
@@ -159,7 +152,7 @@ def test_an_account_an_admin_created_must_change_its_password_before_any_page(ne
 
 
 def test_an_admin_password_reset_forces_a_change_and_ends_the_users_sessions(admin_user, operator):
-    session = _signed_in(Client(), operator)
+    session = signed_in(Client(), operator)
     assert session.get(REGISTRY).status_code == 200
     services.user_password_reset(acting_user=admin_user, user=operator, password=NEW_PASSWORD)
     operator.refresh_from_db()
@@ -168,15 +161,17 @@ def test_an_admin_password_reset_forces_a_change_and_ends_the_users_sessions(adm
     assert AuditEvent.objects.filter(action="user.password_reset", actor=admin_user).exists()
 
 
-def test_only_an_admin_resets_a_password(operator, supervisor):
+def test_only_an_admin_resets_a_password(operator, new_supervisor):
     from tepat.core.errors import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        services.user_password_reset(acting_user=operator, user=supervisor, password=NEW_PASSWORD)
+        services.user_password_reset(
+            acting_user=operator, user=new_supervisor, password=NEW_PASSWORD
+        )
 
 
 def test_a_password_set_in_the_django_admin_must_be_changed(client, admin_user, operator):
-    _signed_in(client, admin_user)
+    signed_in(client, admin_user)
     response = client.post(
         f"/admin/accounts/user/{operator.pk}/password/",
         {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
@@ -191,7 +186,7 @@ def test_a_password_set_in_the_django_admin_must_be_changed(client, admin_user, 
 
 
 def test_the_password_change_needs_the_old_password(operator):
-    client = _signed_in(Client(), operator)
+    client = signed_in(Client(), operator)
     response = client.post(
         CHANGE,
         {
@@ -209,7 +204,7 @@ def test_the_password_change_needs_the_old_password(operator):
 
 @override_settings(TEPAT_LOGIN_MAX_FAILURES=3)
 def test_guessing_the_old_password_from_an_open_session_locks_the_account(operator):
-    client = _signed_in(Client(), operator)
+    client = signed_in(Client(), operator)
     for n in range(3):
         client.post(
             CHANGE,
@@ -225,8 +220,8 @@ def test_guessing_the_old_password_from_an_open_session_locks_the_account(operat
 
 
 def test_changing_the_password_ends_the_users_other_sessions_but_not_this_one(operator):
-    stolen = _signed_in(Client(), operator)
-    own = _signed_in(Client(), operator)
+    stolen = signed_in(Client(), operator)
+    own = signed_in(Client(), operator)
     assert stolen.get(REGISTRY).status_code == 200
     response = own.post(
         CHANGE,
@@ -242,7 +237,7 @@ def test_changing_the_password_ends_the_users_other_sessions_but_not_this_one(op
 
 
 def test_the_password_change_page_speaks_english_too(operator):
-    client = _signed_in(Client(), operator)
+    client = signed_in(Client(), operator)
     client.post("/i18n/setlang/", {"language": "en", "next": CHANGE})
     html = client.get(CHANGE, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Change password" in html
@@ -280,7 +275,7 @@ def _age_session(client: Client, **offsets: int) -> None:
 
 @override_settings(TEPAT_IDLE_TIMEOUT_S=1800)
 def test_a_session_idle_longer_than_the_timeout_is_signed_out(operator):
-    client = _signed_in(Client(), operator)
+    client = signed_in(Client(), operator)
     assert client.get(REGISTRY).status_code == 200
     _age_session(client, **{SESSION_LAST_SEEN: 1801})
     response = client.get(REGISTRY)
@@ -294,7 +289,7 @@ def test_a_session_idle_longer_than_the_timeout_is_signed_out(operator):
 
 @override_settings(TEPAT_IDLE_TIMEOUT_S=1800)
 def test_an_idle_api_session_gets_401(operator):
-    client = _signed_in(Client(), operator)
+    client = signed_in(Client(), operator)
     client.get(REGISTRY)
     _age_session(client, **{SESSION_LAST_SEEN: 3600})
     response = client.get("/api/registry/persons")
@@ -304,7 +299,7 @@ def test_an_idle_api_session_gets_401(operator):
 
 @override_settings(TEPAT_IDLE_TIMEOUT_S=1800)
 def test_an_active_session_stays_and_writes_its_clock_at_most_once_a_minute(operator):
-    client = _signed_in(Client(), operator)
+    client = signed_in(Client(), operator)
     client.get(REGISTRY)
     first = client.session[SESSION_LAST_SEEN]
     client.get(REGISTRY)
@@ -316,7 +311,7 @@ def test_an_active_session_stays_and_writes_its_clock_at_most_once_a_minute(oper
 
 @override_settings(SESSION_COOKIE_AGE=8 * 3600)
 def test_a_session_older_than_its_maximum_age_ends_even_when_active(operator):
-    client = _signed_in(Client(), operator)
+    client = signed_in(Client(), operator)
     client.get(REGISTRY)
     _age_session(client, **{SESSION_STARTED: 8 * 3600 + 1, SESSION_LAST_SEEN: 10})
     assert client.get(REGISTRY)["Location"].startswith(LOGIN)
@@ -326,7 +321,7 @@ def test_a_session_older_than_its_maximum_age_ends_even_when_active(operator):
 
 
 def test_an_account_added_in_the_django_admin_must_change_its_password(client, admin_user):
-    _signed_in(client, admin_user)
+    signed_in(client, admin_user)
     response = client.post(
         "/admin/accounts/user/add/",
         {

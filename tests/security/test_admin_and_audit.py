@@ -29,7 +29,6 @@ from tepat.ledger.models import Checkpoint, LogEntry, WitnessCosignature
 from tepat.monitoring.models import Alert, AlertRule
 from tepat.transparency.models import OpenDataRelease, RefreshRun
 from tepat.transparency.services import opendata_export
-from tests.registry.conftest import *  # noqa: F403 (the cast: regions, operators, staff_client)
 
 KEY_TEXT = "FIELD-KEY-MUST-NEVER-BE-SERVED"
 READ_ONLY_MODELS = [

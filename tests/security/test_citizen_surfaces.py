@@ -34,8 +34,9 @@ from tepat.core.netaddr import limit_key
 from tepat.messaging.gateway import sms_gateway, webhook_signature
 from tepat.portal.citizen import otp_deliver
 from tepat.portal.models import CitizenOtp
+from tests.conftest import BANDUNG_VILLAGE
 from tests.portal.conftest import *  # noqa: F403  (regions, bandung_operator, citizen)
-from tests.portal.conftest import BANDUNG_VILLAGE, post_signed_sms, solve
+from tests.portal.conftest import post_signed_sms, solve
 
 pytestmark = pytest.mark.django_db
 

@@ -30,7 +30,7 @@ from tepat.core.errors import TepatError
 from tepat.core.models import AuditEvent
 from tepat.ledger import anchor, note, selectors
 from tepat.ledger.anchor import LedgerIntegrityError
-from tepat.ledger.entries import PaymentFailed, PaymentSettled, pseudonymise
+from tepat.ledger.entries import pseudonymise
 from tepat.ledger.models import Checkpoint, LogEntry, PendingEntry, Tile
 from tepat.ledger.receipts import receipt_verify
 from tepat.ledger.services import (
@@ -39,6 +39,7 @@ from tepat.ledger.services import (
     ledger_sequence,
     witness_cosignature_add,
 )
+from tepat.payments.ledger_kinds import PaymentFailed, PaymentSettled
 from tests.ledger.conftest import *  # noqa: F403 - log_signer, witness_signer, logged
 from tests.ledger.conftest import ORIGIN, payment, recompute_tiles_and_head
 

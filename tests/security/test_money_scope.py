@@ -497,11 +497,3 @@ def test_a_difference_is_never_reached_by_its_sequential_id(
     r = c.post(f"/api/payments/differences/{bandung.difference.pk}/explain",
                {"explanation": "tebak"}, content_type="application/json")  # fmt: skip
     assert r.status_code == 404
-
-
-def test_a_bandung_entitlement_is_not_found_for_bogor(bandung, bogor_operator, bandung_operator):
-    from tepat.programs.selectors import entitlement_get
-
-    with pytest.raises(NotFound):
-        entitlement_get(user=bogor_operator, public_id=bandung.entitlement.public_id)
-    assert entitlement_get(user=bandung_operator, public_id=bandung.entitlement.public_id)

@@ -227,7 +227,7 @@ def no_temporary_files(monkeypatch: Any) -> None:
 def test_an_agency_upload_on_the_page_never_sits_in_a_temporary_file(
     staff_client: Any, bandung_operator: Any, sources: None, settings: Any, no_temporary_files: None
 ) -> None:
-    settings.TEPAT_INTEGRATION_INLINE_JOBS = True
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     data = _big_delivery(3 * 1024 * 1024)  # over Django's 2.5 MB in-memory default
     c = staff_client(bandung_operator)
     response = c.post(
@@ -239,7 +239,7 @@ def test_an_agency_upload_on_the_page_never_sits_in_a_temporary_file(
 def test_an_agency_upload_through_the_api_never_sits_in_a_temporary_file(
     staff_client: Any, bandung_operator: Any, sources: None, settings: Any, no_temporary_files: None
 ) -> None:
-    settings.TEPAT_INTEGRATION_INLINE_JOBS = True
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     data = _big_delivery(3 * 1024 * 1024)
     c = staff_client(bandung_operator)
     response = c.post(

@@ -25,8 +25,9 @@ import pytest
 
 from tepat.core.models import AuditEvent
 from tepat.targeting import services
+from tests.conftest import BANDUNG_VILLAGE, BOGOR_VILLAGE
 from tests.targeting.conftest import *  # noqa: F403  (regions, staff, survey, spec fixtures)
-from tests.targeting.conftest import BANDUNG_VILLAGE, BOGOR_VILLAGE, register_households
+from tests.targeting.conftest import register_households
 
 BANDUNG_HOUSEHOLDS = 12
 BOGOR_HOUSEHOLDS = 30  # households i = 1..30; floor "earth" where i % 3 == 0: exactly 10

@@ -1,6 +1,6 @@
-"""The targeting cast: the registry's staff, regions and households (shared from
-tests/registry/conftest.py), a small survey written as CSV with a known consumption model, and a
-spec mapping it."""
+"""Targeting's fixtures (the staff, regions and households are tests/conftest.py's): a small survey
+written as CSV with a known consumption model, a spec mapping it, and households with varied
+housing."""
 
 from __future__ import annotations
 
@@ -8,16 +8,8 @@ from typing import Any
 
 import pytest
 
-from tepat.accounts.models import Role, User
 from tepat.registry.services import household_register
-from tests.registry.conftest import *  # noqa: F403  (fixtures: regions, staff, households)
-from tests.registry.conftest import (  # noqa: F401  (BOGOR_VILLAGE is re-exported to the tests)
-    BANDUNG_VILLAGE,
-    BOGOR_VILLAGE,
-    _staff,
-    make_household,
-    make_members,
-)
+from tests.conftest import BANDUNG_VILLAGE, make_household, make_members
 
 SPEC = """
 [survey]
@@ -76,11 +68,6 @@ def spec_toml(tmp_path: Any) -> Any:
     path = tmp_path / "spec.toml"
     path.write_text(SPEC, encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def admin_user(regions: None) -> User:
-    return _staff("admin_pusat", Role.ADMIN)
 
 
 NAMES = ("Asep", "Ujang", "Dedi", "Yayan", "Cecep", "Iis", "Entin", "Euis", "Aceng", "Oman")

@@ -25,8 +25,9 @@ from tepat.targeting.models import (
     ScoringRun,
     TruthConsumption,
 )
+from tests.conftest import BANDUNG_VILLAGE, BOGOR_VILLAGE, make_staff
 
-from .conftest import BANDUNG_VILLAGE, BOGOR_VILLAGE, _staff, register_households
+from .conftest import register_households
 
 GEGERKALONG = "3273011002"
 
@@ -256,7 +257,7 @@ def test_operators_and_auditors_may_not_import(
 def test_a_regional_supervisor_imports_only_villages_in_their_regions(
     homes: Any, tmp_path: Path
 ) -> None:
-    spv = _staff("spv_bandung", Role.SUPERVISOR, ("3273",))
+    spv = make_staff("spv_bandung", Role.SUPERVISOR, ("3273",))
     b = BANDUNG_VILLAGE
     text = "kode_desa,no_kk,peringkat\n" + "\n".join(
         [f"{b},{kk(b, 1)},1",

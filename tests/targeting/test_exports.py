@@ -20,8 +20,9 @@ from tepat.core.models import AuditEvent
 from tepat.registry.models import Household
 from tepat.targeting import exports, services
 from tepat.targeting.models import HouseholdScore, PmtModel, ScoringRun
+from tests.conftest import BOGOR_VILLAGE
 
-from .conftest import BOGOR_VILLAGE, register_households
+from .conftest import register_households
 
 SCORE_HEADER = [
     "household_public_id", "village_code", "score", "desil_national", "desil_regional",

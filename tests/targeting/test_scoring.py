@@ -15,8 +15,9 @@ from tepat.core.errors import TepatError, ValidationFailed
 from tepat.registry.models import Household
 from tepat.targeting import services
 from tepat.targeting.models import HouseholdScore, PmtModel
+from tests.conftest import BOGOR_VILLAGE
 
-from .conftest import BOGOR_VILLAGE, SPEC, register_households
+from .conftest import SPEC, register_households
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ from tepat.core.errors import PermissionDenied, ValidationFailed
 from tepat.core.models import AuditEvent
 from tepat.targeting import selectors, services
 from tepat.targeting.models import HouseholdScore, PmtModel, TruthConsumption
+from tests.conftest import BOGOR_VILLAGE
 
-from .conftest import BOGOR_VILLAGE, register_households
+from .conftest import register_households
 
 
 @pytest.fixture

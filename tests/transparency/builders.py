@@ -1,78 +1,23 @@
-"""Builders shared by the transparency, monitoring and privacy tests: a few real Kemendagri
-regions, a programme with cycles, and recipients written straight into the tables (the services
-that normally write them have their own tests; here only the counts matter)."""
+"""Builders shared by the transparency, monitoring and privacy tests (the regions and staff are
+tests/conftest.py's): a programme with cycles, and recipients written straight into the tables in
+numbers no service-built cast reaches cheaply (the services that normally write them have their
+own tests, and tests/conftest.py's `pay` builds a paid household through them; here only the
+counts matter)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-from typing import Any
 
 import pytest
 from django.utils import timezone
 
-from tepat.accounts.models import Role, User
 from tepat.payments.models import Payment
 from tepat.programs.models import Cycle, Entitlement, Programme
-from tepat.regions.models import Level, Region
 from tepat.registry.models import Household, Person
-from tests.registry.conftest import _staff as staff
-from tests.registry.conftest import staff_client  # noqa: F401  (a fixture, re-exported)
+from tests.conftest import GEGERKALONG, PONDOK_RAJEG, SUKAASIH, SUKARASA
 
-REGIONS = [
-    ("32", "32", "Jawa Barat", Level.PROVINCE, None),
-    ("3273", "32.73", "Kota Bandung", Level.REGENCY, "32"),
-    ("327301", "32.73.01", "Sukasari", Level.DISTRICT, "3273"),
-    ("3273011001", "32.73.01.1001", "Sukarasa", Level.VILLAGE, "327301"),
-    ("3273011002", "32.73.01.1002", "Gegerkalong", Level.VILLAGE, "327301"),
-    ("3201", "32.01", "Kabupaten Bogor", Level.REGENCY, "32"),
-    ("320101", "32.01.01", "Cibinong", Level.DISTRICT, "3201"),
-    ("3201011001", "32.01.01.1001", "Pondok Rajeg", Level.VILLAGE, "320101"),
-    ("36", "36", "Banten", Level.PROVINCE, None),
-    ("3671", "36.71", "Kota Tangerang", Level.REGENCY, "36"),
-    ("367101", "36.71.01", "Tangerang", Level.DISTRICT, "3671"),
-    ("3671011001", "36.71.01.1001", "Sukaasih", Level.VILLAGE, "367101"),
-]
-SUKARASA, GEGERKALONG, PONDOK_RAJEG, SUKAASIH = (
-    "3273011001",
-    "3273011002",
-    "3201011001",
-    "3671011001",
-)
 _serial = itertools.count(1)
-
-
-@pytest.fixture
-def regions(db: Any) -> None:
-    for code, dotted, name, level, parent in REGIONS:
-        Region.objects.create(
-            code=code, dotted_code=dotted, name=name, level=level, parent_id=parent
-        )
-
-
-@pytest.fixture
-def bandung_operator(regions: None) -> User:
-    return staff("op_bandung", Role.OPERATOR, ("3273",))
-
-
-@pytest.fixture
-def bogor_operator(regions: None) -> User:
-    return staff("op_bogor", Role.OPERATOR, ("3201",))
-
-
-@pytest.fixture
-def supervisor(regions: None) -> User:
-    return staff("spv_jabar", Role.SUPERVISOR, ("32",))
-
-
-@pytest.fixture
-def auditor(regions: None) -> User:
-    return staff("auditor", Role.AUDITOR)
-
-
-@pytest.fixture
-def admin_user(regions: None) -> User:
-    return staff("admin_pusat", Role.ADMIN)
 
 
 def make_cycle(

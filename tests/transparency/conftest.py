@@ -1,15 +1,6 @@
 import pytest
 
-from tests.transparency.builders import (  # noqa: F401 (fixtures)
-    admin_user,
-    auditor,
-    bandung_operator,
-    bogor_operator,
-    published,
-    regions,
-    staff_client,
-    supervisor,
-)
+from tests.transparency.builders import published  # noqa: F401 (a fixture)
 
 
 @pytest.fixture(autouse=True)

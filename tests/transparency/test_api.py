@@ -8,7 +8,7 @@ import pytest
 
 from tepat.programs.models import Cycle
 from tepat.transparency.services import aggregates_refresh, opendata_export
-from tests.transparency.builders import GEGERKALONG
+from tests.conftest import GEGERKALONG
 
 pytestmark = pytest.mark.django_db
 

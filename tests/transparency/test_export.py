@@ -13,7 +13,8 @@ from django.core.management import call_command
 from tepat.programs.models import Cycle
 from tepat.transparency.models import OpenDataRelease
 from tepat.transparency.services import aggregates_refresh, opendata_export
-from tests.transparency.builders import GEGERKALONG, PONDOK_RAJEG, SUKAASIH, make_recipients
+from tests.conftest import GEGERKALONG, PONDOK_RAJEG, SUKAASIH
+from tests.transparency.builders import make_recipients
 
 frictionless = pytest.importorskip("frictionless")
 pytestmark = pytest.mark.django_db

@@ -37,7 +37,7 @@ from tepat.programs.models import Cycle
 from tepat.regions.models import Level, Region
 from tepat.transparency.models import AggregateCell
 from tepat.transparency.services import aggregates_refresh
-from tests.registry.conftest import _staff
+from tests.conftest import make_staff
 
 K = 10
 
@@ -177,18 +177,18 @@ def test_no_count_below_the_threshold_follows_from_the_log_on_any_tree(leaves, t
 
 @pytest.fixture
 def cycle(regions, supervisor, admin_user) -> Cycle:
-    from tests.programs.conftest import register
+    from tests.conftest import register_household
 
     for code, dotted, name, level, parent in EXTRA_REGIONS:
         Region.objects.create(code=code, dotted_code=dotted, name=name, level=level,
                               parent_id=parent)  # fmt: skip
-    maker = _staff("op_jabar", Role.OPERATOR, ("32",))
+    maker = make_staff("op_jabar", Role.OPERATOR, ("32",))
     serial = 0
     households = []
     for village, n in VILLAGES.items():
         for _ in range(n):
             serial += 1
-            households.append(register(serial, village=village, bank=None))
+            households.append(register_household(serial, village=village, bank=None))
     programme = programs.programme_create(
         acting_user=admin_user, code="PKH-2026", name="PKH 2026", kind="pkh",
         eligibility_rule="desil <= 4", effective_from=dt.date(2026, 1, 1),

@@ -9,14 +9,8 @@ from tepat.core.models import AuditEvent
 from tepat.programs.models import Cycle
 from tepat.transparency.models import AggregateCell, RefreshRun
 from tepat.transparency.services import aggregates_refresh
-from tests.transparency.builders import (
-    GEGERKALONG,
-    PONDOK_RAJEG,
-    SUKAASIH,
-    SUKARASA,
-    make_cycle,
-    make_recipients,
-)
+from tests.conftest import GEGERKALONG, PONDOK_RAJEG, SUKAASIH, SUKARASA
+from tests.transparency.builders import make_cycle, make_recipients
 
 pytestmark = pytest.mark.django_db
 

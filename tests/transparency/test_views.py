@@ -9,13 +9,8 @@ import pytest
 from tepat.programs.models import Cycle
 from tepat.regions.services import regions_load_boundaries
 from tepat.transparency.services import aggregates_refresh, opendata_export
-from tests.transparency.builders import (
-    GEGERKALONG,
-    PONDOK_RAJEG,
-    SUKAASIH,
-    make_cycle,
-    make_recipients,
-)
+from tests.conftest import GEGERKALONG, PONDOK_RAJEG, SUKAASIH
+from tests.transparency.builders import make_cycle, make_recipients
 
 pytestmark = pytest.mark.django_db
 URL = "/transparansi/"

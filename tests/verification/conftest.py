@@ -1,5 +1,6 @@
-"""Verification's cast: the programmes' cast, plus an approved sembako cycle paid through e-Warung
-vouchers (three households in Sukarasa, Kota Bandung) and a field agent of Sukarasa."""
+"""Verification's fixtures: the programmes' fixtures, plus an approved sembako cycle paid through
+e-Warung vouchers (three households in Sukarasa, Kota Bandung); the staff, the field agent of
+Sukarasa among them, are tests/conftest.py's."""
 
 from __future__ import annotations
 
@@ -15,15 +16,15 @@ from tepat.programs import services as programs
 from tepat.programs.models import Cycle
 from tepat.verification import services as vs  # aliased: the star import brings programs.services
 from tepat.verification.models import Voucher
+from tests.conftest import register_household
 from tests.programs.conftest import *  # noqa: F403 - the same cast and helpers
-from tests.programs.conftest import register
 
 
 @pytest.fixture
 def voucher_cycle(
     regions: None, make_programme: Any, make_cycle: Any, bandung_operator: Any, supervisor: Any
 ) -> Cycle:
-    households = [register(i) for i in (1, 2, 3)]
+    households = [register_household(i) for i in (1, 2, 3)]
     cycle = make_cycle(make_programme("sembako", channels=["ewarung"]))
     programs.cycle_compute(
         acting_user=bandung_operator, cycle=cycle, desil={h.id: 1 for h in households}

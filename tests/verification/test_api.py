@@ -34,9 +34,9 @@ def test_a_revoked_voucher_leaves_the_list_and_enters_the_revocation_list(
 
 
 def test_an_agent_of_another_village_gets_an_empty_list(vouchers, regions, staff_client):
-    from tests.registry.conftest import _staff
+    from tests.conftest import make_staff
 
-    agent = _staff("agen_bogor", "field_agent", ("3201011001",))
+    agent = make_staff("agen_bogor", "field_agent", ("3201011001",))
     assert staff_client(agent).get("/api/verification/day").json()["items"] == []
 
 

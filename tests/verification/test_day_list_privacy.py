@@ -18,7 +18,7 @@ import pytest
 from tepat.core.models import AuditEvent
 from tepat.ledger.models import PendingEntry
 from tepat.verification import selectors, services, signing
-from tests.registry.conftest import _staff
+from tests.conftest import make_staff
 from tests.verification.conftest import handover
 
 SUKARASA = "3273011001"
@@ -31,7 +31,7 @@ def _kdf(data: dict) -> services.DayListKdf:
 
 
 def test_an_agent_of_another_village_gets_403_for_that_village(vouchers, regions, staff_client):
-    agent = _staff("agen_bogor", "field_agent", ("3201011001",))
+    agent = make_staff("agen_bogor", "field_agent", ("3201011001",))
     r = staff_client(agent).get("/api/verification/day", {"village": SUKARASA})
     assert r.status_code == 403
     assert not AuditEvent.objects.filter(action="verification.day_list").exists()
@@ -53,12 +53,12 @@ def test_the_assigned_agent_gets_the_list_of_that_village(vouchers, field_agent,
     ],
 )
 def test_no_one_else_gets_a_day_list(vouchers, regions, staff_client, role, scopes):
-    user = _staff(f"u_{role}_{len(scopes)}", role, scopes)
+    user = make_staff(f"u_{role}_{len(scopes)}", role, scopes)
     assert staff_client(user).get("/api/verification/day").status_code == 403
 
 
 def test_a_district_agent_gets_its_villages(vouchers, regions, staff_client):
-    agent = _staff("agen_kecamatan", "field_agent", ("327301",))
+    agent = make_staff("agen_kecamatan", "field_agent", ("327301",))
     items = staff_client(agent).get("/api/verification/day").json()["items"]
     assert len(items) == len(vouchers)
 

@@ -200,7 +200,7 @@ def test_a_photo_with_more_pixels_than_allowed_is_refused(
 def test_staff_of_another_region_cannot_enrol_or_check(
     vouchers, bogor_operator, staff_client, photos, regions, allow
 ):
-    from tests.registry.conftest import _staff
+    from tests.conftest import make_staff
 
     allow("face")
     ref = vouchers[0].payment.beneficiary_ref
@@ -208,7 +208,7 @@ def test_staff_of_another_region_cannot_enrol_or_check(
         "/api/verification/face/enrol", {"person_id": ref, "image": upload(photos["same"])}
     )
     assert r.status_code == 404
-    bogor_agent = _staff("agen_bogor", "field_agent", ("3201011001",))
+    bogor_agent = make_staff("agen_bogor", "field_agent", ("3201011001",))
     r = staff_client(bogor_agent).post(
         "/api/verification/face/verify",
         {"voucher_id": vouchers[0].public_id, "image": upload(photos["same"])},

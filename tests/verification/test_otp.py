@@ -64,8 +64,8 @@ def test_the_sms_simulator_receives_the_code(vouchers, field_agent, tmp_path, se
 
 
 def test_an_agent_of_another_village_cannot_ask_for_a_code(vouchers, regions):
-    from tests.registry.conftest import _staff
+    from tests.conftest import make_staff
 
-    agent = _staff("agen_bogor", "field_agent", ("3201011001",))
+    agent = make_staff("agen_bogor", "field_agent", ("3201011001",))
     with pytest.raises(NotFound):
         services.otp_send(acting_user=agent, voucher_id=vouchers[0].public_id, gateway=Gateway())

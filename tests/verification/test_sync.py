@@ -97,9 +97,9 @@ def test_a_forged_token_is_rejected(vouchers, field_agent):
 
 
 def test_an_agent_cannot_redeem_a_voucher_outside_its_villages(vouchers, regions):
-    from tests.registry.conftest import _staff
+    from tests.conftest import make_staff
 
-    bogor_agent = _staff("agen_bogor", "field_agent", ("3201011001",))
+    bogor_agent = make_staff("agen_bogor", "field_agent", ("3201011001",))
     res = sync(bogor_agent, [handover(vouchers[0])])
     assert list(res.rejected.values()) == ["unknown_voucher"]
 

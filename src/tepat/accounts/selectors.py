@@ -7,9 +7,11 @@ import io
 import pyotp
 import segno
 from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from tepat.accounts.models import User
 from tepat.accounts.services import TOTP_ISSUER, TOTP_PERIOD
+from tepat.core.errors import PermissionDenied
 
 
 def staff_list() -> QuerySet[User]:
@@ -37,3 +39,14 @@ def totp_qr_svg(*, uri: str, title: str) -> str:
         svgclass="tepat-qr",
     )
     return out.getvalue().decode("utf-8")
+
+
+def staff_user(request: HttpRequest) -> User:
+    """The signed-in staff member behind a request, typed as the user model for the services
+    (`acting_user`). Staff pages and the API sit behind the verified-session middleware, so an
+    anonymous request does not get here; if one ever does (a route without its guard), it is
+    refused rather than passed to a service as nobody."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        raise PermissionDenied()
+    return user

@@ -107,6 +107,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",  # Content-Security-Policy header and its system checks
     "ninja",  # serves Swagger UI from its own static files (no CDN at run time)
+    "django_tasks",  # background work: Django's tasks framework (backport), see TASKS
+    "django_tasks_db",  # its database queue and `tepat db_worker`
     "tepat.core",
     "tepat.messaging",
     "tepat.accounts",
@@ -124,6 +126,7 @@ INSTALLED_APPS = [
     "tepat.portal",
     "tepat.grievances",
     "tepat.privacy",
+    "tepat.demo",
 ]
 
 MIDDLEWARE = [
@@ -218,8 +221,18 @@ TEPAT_REQUIRE_2FA = env_bool("TEPAT_REQUIRE_2FA", True)
 # between the review and match thresholds go to the clerical review queue.
 TEPAT_LINK_MATCH_THRESHOLD = env_float("TEPAT_LINK_MATCH_THRESHOLD", 0.95)
 TEPAT_LINK_REVIEW_THRESHOLD = env_float("TEPAT_LINK_REVIEW_THRESHOLD", 0.5)
-# Run uploaded imports inside the request instead of a background thread (tests, tiny offices).
+# Background work (each app's tasks.py) is queued in the database and run by `tepat db_worker`
+# (docs/operations.md); inline jobs run it inside the request instead (tests, tiny offices).
 TEPAT_INTEGRATION_INLINE_JOBS = env_bool("TEPAT_INTEGRATION_INLINE_JOBS", False)
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks.backends.immediate.ImmediateBackend"
+            if TEPAT_INTEGRATION_INLINE_JOBS
+            else "django_tasks_db.DatabaseBackend"
+        )
+    }
+}
 
 # SMS: "simulator" (a JSON-lines file under var/) or "http" (a real gateway, see
 # tepat.messaging.gateway); the token and the webhook secret also read from *_FILE.
@@ -348,6 +361,7 @@ _FROM_ENV_WHEN_SET: dict[str, Callable[[str, Any], Any]] = {
             "TEPAT_SMS_LIMIT_PER_SENDER_HOUR",
             "TEPAT_SMS_WEBHOOK_TOLERANCE_S",
             "TEPAT_SOD_DAYS",
+            "TEPAT_SUPPRESSION_THRESHOLD",
             "TEPAT_TRACK_MISSES_PER_CODE_HOUR",
             "TEPAT_TRACK_MISSES_PER_IP_HOUR",
             "TEPAT_UPLOAD_MEMORY_MAX_BYTES",

@@ -8,8 +8,8 @@ of the app appears in a retention rule or in `no_personal_data`.
 
 The privacy app collects the declarations (`tepat.privacy.declarations.collect`) into the records
 of processing, the processor register, the retention schedule that `tepat privacy purge`
-applies, and the privacy notice. The types live here, in the shared kernel, so that no domain app
-imports the privacy app.
+applies, the privacy notice, and the data subject's copy (`export_sections`). The types live
+here, in the shared kernel, so that no domain app imports the privacy app.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from tepat.core.subject_export import ExportSection
 
 Text = str | Promise  # a plain or a lazily translated string
 
@@ -232,6 +234,9 @@ class AppDeclaration:
     retention: tuple[Retention, ...] = ()
     # Models that hold no personal data at all: named, so that a new model is never missed.
     no_personal_data: tuple[str, ...] = ()
+    # The app's sections of the data subject's copy (tepat.core.subject_export), so that the
+    # privacy app builds the copy without importing the apps that hold the data.
+    export_sections: tuple[ExportSection, ...] = ()
 
 
 def days(n: int) -> dt.timedelta:

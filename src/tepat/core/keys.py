@@ -48,7 +48,6 @@ from django.conf import settings
 from tepat.core.env import SettingError, env_bool, env_float, env_str, key_weakness
 
 PROVIDERS = ("env", "file", "kms")
-KMS_CLIENTS = ("vault", "local")
 PLAIN_FORMAT = "tepat-keys/1"
 WRAPPED_FORMAT = "tepat-keys-wrapped/1"
 ENV_KEY_NAMES = ("TEPAT_FIELD_KEY", "TEPAT_FIELD_KEYS_OLD", "TEPAT_BLIND_INDEX_KEY")

@@ -15,6 +15,7 @@ from tepat.core.declarations import (
     days,
     years,
 )
+from tepat.core.subject_export import SECTIONS
 
 # Sign-in events, of staff (login.*) and of citizens (citizen.sign_in).
 _SIGN_IN = r"^(login\.|citizen\.sign_in$)"
@@ -110,4 +111,5 @@ DECLARATION = AppDeclaration(
     activities=ACTIVITIES,
     categories=CATEGORIES,
     retention=RETENTION,
+    export_sections=SECTIONS,
 )

@@ -2,7 +2,7 @@
 tracking codes it may try.
 
 Filing: the HTML forms and the API count against the same per-address counter (scope "adu-ip"
-of tepat.portal.guard, so an IPv6 client counts by its /64), TEPAT_COMPLAINT_LIMIT_PER_IP_HOUR
+of tepat.core.guard, so an IPv6 client counts by its /64), TEPAT_COMPLAINT_LIMIT_PER_IP_HOUR
 submissions an hour, complaints and usul/sanggah together.
 
 Tracking: a tracking code is the only secret that opens a complaint, so lookups that miss are
@@ -18,10 +18,9 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
-from tepat.core import crypto
+from tepat.core import crypto, guard
 from tepat.core.errors import TepatError
 from tepat.core.netaddr import limit_key
-from tepat.portal import guard
 
 WINDOW_S = 3600
 

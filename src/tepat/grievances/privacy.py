@@ -17,6 +17,7 @@ from tepat.core.declarations import (
     days,
     years,
 )
+from tepat.grievances.subject_export import SECTIONS
 
 _DECIDED_COMPLAINT = ("upheld", "rejected", "referred")  # models.DECISIONS
 _DECIDED_REPORT = ("upheld", "rejected", "lapsed")  # every TaskStatus but open
@@ -188,4 +189,5 @@ DECLARATION = AppDeclaration(
     activities=ACTIVITIES,
     categories=CATEGORIES,
     retention=RETENTION,
+    export_sections=SECTIONS,
 )

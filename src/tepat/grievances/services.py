@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -36,6 +36,10 @@ from tepat.grievances.models import (
 )
 from tepat.registry.cleaning import name_search_key
 from tepat.registry.validators import normalize_number, validate_nik
+
+if TYPE_CHECKING:
+    from tepat.accounts.models import User
+
 
 PHONE_CONTEXT = "grievance-contact"
 
@@ -194,12 +198,12 @@ def complaint_submit(
     return complaint, True
 
 
-def _require_scope(acting_user: Any, village_code: str) -> None:
+def _require_scope(acting_user: User, village_code: str) -> None:
     if not can_see_region(acting_user, village_code):
         raise PermissionDenied()
 
 
-def complaint_assign(*, acting_user: Any, complaint: Complaint, assignee: Any) -> Complaint:
+def complaint_assign(*, acting_user: User, complaint: Complaint, assignee: Any) -> Complaint:
     _require_scope(acting_user, complaint.village_code)
     if assignee is not None and not can_see_region(assignee, complaint.village_code):
         raise TepatError(
@@ -228,7 +232,7 @@ def complaint_assign(*, acting_user: Any, complaint: Complaint, assignee: Any) -
 
 
 def complaint_decide(
-    *, acting_user: Any, complaint: Complaint, decision: str, note: str
+    *, acting_user: User, complaint: Complaint, decision: str, note: str
 ) -> Complaint:
     _require_scope(acting_user, complaint.village_code)
     if decision not in {str(d) for d in DECISIONS}:
@@ -472,7 +476,7 @@ CORRECTABLE = (
 
 def report_decide(
     *,
-    acting_user: Any,
+    acting_user: User,
     report: CommunityReport,
     decision: str,
     note: str,
@@ -529,7 +533,7 @@ def report_decide(
 
 
 def _registry_correct(
-    *, acting_user: Any, report: CommunityReport, corrections: dict[str, Any]
+    *, acting_user: User, report: CommunityReport, corrections: dict[str, Any]
 ) -> None:
     from tepat.registry.models import Person
     from tepat.registry.services import household_update

@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from tepat.accounts.scoping import can_edit_registry
+from tepat.accounts.selectors import staff_user
 from tepat.core.audit import audit_read, region_of
 from tepat.core.errors import NotFound, TepatError, ValidationFailed
 from tepat.core.errors import PermissionDenied as TepatDenied
@@ -252,14 +253,14 @@ def complaint_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             error = _staff_action(
                 request,
                 lambda: services.complaint_assign(
-                    acting_user=request.user, complaint=complaint, assignee=request.user
+                    acting_user=staff_user(request), complaint=complaint, assignee=request.user
                 ),
             )
         else:
             error = _staff_action(
                 request,
                 lambda: services.complaint_decide(
-                    acting_user=request.user,
+                    acting_user=staff_user(request),
                     complaint=complaint,
                     decision=request.POST.get("decision", ""),
                     note=request.POST.get("note", ""),
@@ -312,7 +313,7 @@ def task_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         error = _staff_action(
             request,
             lambda: services.report_decide(
-                acting_user=request.user,
+                acting_user=staff_user(request),
                 report=report,
                 decision=request.POST.get("decision", ""),
                 note=request.POST.get("note", ""),

@@ -20,6 +20,7 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from tepat.accounts.scoping import can_edit_registry
+from tepat.accounts.selectors import staff_user
 from tepat.core.audit import audit_read, audit_record, region_of
 from tepat.core.errors import FieldProblem, NotFound, PermissionDenied, TepatError, ValidationFailed
 from tepat.core.paging import MAX_OFFSET
@@ -582,5 +583,7 @@ def link_run_start(request: HttpRequest, body: LinkRunIn) -> Status[dict[str, An
     """Link the staged records with the registry (Splink), then apply golden records and flags.
     `incremental` scores only records not linked yet, with the saved model; `full` relinks
     everything. It runs in the background: poll `GET /link-runs/{public_id}`. One at a time."""
-    run = services.link_run_start(acting_user=request.user, incremental=body.mode == "incremental")
+    run = services.link_run_start(
+        acting_user=staff_user(request), incremental=body.mode == "incremental"
+    )
     return Status(202, _link_run_out(run))

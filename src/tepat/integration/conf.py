@@ -18,11 +18,6 @@ def review_threshold() -> float:
     return float(getattr(settings, "TEPAT_LINK_REVIEW_THRESHOLD", 0.5))
 
 
-def inline_jobs() -> bool:
-    """Run uploads in the request (tests) instead of a background thread."""
-    return bool(getattr(settings, "TEPAT_INTEGRATION_INLINE_JOBS", False))
-
-
 def max_upload_bytes() -> int:
     """The largest delivery the pages and the API accept in one upload (held in memory)."""
     return int(getattr(settings, "TEPAT_INTEGRATION_MAX_UPLOAD_BYTES", 200 * 1024 * 1024))

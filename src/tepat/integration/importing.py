@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -24,9 +24,10 @@ from tepat.core.audit import audit_record
 from tepat.core.bulk import bulk_insert, insert_rows
 from tepat.core.errors import FieldProblem, NotFound, Problems
 from tepat.core.gcpause import gc_paused
+from tepat.core.reading import RawRow
 from tepat.integration import conf
-from tepat.integration.models import ImportRun, QuarantinedRow, Source, StagedRecord
-from tepat.integration.reading import RawRow, read_rows
+from tepat.integration.models import ImportRun, ImportUpload, QuarantinedRow, Source, StagedRecord
+from tepat.integration.reading import read_rows
 from tepat.registry.cleaning import clean_household
 from tepat.registry.validators import (
     PROVINCE_CODES,
@@ -35,6 +36,10 @@ from tepat.registry.validators import (
     validate_kk,
     validate_nik,
 )
+
+if TYPE_CHECKING:
+    from tepat.accounts.models import User
+
 
 NIK_CONTEXT = "integration.record.nik"
 KK_CONTEXT = "integration.record.kk"
@@ -423,7 +428,7 @@ def _village_lookup() -> Callable[[str], bool]:
 
 def import_run_create(
     *,
-    acting_user: Any,
+    acting_user: User | None,
     source_key: str,
     file_name: str,
     data: bytes,
@@ -476,6 +481,8 @@ def import_runs_reap_stale(*, now: dt.datetime | None = None) -> int:
         ImportRun.objects.filter(pk__in=ids).update(
             status=ImportRun.Status.FAILED, error=INTERRUPTED, finished_at=now
         )
+        # A file still waiting for a worker that never came goes with its run.
+        ImportUpload.objects.filter(run_id__in=ids).delete()
         for public_id in ImportRun.objects.filter(pk__in=ids).values_list("public_id", flat=True):
             audit_record(
                 actor=None,
@@ -489,7 +496,7 @@ def import_runs_reap_stale(*, now: dt.datetime | None = None) -> int:
 
 def import_run_process(
     *,
-    acting_user: Any,
+    acting_user: User | None,
     run: ImportRun,
     data: bytes,
     progress: Progress | None = None,
@@ -502,7 +509,7 @@ def import_run_process(
 
 def _process(
     *,
-    acting_user: Any,
+    acting_user: User | None,
     run: ImportRun,
     data: bytes,
     progress: Progress | None,
@@ -697,7 +704,7 @@ def _apply(
 
 def import_file(
     *,
-    acting_user: Any,
+    acting_user: User | None,
     source_key: str,
     file_name: str,
     data: bytes,

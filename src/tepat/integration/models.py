@@ -78,6 +78,19 @@ class ImportRun(models.Model):
         return f"{self.source_id}:{self.file_name}"
 
 
+class ImportUpload(models.Model):
+    """An uploaded delivery waiting for the worker (tepat.integration.tasks). The file holds NIKs
+    in clear, so it is stored encrypted and bound to its run; the worker deletes it as soon as
+    it has read it, and the reaper of interrupted runs deletes it if no worker ever did."""
+
+    run = models.OneToOneField(ImportRun, on_delete=models.CASCADE, related_name="upload")
+    content_enc = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"upload {self.run_id}"
+
+
 class StagedRecord(models.Model):
     """An accepted row in canonical form. A later delivery with the same record id supersedes it."""
 

@@ -15,6 +15,7 @@ from tepat.core.declarations import (
     days,
     years,
 )
+from tepat.integration.subject_export import SECTIONS
 
 CATEGORIES = (
     DataCategory(
@@ -56,6 +57,12 @@ CATEGORIES = (
         key="integration.quarantine",
         label=_("Baris kiriman yang ditolak validasi, utuh sebagaimana dikirim (terenkripsi)"),
         fields=("integration.QuarantinedRow.raw_enc", "integration.QuarantinedRow.reason"),
+    ),
+    DataCategory(
+        key="integration.upload_waiting",
+        label=_("Berkas kiriman instansi yang menunggu diproses, utuh (terenkripsi)"),
+        fields=("integration.ImportUpload.content_enc",),
+        note=_("Dihapus begitu proses latar membacanya."),
     ),
     DataCategory(
         key="integration.linkage",
@@ -102,9 +109,11 @@ ACTIVITIES = (
             "integration.source_address",
             "integration.source_attributes",
             "integration.quarantine",
+            "integration.upload_waiting",
             "integration.linkage",
         ),
         models=(
+            "integration.ImportUpload",
             "integration.StagedRecord",
             "integration.QuarantinedRow",
             "integration.GoldenRecord",
@@ -170,6 +179,18 @@ RETENTION = (
         where={"status": "open"},
     ),
     Retention(
+        key="integration.uploads_waiting",
+        model="integration.ImportUpload",
+        label=_("Berkas kiriman yang menunggu proses latar"),
+        timestamp="created_at",
+        keep=days(1),
+        action=Action.DELETE,
+        reason=_(
+            "Proses latar menghapusnya saat membacanya, atau bersama impor yang terputus; "
+            "yang masih tertinggal sehari kemudian dihapus."
+        ),
+    ),
+    Retention(
         key="integration.golden",
         model="integration.GoldenRecord",
         label=_("Rekaman emas hasil pencocokan"),
@@ -208,5 +229,8 @@ DECLARATION = AppDeclaration(
         "integration.ImportRun",
         "integration.LinkModel",
         "integration.LinkRun",
+        # The background-work queue: task names, ids of runs and users, outcomes.
+        "django_tasks_database.DBTaskResult",
     ),
+    export_sections=SECTIONS,
 )

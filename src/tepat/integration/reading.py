@@ -1,104 +1,19 @@
 """Reading delivered files into rows of text: CSV (any of `,` `;` tab; UTF-8, UTF-8 with BOM or
 Latin-1), Excel (.xlsx) and JSON lines. Every value comes out as a string, so that a NIK never
-passes through a float; a number cell where text was expected is reported, not guessed at."""
+passes through a float; a number cell where text was expected is reported, not guessed at.
+
+The CSV reader itself (decoding, delimiter, rows) is tepat.core.reading, shared with targeting's
+uploads; this module adds the formats only agency deliveries come in and picks the reader."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from tepat.core.errors import FieldProblem, ValidationFailed
-
-MOJIBAKE = ("\ufffd", "Ã", "Â")
-
-
-@dataclass
-class RawRow:
-    number: int  # as a spreadsheet counts: the header is row 1
-    values: dict[str, str]
-    # Cells that were numbers in a spreadsheet (a NIK there has lost its last digits).
-    numeric_cells: set[str] = field(default_factory=set)
-    problems: list[FieldProblem] = field(default_factory=list)
-
-
-def decode(data: bytes, encoding: str = "auto") -> str:
-    if encoding != "auto":
-        return data.decode(encoding)
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        # Agency exports from older Windows tools: cp1252 is Latin-1 plus the printable 0x80-0x9f.
-        return data.decode("cp1252", errors="replace")
-
-
-def sniff_delimiter(header_line: str) -> str:
-    counts = {d: header_line.count(d) for d in (",", ";", "\t", "|")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
-
-_MOJIBAKE_RE = re.compile("|".join(re.escape(m) for m in MOJIBAKE))
-
-
-def _bad_encoding(values: dict[str, str], number: int) -> list[FieldProblem]:
-    out: list[FieldProblem] = []
-    if not _MOJIBAKE_RE.search("\x00".join(values.values())):
-        return out  # the common case: one scan of the whole row
-    for name, value in values.items():
-        if any(mark in value for mark in MOJIBAKE):
-            out.append(
-                FieldProblem(
-                    name,
-                    "bad_encoding",
-                    "Karakter rusak (encoding salah) / garbled characters (wrong encoding)",
-                    number,
-                )
-            )
-    return out
-
-
-def read_csv(data: bytes, *, encoding: str = "auto", delimiter: str = "auto") -> Iterator[RawRow]:
-    text = decode(data, encoding)
-    end = text.find("\n")
-    first = text if end < 0 else text[:end]
-    delim = sniff_delimiter(first) if delimiter == "auto" else delimiter
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-    header = [h.strip().lstrip("\ufeff") for h in next(reader, [])]
-    if not header:
-        raise ValidationFailed([FieldProblem("*", "empty_file", "Berkas kosong / empty file")])
-    width = len(header)
-    # A file without any garbling mark has no row to scan for one (the common case).
-    garbled = any(mark in text for mark in MOJIBAKE)
-    strip = str.strip
-    for i, cells in enumerate(reader, start=2):
-        stripped = list(map(strip, cells))
-        if not any(stripped):
-            continue  # an empty or blank line
-        n = len(cells)
-        if n < width:
-            stripped += [""] * (width - n)
-        # zip stops at the header's end: cells past it are dropped, as a short row is padded.
-        values = dict(zip(header, stripped, strict=False))
-        row = RawRow(i, values)
-        if n != width:
-            row.problems.append(
-                FieldProblem(
-                    "*",
-                    "column_count",
-                    f"{n} kolom, header punya {width} / wrong number of columns",
-                    i,
-                )
-            )
-        if garbled:
-            row.problems.extend(_bad_encoding(values, i))
-        yield row
+from tepat.core.reading import RawRow, bad_encoding, decode, read_csv
 
 
 def _cell_text(value: Any) -> str:
@@ -165,7 +80,7 @@ def read_jsonl(data: bytes, *, encoding: str = "auto") -> Iterator[RawRow]:
             continue
         values = {str(k): "" if v is None else str(v).strip() for k, v in obj.items()}
         row = RawRow(i, values)
-        row.problems.extend(_bad_encoding(values, i))
+        row.problems.extend(bad_encoding(values, i))
         yield row
 
 

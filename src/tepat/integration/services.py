@@ -5,20 +5,22 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from tepat.accounts.models import Role
 from tepat.accounts.scoping import can_edit_registry, can_see_region
 from tepat.core.audit import audit_record
 from tepat.core.errors import NotFound, PermissionDenied, TepatError
-from tepat.integration import conf
+from tepat.integration import tasks
 from tepat.integration.golden import link_run_execute
 from tepat.integration.importing import (
     ImportResult,
@@ -32,6 +34,10 @@ from tepat.integration.importing import (
 from tepat.integration.models import ImportRun, LinkRun, QuarantinedRow, ReviewPair, Source
 from tepat.integration.sources import BUILTIN_SOURCES, SYNTH_FILES, config_check
 
+if TYPE_CHECKING:
+    from tepat.accounts.models import User
+
+
 __all__ = [
     "import_file",
     "import_run_create",
@@ -41,14 +47,14 @@ __all__ = [
 ]
 
 
-def _require_operator(acting_user: Any) -> None:
+def _require_operator(acting_user: User | None) -> None:
     if acting_user is None:
         return  # system jobs from the command line
     if not can_edit_registry(acting_user):
         raise PermissionDenied()
 
 
-def _require_admin(acting_user: Any) -> None:
+def _require_admin(acting_user: User) -> None:
     """A link run rewrites golden records and flags in every region: admins only."""
     if acting_user is None:
         return
@@ -63,7 +69,7 @@ class LinkRunBusy(TepatError):
     http_status = 409
 
 
-def source_save(*, acting_user: Any, config: dict[str, Any]) -> Source:
+def source_save(*, acting_user: User | None, config: dict[str, Any]) -> Source:
     """Create or update a source from its configuration (no code change needed)."""
     _require_operator(acting_user)
     cfg = config_check(config)
@@ -82,7 +88,7 @@ def source_save(*, acting_user: Any, config: dict[str, Any]) -> Source:
     return source
 
 
-def sources_ensure_builtin(*, acting_user: Any = None) -> list[Source]:
+def sources_ensure_builtin(*, acting_user: User | None = None) -> list[Source]:
     """The five agency sources Tepat knows out of the box (kept if an operator edited them)."""
     out = []
     for cfg in BUILTIN_SOURCES:
@@ -91,15 +97,21 @@ def sources_ensure_builtin(*, acting_user: Any = None) -> list[Source]:
     return out
 
 
+def _user_id(acting_user: User) -> int | None:
+    """Tasks carry the acting user by id (their arguments are stored as JSON)."""
+    return acting_user.pk if getattr(acting_user, "is_authenticated", False) else None
+
+
 def upload_start(
     *,
-    acting_user: Any,
+    acting_user: User,
     source_key: str,
     file_name: str,
     data: bytes,
     delivered_on: dt.date | None = None,
 ) -> ImportResult:
-    """Register an upload and process it in the background (inline in tests)."""
+    """Register an upload and queue it for the worker (tasks.import_run_task; run in the request
+    with the immediate backend). The run records its progress for the pages to poll."""
     _require_operator(acting_user)
     created = import_run_create(
         acting_user=acting_user,
@@ -110,24 +122,18 @@ def upload_start(
     )
     if created.duplicate:
         return created
-    if conf.inline_jobs():
-        return import_run_process(acting_user=acting_user, run=created.run, data=data)
-
-    def work() -> None:
-        # The file lives only in memory: it holds NIKs in clear and must not sit on disk.
-        try:
-            import_run_process(acting_user=acting_user, run=created.run, data=data)
-        except Exception:  # noqa: S110 - the run records the failure for the page to show
-            pass
-        finally:
-            close_old_connections()
-
-    threading.Thread(target=work, daemon=True, name=f"import-{created.run.public_id}").start()
+    # The file holds NIKs in clear: it waits for the worker encrypted, never in the task's
+    # arguments and never in a file on disk.
+    tasks.upload_seal(run=created.run, data=data)
+    tasks.import_run_task.enqueue(
+        run_public_id=created.run.public_id, user_id=_user_id(acting_user)
+    )
+    created.run.refresh_from_db()  # the immediate backend has processed it already
     return created
 
 
 def quarantine_resubmit(
-    *, acting_user: Any, run: ImportRun, corrections: dict[int, dict[str, str]]
+    *, acting_user: User, run: ImportRun, corrections: dict[int, dict[str, str]]
 ) -> ImportResult:
     """Re-submit corrected quarantined rows ({quarantine row id: {column: value}}) as a new run
     of the same source; rows that pass leave the quarantine, the others stay with new reasons."""
@@ -171,7 +177,7 @@ def quarantine_resubmit(
     return import_run_process(acting_user=acting_user, run=result.run, data=data)
 
 
-def review_decide(*, acting_user: Any, pair: ReviewPair, accept: bool) -> ReviewPair:
+def review_decide(*, acting_user: User, pair: ReviewPair, accept: bool) -> ReviewPair:
     """Record a clerical decision; later link runs honour it."""
     _require_operator(acting_user)
     if (
@@ -206,7 +212,7 @@ class BuildReport:
 
 
 def integration_build_from_synth(
-    *, synth_dir: Path, acting_user: Any = None, progress: bool = True
+    *, synth_dir: Path, acting_user: User | None = None, progress: bool = True
 ) -> BuildReport:
     """`make demo`: import the synthetic agency sources of `tepat synth`, link them with the
     registry and apply golden records and flags. Safe to re-run (imports are no-ops)."""
@@ -273,54 +279,89 @@ def link_run_get(*, public_id: str) -> LinkRun:
     return run
 
 
-# A run still "running" after this long died with its process; it no longer blocks a new one.
+# A run still "running" after this long died with its process (a link run reports no
+# heartbeat): it is marked failed and no longer blocks a new one.
 LINK_RUN_STALE = dt.timedelta(hours=12)
 LINK_RUN_WAIT_S = 10.0
+LINK_INTERRUPTED = (
+    "Penautan terputus: proses berhenti sebelum selesai; mulai penautan baru / interrupted: the "
+    "process stopped before finishing; start a new link run"
+)
 
 
-def link_run_start(*, acting_user: Any, incremental: bool = False) -> LinkRun:
-    """Start a link run (a full one, or an incremental one over records not linked yet) in the
-    background (inline in tests) and return it as soon as it exists; one run at a time."""
+def link_runs_reap_stale(*, now: dt.datetime | None = None) -> int:
+    """Mark link runs whose worker died (killed, machine restarted) as failed, so that the list
+    stops showing them as running. Golden records and flags are applied in one transaction at
+    the end, so such a run applied nothing."""
+    now = now or timezone.now()
+    stale = list(
+        LinkRun.objects.filter(
+            status=LinkRun.Status.RUNNING, started_at__lt=now - LINK_RUN_STALE
+        ).values_list("pk", "public_id")
+    )
+    if stale:
+        LinkRun.objects.filter(pk__in=[pk for pk, _id in stale]).update(
+            status=LinkRun.Status.FAILED, error=LINK_INTERRUPTED, finished_at=now
+        )
+        for _pk, public_id in stale:
+            audit_record(
+                actor=None,
+                action="integration.link_interrupted",
+                target_type="link_run",
+                target_id=public_id,
+                detail={},
+            )
+    return len(stale)
+
+
+def link_run_start(*, acting_user: User, incremental: bool = False) -> LinkRun:
+    """Start a link run (a full one, or an incremental one over records not linked yet) on the
+    worker (tasks.link_run_task; in the request with the immediate backend) and return it as
+    soon as it exists; one run at a time."""
     _require_admin(acting_user)
-    busy = LinkRun.objects.filter(
-        status=LinkRun.Status.RUNNING, started_at__gte=timezone.now() - LINK_RUN_STALE
-    ).first()
+    link_runs_reap_stale()
+    busy = LinkRun.objects.filter(status=LinkRun.Status.RUNNING).first()
     if busy is not None:
         raise LinkRunBusy(
             _("Penautan %(run)s masih berjalan / a link run is still running")
             % {"run": busy.public_id},
             code="link_run_running",
         )
-    if conf.inline_jobs():
-        return link_run_execute(acting_user=acting_user, incremental=incremental)
     last = LinkRun.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    signed_in = getattr(acting_user, "is_authenticated", False)
-    mine: dict[str, Any] = {"created_by": acting_user} if signed_in else {}
-    finished = threading.Event()
-
-    def work() -> None:
-        try:
-            link_run_execute(acting_user=acting_user, incremental=incremental)
-        except Exception:  # noqa: S110 - the run records the failure for the list to show
-            pass
-        finally:
-            close_old_connections()
-            finished.set()
-
-    threading.Thread(target=work, daemon=True, name="link-run").start()
+    user_id = _user_id(acting_user)
+    mine: dict[str, Any] = {"created_by_id": user_id} if user_id is not None else {}
+    result = tasks.link_run_task.enqueue(user_id=user_id, incremental=incremental)
     # link_run_execute creates the run first thing; wait for that row, not for the run.
-    deadline = timezone.now() + dt.timedelta(seconds=LINK_RUN_WAIT_S)
+    deadline = time.monotonic() + LINK_RUN_WAIT_S
+    extended = False
     while True:
-        done = finished.is_set()  # read before the query: a run that ends in between is found
+        if not result.is_finished:  # the immediate backend has finished it already
+            result.refresh()
+        done = result.is_finished  # read before the query: a run that ends in between is found
         run = LinkRun.objects.filter(id__gt=last, **mine).order_by("id").first()
         if run is not None:
             return run
-        if done or timezone.now() > deadline:
+        if not done and not extended and time.monotonic() > deadline:
+            # No worker took it in time (none running, or busy with a long import): withdraw
+            # it, so that it does not start later behind the admin's back.
+            withdrawn = DBTaskResult.objects.filter(
+                id=result.id, status=TaskResultStatus.READY
+            ).delete()[0]
+            if not withdrawn:  # a worker took it just now: one more wait for the run's row
+                extended = True
+                deadline = time.monotonic() + LINK_RUN_WAIT_S
+                continue
+        if done or time.monotonic() > deadline:
             raise TepatError(
-                _("Penautan tidak dapat dimulai / the link run could not start"),
+                _(
+                    "Penautan tidak dapat dimulai: tidak ada proses latar (tepat db_worker) yang "
+                    "mengambilnya dalam 10 detik; jalankan atau tunggu impor yang sedang diproses "
+                    "/ the link run could not start: no background worker (tepat db_worker) took "
+                    "it within 10 seconds; start one, or wait for the import it is processing"
+                ),
                 code="link_run_failed",
             )
-        finished.wait(0.1)
+        time.sleep(0.1)
 
 
 def integration_forget_person(*, person_id: int, nik_index: str, **_: Any) -> int:

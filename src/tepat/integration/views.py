@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tepat.accounts.scoping import can_edit_registry, can_view_full_record
+from tepat.accounts.selectors import staff_user
 from tepat.core.audit import audit_read, region_of, reveal_purpose
 from tepat.core.errors import PermissionDenied, TepatError
 from tepat.core.uploads import upload_guard
@@ -39,7 +40,7 @@ def home(request: HttpRequest) -> HttpResponse:
         else:
             try:
                 result = services.upload_start(
-                    acting_user=request.user,
+                    acting_user=staff_user(request),
                     source_key=source_key,
                     file_name=upload.name or "upload",
                     data=upload.read(),
@@ -182,7 +183,7 @@ def quarantine_resubmit(request: HttpRequest, public_id: str) -> HttpResponse:
             corrections.setdefault(int(row_id), {})[column] = value.strip()
     try:
         result = services.quarantine_resubmit(
-            acting_user=request.user, run=run, corrections=corrections
+            acting_user=staff_user(request), run=run, corrections=corrections
         )
     except PermissionDenied:
         raise
@@ -227,7 +228,7 @@ def review_decide(request: HttpRequest, public_id: str) -> HttpResponse:
     decision = request.POST.get("decision")
     if decision not in ("accept", "reject"):
         return HttpResponse("decision must be accept or reject", status=400)
-    services.review_decide(acting_user=request.user, pair=pair, accept=decision == "accept")
+    services.review_decide(acting_user=staff_user(request), pair=pair, accept=decision == "accept")
     if request.headers.get("HX-Request"):
         return HttpResponse("")
     return redirect("integration:review")

@@ -1,35 +1,22 @@
-"""Versioned schemas of what the log records, and their canonical JSON.
+"""The log's entries: the registry of entry kinds, their versioned schemas and canonical JSON.
 
 Canonical JSON = sorted keys, no spaces, UTF-8, optional fields left out when empty. Every entry
 names its `kind` and schema version `v`; a new field means a new version, never a silent change.
 No personal data in clear. Entries already in a log keep their version forever: every version
 of every kind still parses and verifies.
 
-Payment entries, version 1 (written until issue 17): a stable keyed pseudonym of the beneficiary
-(`pseudonymise`), the exact amount and the village. Together they linked a person's payments
-across cycles, revealed PKH components through the amount and counted villages that the open
-data hides.
+The ledger knows no kind of its own: each app that writes to the log declares its kinds in its
+`ledger_kinds.py` (pydantic schemas derived from `Entry`) and registers them from its
+AppConfig.ready() with `register_kind`. A kind may be registered as terminal: it ends the life of
+the thing its entry names in one field (the `ref`), and the log holds at most one terminal entry
+per ref (`tepat ledger verify` checks it, and the stored `ref` column must match that field).
 
-Payment entries, version 2 (`PaymentSentV2`... written now):
-- `beneficiary` is a per-payment pseudonym (`payment_pseudonym`): an HMAC keyed with a random
-  salt stored on the payment row only, over the payment id, the beneficiary and the exact amount.
-  Two payments of one person share nothing, even for someone holding the whole log and every
-  key of the deployment; the payments table (which holds the salt) recomputes it, so the
-  cross-check still catches a payment whose beneficiary or amount changed after it was logged;
-  and blanking the salt (crypto-shredding) leaves a value that opens to nothing.
-- no region: where payments go is published once per cycle and area by `payments.issued`, at
-  areas chosen by `tepat.core.disclosure.published_areas` (the open data's suppression rule).
-- `amount` only where it discloses nothing (the programme's base amount, the same for everyone);
-  otherwise a band `amount_min`..`amount_max` (`AMOUNT_BAND` wide), because a PKH amount is a sum
-  of components (pregnancy, young children, school, elderly, severe disability).
-
-How the money still adds up, from the public log alone: `cycle.approved` carries the exact
-beneficiary count and total; the `payments.issued` entries of the cycle carry exact counts and
-totals per area, which sum to the payments issued; every payment entry carries an exact amount or
-a band, and the exact total lies between the sums of their lower and upper bounds
-(`tepat.ledger.totals` does these checks on entries read from the tiles). The exact amount of
-each payment is in the payments table (checked against the commitment by `ledger verify`) and in
-the citizen's receipt, which opens the commitment for its own payment.
+The helpers below are the ones a verifier outside Tepat needs to recompute what an entry
+commits to: `pseudonymise` (the keyed pseudonym of version-1 payment entries),
+`payment_pseudonym` (the per-payment pseudonym that a receipt's opening recomputes) and
+`public_amount` (an amount, or the band it falls in). What each kind means, and why its fields
+are what they are, is told where the kind is declared (`tepat.payments.ledger_kinds`,
+`tepat.programs.ledger_kinds`).
 """
 
 from __future__ import annotations
@@ -41,15 +28,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_serializer,
-    model_validator,
-)
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_serializer
 
 from tepat.core.crypto import pseudonym
 from tepat.core.errors import FieldProblem, ValidationFailed
@@ -102,6 +81,9 @@ def public_amount(amount: int, *, base: int | None) -> dict[str, int]:
 
 
 class Entry(BaseModel):
+    """What every entry carries. A kind's schema derives from it and declares `kind` as a
+    Literal with that default (and `v` likewise from version 2 on)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     v: Literal[1] = 1
@@ -114,161 +96,63 @@ class Entry(BaseModel):
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class CycleApproved(Entry):
-    kind: Literal["cycle.approved"] = "cycle.approved"
-    beneficiaries: Annotated[int, Field(ge=0)]
-    total_amount: Rupiah
-
-
-class EntitlementListPublished(Entry):
-    kind: Literal["entitlements.published"] = "entitlements.published"
-    region: Region | None = None
-    beneficiaries: Annotated[int, Field(ge=0)]
-    total_amount: Rupiah
-    list_digest: Digest  # SHA-256 of the published list file
-
-
-class PaymentSent(Entry):
-    kind: Literal["payment.sent"] = "payment.sent"
-    payment: Code  # the payment's random public id
-    beneficiary: Pseudonym
-    amount: Rupiah
-    region: Region
-    channel: Code
-
-
-class PaymentSettled(Entry):
-    kind: Literal["payment.settled"] = "payment.settled"
-    payment: Code
-    beneficiary: Pseudonym
-    amount: Rupiah
-    region: Region
-
-
-class PaymentFailed(Entry):
-    kind: Literal["payment.failed"] = "payment.failed"
-    payment: Code
-    beneficiary: Pseudonym
-    amount: Rupiah
-    region: Region
-    reason: Code
-
-
-class HandoverRecorded(Entry):
-    kind: Literal["handover.recorded"] = "handover.recorded"
-    payment: Code
-    beneficiary: Pseudonym
-    amount: Rupiah
-    region: Region
-    method: Code  # card, otp, face, offline voucher...
-    point: Code | None = None  # e-Warung / post office public id
-
-
-class PaymentV2(Entry):
-    """Version 2 of the payment kinds (see the module's docstring): a per-payment pseudonym,
-    no region, and the exact amount only where it is the programme's base amount."""
-
-    v: Literal[2] = 2  # type: ignore[assignment]
-    payment: Code
-    beneficiary: Pseudonym
-    amount: Rupiah | None = None
-    amount_min: Rupiah | None = None
-    amount_max: Rupiah | None = None
-
-    @model_validator(mode="after")
-    def _amount_or_band(self) -> PaymentV2:
-        band = (self.amount_min, self.amount_max)
-        if self.amount is not None:
-            if band != (None, None):
-                raise ValueError("an exact amount or a band, not both")
-        elif None in band or band[0] > band[1]:  # type: ignore[operator]
-            raise ValueError("an exact amount, or a band with amount_min <= amount_max")
-        return self
-
-
-class PaymentSentV2(PaymentV2):
-    kind: Literal["payment.sent"] = "payment.sent"
-    channel: Code
-
-
-class PaymentSettledV2(PaymentV2):
-    kind: Literal["payment.settled"] = "payment.settled"
-
-
-class PaymentFailedV2(PaymentV2):
-    kind: Literal["payment.failed"] = "payment.failed"
-    reason: Code
-
-
-class HandoverRecordedV2(PaymentV2):
-    kind: Literal["handover.recorded"] = "handover.recorded"
-    method: Code  # card, otp, face...
-    point: Code | None = None
-
-
-class PaymentsIssued(Entry):
-    """How many payments of a cycle go to one published area, and their exact total: written
-    once per area when the cycle's first payments are issued, counting every approved
-    entitlement (one held back by a restriction is paid later). `area` is a region chosen by
-    `tepat.core.disclosure.published_areas` (left out: the rest of the nation), so each count
-    is 0 or at least the open data's suppression threshold."""
-
-    kind: Literal["payments.issued"] = "payments.issued"
-    area: Region | None = None
-    payments: Annotated[int, Field(ge=1)]
-    total_amount: Rupiah
-
-
-class CycleClosed(Entry):
-    kind: Literal["cycle.closed"] = "cycle.closed"
-    paid: Annotated[int, Field(ge=0)]
-    paid_amount: Rupiah
-    failed: Annotated[int, Field(ge=0)]
-
-
-class CycleCancelled(Entry):
-    """An approved cycle stopped: `cancelled` payments will never be made; `paid` were."""
-
-    kind: Literal["cycle.cancelled"] = "cycle.cancelled"
-    paid: Annotated[int, Field(ge=0)]
-    paid_amount: Rupiah
-    cancelled: Annotated[int, Field(ge=0)]
-
-
-# kind -> schema version -> schema. Versions are never removed: the log keeps old entries.
+# kind -> schema version -> schema, filled by `register_kind` from the apps' ready(). Versions
+# are never removed: the log keeps old entries. Read it, never write it.
 SCHEMAS: dict[str, dict[int, type[Entry]]] = {}
-for _cls in (
-    CycleApproved,
-    EntitlementListPublished,
-    PaymentSent,
-    PaymentSettled,
-    PaymentFailed,
-    HandoverRecorded,
-    PaymentSentV2,
-    PaymentSettledV2,
-    PaymentFailedV2,
-    HandoverRecordedV2,
-    PaymentsIssued,
-    CycleClosed,
-    CycleCancelled,
-):
-    SCHEMAS.setdefault(_cls.model_fields["kind"].default, {})[_cls.model_fields["v"].default] = _cls
-
-# The payment kinds written now (version 2), by kind.
-PAYMENT_KINDS_V2: dict[str, type[PaymentV2]] = {
-    "payment.sent": PaymentSentV2,
-    "payment.settled": PaymentSettledV2,
-    "payment.failed": PaymentFailedV2,
-    "handover.recorded": HandoverRecordedV2,
-}
+# Terminal kind -> the field of its entries that names what it ends (stored as the `ref`).
+_TERMINAL: dict[str, str] = {}
+_terminal_kinds: frozenset[str] = frozenset()
 
 
-# Kinds that end a payment's life: a payment has at most one of them in the log (a second
-# `payment.settled`, or a settlement after a failure, is money or history that should not be).
-# Their entries carry the payment's public id in `payment` and in the stored `ref` column.
-TERMINAL_KINDS: frozenset[str] = frozenset(
-    {"payment.settled", "payment.failed", "handover.recorded"}
-)
+class KindConflict(Exception):
+    """Two registrations disagree about one kind: a programming error, found at start-up."""
+
+
+def register_kind(*schemas: type[Entry], terminal: str | None = None) -> None:
+    """Declare the schemas (each one version of one kind) that entries of the log may have.
+
+    `terminal`: the kinds of `schemas` end the life of what their entries name in this field; a
+    ref holds at most one terminal entry in the log. Registering the same schema again is a
+    no-op (ready() may run more than once); another schema for a known kind and version, or a
+    different terminal field for a kind, is refused (KindConflict)."""
+    global _terminal_kinds
+    for schema in schemas:
+        if not (isinstance(schema, type) and issubclass(schema, Entry)):
+            raise KindConflict(f"{schema!r} is not an entry schema (a subclass of Entry)")
+        kind, version = _kind_of(schema)
+        known = SCHEMAS.get(kind, {}).get(version)
+        if known is not None and known is not schema:
+            raise KindConflict(
+                f"{kind} v{version} is already {known.__module__}.{known.__qualname__}"
+            )
+        if terminal is not None and terminal not in schema.model_fields:
+            raise KindConflict(f"{kind} v{version} has no field {terminal!r} to end")
+        if kind in SCHEMAS and _TERMINAL.get(kind) != terminal:
+            raise KindConflict(f"{kind} is registered terminal on one version and not another")
+    for schema in schemas:
+        kind, version = _kind_of(schema)
+        SCHEMAS.setdefault(kind, {})[version] = schema
+        if terminal is not None:
+            _TERMINAL[kind] = terminal
+    _terminal_kinds = frozenset(_TERMINAL)
+
+
+def _kind_of(schema: type[Entry]) -> tuple[str, int]:
+    kind = schema.model_fields["kind"].default if "kind" in schema.model_fields else None
+    version = schema.model_fields["v"].default
+    if not isinstance(kind, str) or not kind or not isinstance(version, int):
+        raise KindConflict(f"{schema.__qualname__} declares no `kind` and `v` defaults")
+    return kind, version
+
+
+def terminal_kinds() -> frozenset[str]:
+    """The kinds registered terminal (see `register_kind`)."""
+    return _terminal_kinds
+
+
+def terminal_field(kind: object) -> str | None:
+    """The field naming what an entry of a terminal `kind` ends; None for other kinds."""
+    return _TERMINAL.get(kind) if isinstance(kind, str) else None
 
 
 def canonical_json(data: Mapping[str, Any]) -> str:

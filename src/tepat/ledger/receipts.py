@@ -20,7 +20,7 @@ from typing import Any
 
 from tepat.ledger import merkle
 from tepat.ledger.entries import payment_pseudonym
-from tepat.ledger.note import NoteError, Verifier, open_checkpoint, parse_checkpoint, parse_note
+from tepat.ledger.note import NoteError, Verifier, open_checkpoint
 
 RECEIPT_FORMAT = "tepat-ledger-receipt/v1"
 
@@ -113,9 +113,3 @@ def receipt_verify(
             return ReceiptResult(False, "the receipt's opening does not match its entry", entry)
         return ReceiptResult(True, "valid", entry, amount)
     return ReceiptResult(True, "valid", entry)
-
-
-def checkpoint_of(receipt: dict[str, Any]) -> tuple[int, bytes]:
-    """Size and root of a receipt's checkpoint, without checking signatures."""
-    body = parse_checkpoint(parse_note(str(receipt["checkpoint"])).text)
-    return body.size, body.root

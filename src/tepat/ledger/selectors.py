@@ -12,7 +12,7 @@ from django.db.models import Count
 
 from tepat.core.errors import NotFound, TepatError
 from tepat.ledger import anchor, merkle, tiles
-from tepat.ledger.entries import TERMINAL_KINDS
+from tepat.ledger.entries import terminal_field, terminal_kinds
 from tepat.ledger.keys import log_verifiers, origin
 from tepat.ledger.models import Checkpoint, LogEntry, LogHead, Tile
 from tepat.ledger.note import open_checkpoint
@@ -210,28 +210,29 @@ def _check_upper_levels(report: VerifyReport, up: list[bytes]) -> None:
         level += 1
 
 
-# A terminal entry's body names its kind literally unless it uses JSON escapes.
-_TERMINAL_MARKS = (*TERMINAL_KINDS, "\\")
-
-
-def _terminal_columns(index: int, kind: str, ref: str, body: str) -> str | None:
+def _terminal_columns(
+    index: int, kind: str, ref: str, body: str, terminal: frozenset[str], marks: tuple[str, ...]
+) -> str | None:
     """A problem when a terminal entry's stored `kind`/`ref` columns (not hashed) differ from
-    its signed body, which would hide a second settlement from the duplicate check."""
-    if kind not in TERMINAL_KINDS and not any(m in body for m in _TERMINAL_MARKS):
+    its signed body, which would hide a second settlement from the duplicate check. `terminal`:
+    the terminal kinds; `marks`: them and a backslash (a terminal entry's body names its kind
+    literally unless it uses JSON escapes), both computed once per verification."""
+    if kind not in terminal and not any(m in body for m in marks):
         return None
     try:
         data = json.loads(body)
     except ValueError:
         data = None
     if not isinstance(data, dict):
-        return f"entry {index}: its body is not a JSON object" if kind in TERMINAL_KINDS else None
+        return f"entry {index}: its body is not a JSON object" if kind in terminal else None
     body_kind = data.get("kind")
-    if kind not in TERMINAL_KINDS and body_kind not in TERMINAL_KINDS:
+    if kind not in terminal and body_kind not in terminal:
         return None
-    if body_kind != kind or data.get("payment") != ref:
+    field = terminal_field(kind) or terminal_field(body_kind)
+    if body_kind != kind or data.get(field) != ref:
         return (
             f"entry {index}: stored kind/ref ({kind}, {ref}) differ from its body "
-            f"({body_kind}, {data.get('payment')})"
+            f"({body_kind}, {data.get(field)})"
         )
     return None
 
@@ -239,8 +240,9 @@ def _terminal_columns(index: int, kind: str, ref: str, body: str) -> str | None:
 def _check_terminal_duplicates(report: VerifyReport, limit: int = 20) -> None:
     """At most one terminal entry (settled, failed, handed over) per payment: a second
     `payment.settled` is a second payout or an injected entry, even in an intact log."""
+    terminal = terminal_kinds()
     refs = list(
-        LogEntry.objects.filter(kind__in=TERMINAL_KINDS)
+        LogEntry.objects.filter(kind__in=terminal)
         .exclude(ref="")
         .values("ref")
         .annotate(n=Count("index"))
@@ -251,7 +253,7 @@ def _check_terminal_duplicates(report: VerifyReport, limit: int = 20) -> None:
     found = []
     for ref in refs:
         rows = list(
-            LogEntry.objects.filter(kind__in=TERMINAL_KINDS, ref=ref)
+            LogEntry.objects.filter(kind__in=terminal, ref=ref)
             .order_by("index")
             .values_list("index", "kind")[:2]
         )
@@ -329,6 +331,8 @@ def _verify_tree(report: VerifyReport, columns: list[tuple[int, str]], with_anch
     expected = 0
     block: list[bytes] = []
     up: list[bytes] = []  # recomputed roots of full level-0 tiles
+    terminal = terminal_kinds()
+    marks = (*sorted(terminal), "\\")
     rows = LogEntry.objects.order_by("index").values_list("index", "kind", "ref", "body")
     for index, kind, ref, body in rows.iterator(chunk_size=5000):
         if index != expected:
@@ -338,7 +342,7 @@ def _verify_tree(report: VerifyReport, columns: list[tuple[int, str]], with_anch
         if next(leaves) != leaf:
             report.bad(index, f"entry {index}: its body does not match the stored leaf hash")
             break
-        problem = _terminal_columns(index, kind, ref, body)
+        problem = _terminal_columns(index, kind, ref, body, terminal, marks)
         if problem is not None:
             columns.append((index, problem))
         block.append(leaf)

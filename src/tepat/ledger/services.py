@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -14,7 +14,7 @@ from django.utils import timezone
 from tepat.core.audit import audit_record
 from tepat.core.errors import FieldProblem, TepatError, ValidationFailed
 from tepat.ledger import anchor, merkle, tiles
-from tepat.ledger.entries import TERMINAL_KINDS, Entry, entry_json, entry_validate
+from tepat.ledger.entries import Entry, entry_json, entry_validate, terminal_field
 from tepat.ledger.keys import log_signers, log_verifiers, origin, witness_verifiers
 from tepat.ledger.models import (
     Checkpoint,
@@ -38,6 +38,11 @@ from tepat.ledger.note import (
 )
 from tepat.ledger.selectors import StoredTree, log_verify, root_at
 
+if TYPE_CHECKING:
+    # Below accounts in the layers: the concrete user model is not ours to name here.
+    from django.contrib.auth.base_user import AbstractBaseUser as User
+
+
 logger = logging.getLogger("tepat.ledger")
 
 MAX_ENTRY_BYTES = 0xFFFF  # an entry bundle stores a 2-byte length
@@ -46,14 +51,16 @@ _DELETE_CHUNK = 900  # below SQLite's bound-parameter limit on old builds
 
 def _pending(*, kind: str, body: Entry | Mapping[str, Any], ref: str) -> PendingEntry:
     entry = entry_validate(kind=kind, body=body)
-    if kind in TERMINAL_KINDS:
-        # `verify` finds a payment's second settlement by this column, so it names the payment.
-        payment = str(getattr(entry, "payment", ""))
-        if ref and ref != payment:
+    field = terminal_field(kind)
+    if field is not None:
+        # `verify` finds a second terminal entry (a payment's second settlement) by this column,
+        # so it names what the entry ends.
+        subject = str(getattr(entry, field, ""))
+        if ref and ref != subject:
             raise ValidationFailed(
-                [FieldProblem("ref", "ref_mismatch", f"ref {ref!r} is not payment {payment!r}")]
+                [FieldProblem("ref", "ref_mismatch", f"ref {ref!r} is not {field} {subject!r}")]
             )
-        ref = payment
+        ref = subject
     text = entry_json(entry)
     if len(text.encode("utf-8")) > MAX_ENTRY_BYTES:
         raise ValidationFailed([FieldProblem("body", "too_long", "entry exceeds 65535 bytes")])
@@ -214,7 +221,7 @@ def _sequence(*, max_batch: int, publish: bool) -> SequenceResult:
     return SequenceResult(len(pending), size, checkpoint)
 
 
-def checkpoint_publish(*, acting_user: Any = None) -> Checkpoint:
+def checkpoint_publish(*, acting_user: User | None = None) -> Checkpoint:
     """Sign the current head, unless the latest checkpoint already covers it; refused like
     `ledger_sequence` when the stored tree does not extend the last signed checkpoint."""
     try:
@@ -226,7 +233,7 @@ def checkpoint_publish(*, acting_user: Any = None) -> Checkpoint:
     return checkpoint
 
 
-def _checkpoint_publish(*, acting_user: Any) -> Checkpoint:
+def _checkpoint_publish(*, acting_user: User | None) -> Checkpoint:
     with transaction.atomic(durable=True):
         head = _locked_head()
         latest = Checkpoint.objects.order_by("-size", "-id").first()

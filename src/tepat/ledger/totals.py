@@ -1,8 +1,8 @@
 """Checking that a cycle's money adds up from the public log alone (no database, no keys).
 
 Version-2 payment entries publish a band where an exact amount would tell a household's make-up
-(tepat.ledger.entries), so a verifier cannot add up exact payments. What it can check, from the
-entries it read out of the tiles:
+(tepat.payments.ledger_kinds), so a verifier cannot add up exact payments. What it can check,
+from the entries it read out of the tiles:
 
 - the `payments.issued` entries of a cycle (exact counts and totals per published area) add up
   to no more than what `cycle.approved` approved;

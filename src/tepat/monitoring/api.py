@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
 
+from tepat.accounts.selectors import staff_user
 from tepat.core.audit import audit_read
 from tepat.core.errors import TepatError
 from tepat.monitoring import selectors, services
@@ -104,14 +105,16 @@ def alerts(request: HttpRequest) -> list[dict[str, Any]]:
 @router.post("/alerts/{public_id}/acknowledge", response=AlertOut, summary="Acknowledge an alert")
 def acknowledge(request: HttpRequest, public_id: str, payload: NoteIn) -> dict[str, Any]:
     alert = services.alert_acknowledge(
-        acting_user=request.user, public_id=public_id, note=payload.note
+        acting_user=staff_user(request), public_id=public_id, note=payload.note
     )
     return _alert(alert)
 
 
 @router.post("/alerts/{public_id}/resolve", response=AlertOut, summary="Resolve an alert")
 def resolve(request: HttpRequest, public_id: str, payload: NoteIn) -> dict[str, Any]:
-    alert = services.alert_resolve(acting_user=request.user, public_id=public_id, note=payload.note)
+    alert = services.alert_resolve(
+        acting_user=staff_user(request), public_id=public_id, note=payload.note
+    )
     return _alert(alert)
 
 
@@ -316,7 +319,7 @@ def incidents(request: HttpRequest, which: str = "running") -> list[dict[str, An
 def incident_open(request: HttpRequest, payload: IncidentIn) -> Status[dict[str, Any]]:
     data = payload.dict()
     incident = services.incident_open(
-        acting_user=request.user, alert_ids=data.pop("alerts"), request=request, **data
+        acting_user=staff_user(request), alert_ids=data.pop("alerts"), request=request, **data
     )
     return Status(201, _incident_detail(incident))
 
@@ -328,7 +331,7 @@ def incident_open(request: HttpRequest, payload: IncidentIn) -> Status[dict[str,
 )
 def incident_from_alert(request: HttpRequest, alert_id: str) -> dict[str, Any]:
     incident, created = services.incident_open_from_alert(
-        acting_user=request.user, alert_public_id=alert_id, request=request
+        acting_user=staff_user(request), alert_public_id=alert_id, request=request
     )
     return {"created": created, "incident": _incident(incident)}
 
@@ -348,7 +351,7 @@ def incident_detail(request: HttpRequest, public_id: str) -> dict[str, Any]:
 def incident_update(request: HttpRequest, public_id: str, payload: IncidentPatch) -> dict[str, Any]:
     changes = payload.dict(exclude_unset=True)
     incident = services.incident_update(
-        acting_user=request.user, public_id=public_id, changes=changes, request=request
+        acting_user=staff_user(request), public_id=public_id, changes=changes, request=request
     )
     return _incident_detail(incident)
 
@@ -356,7 +359,7 @@ def incident_update(request: HttpRequest, public_id: str, payload: IncidentPatch
 @router.post("/incidents/{public_id}/status", response=IncidentDetailOut, summary="Move status")
 def incident_status(request: HttpRequest, public_id: str, payload: StatusIn) -> dict[str, Any]:
     incident = services.incident_set_status(
-        acting_user=request.user, public_id=public_id, status=payload.status,
+        acting_user=staff_user(request), public_id=public_id, status=payload.status,
         note=payload.note, request=request,
     )  # fmt: skip
     return _incident_detail(incident)
@@ -369,7 +372,7 @@ def incident_notice(
     request: HttpRequest, public_id: str, payload: NoticeIn
 ) -> Status[dict[str, Any]]:
     n = services.incident_notice_record(
-        acting_user=request.user, public_id=public_id, request=request, **payload.dict()
+        acting_user=staff_user(request), public_id=public_id, request=request, **payload.dict()
     )
     return Status(201, {
         "audience": n.audience, "language": n.language, "channel": n.channel,
@@ -381,7 +384,7 @@ def incident_notice(
 @router.post("/incidents/{public_id}/notes", response=IncidentDetailOut, summary="Add a note")
 def incident_note(request: HttpRequest, public_id: str, payload: NoteIn) -> dict[str, Any]:
     services.incident_note_add(
-        acting_user=request.user, public_id=public_id, note=payload.note, request=request
+        acting_user=staff_user(request), public_id=public_id, note=payload.note, request=request
     )
     return _incident_detail(selectors.incident_get(user=request.user, public_id=public_id))
 
@@ -389,7 +392,7 @@ def incident_note(request: HttpRequest, public_id: str, payload: NoteIn) -> dict
 @router.post("/incidents/{public_id}/alerts", response=IncidentDetailOut, summary="Link an alert")
 def incident_link(request: HttpRequest, public_id: str, payload: LinkIn) -> dict[str, Any]:
     incident = services.incident_link_alert(
-        acting_user=request.user, public_id=public_id, alert_public_id=payload.alert,
+        acting_user=staff_user(request), public_id=public_id, alert_public_id=payload.alert,
         request=request,
     )  # fmt: skip
     return _incident_detail(incident)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -37,6 +37,10 @@ from tepat.monitoring.models import (
 )
 from tepat.regions.selectors import region_exists
 
+if TYPE_CHECKING:
+    from tepat.accounts.models import User
+
+
 ACTING_ROLES: set[str] = {Role.ADMIN, Role.OPERATOR, Role.SUPERVISOR}
 RULE_ROLES: set[str] = {Role.ADMIN, Role.SUPERVISOR}
 # Metrics measured elsewhere and pushed here (never evaluated by alerts_check).
@@ -53,7 +57,7 @@ def _can(user: Any, roles: set[str]) -> bool:
 
 
 def alert_rule_create(
-    *, acting_user: Any, name: str, metric: str, threshold: float, region_code: str = ""
+    *, acting_user: User | None, name: str, metric: str, threshold: float, region_code: str = ""
 ) -> AlertRule:
     if acting_user is not None and not _can(acting_user, RULE_ROLES):
         raise PermissionDenied()
@@ -251,7 +255,7 @@ def ledger_integrity_alert(failure: IntegrityFailure) -> Alert:
 
 
 def _transition(
-    *, acting_user: Any, public_id: str, to: str, allowed_from: set[str], note: str
+    *, acting_user: User, public_id: str, to: str, allowed_from: set[str], note: str
 ) -> Alert:
     if not _can(acting_user, ACTING_ROLES):
         raise PermissionDenied()
@@ -287,7 +291,7 @@ def _transition(
     return alert
 
 
-def alert_acknowledge(*, acting_user: Any, public_id: str, note: str = "") -> Alert:
+def alert_acknowledge(*, acting_user: User, public_id: str, note: str = "") -> Alert:
     return _transition(
         acting_user=acting_user,
         public_id=public_id,
@@ -297,7 +301,7 @@ def alert_acknowledge(*, acting_user: Any, public_id: str, note: str = "") -> Al
     )
 
 
-def alert_resolve(*, acting_user: Any, public_id: str, note: str = "") -> Alert:
+def alert_resolve(*, acting_user: User, public_id: str, note: str = "") -> Alert:
     return _transition(
         acting_user=acting_user,
         public_id=public_id,
@@ -560,7 +564,7 @@ def _alerts_for(user: Any, alert_ids: Iterable[str]) -> list[Alert]:
 
 def incident_open(
     *,
-    acting_user: Any,
+    acting_user: User,
     title: str,
     severity: str = Severity.MEDIUM,
     description: str = "",
@@ -617,7 +621,7 @@ def incident_open(
 
 
 def incident_open_from_alert(
-    *, acting_user: Any, alert_public_id: str, request: Any = None
+    *, acting_user: User, alert_public_id: str, request: Any = None
 ) -> tuple[Incident, bool]:
     """Open an incident from an alert (its clock starts when the alert was raised), or return
     the incident not yet closed that the alert already belongs to: (incident, created)."""
@@ -642,7 +646,7 @@ def incident_open_from_alert(
     return incident, True
 
 
-def _incident_for_action(acting_user: Any, public_id: str, *, roles: frozenset[str]) -> Incident:
+def _incident_for_action(acting_user: User, public_id: str, *, roles: frozenset[str]) -> Incident:
     incident = selectors.incident_get(user=acting_user, public_id=public_id)
     if not _may_act_on_incident_region(acting_user, incident.region_code, roles):
         raise PermissionDenied(_("Peran Anda hanya dapat membaca insiden ini."))
@@ -650,7 +654,7 @@ def _incident_for_action(acting_user: Any, public_id: str, *, roles: frozenset[s
 
 
 def incident_update(
-    *, acting_user: Any, public_id: str, changes: Mapping[str, Any], request: Any = None
+    *, acting_user: User, public_id: str, changes: Mapping[str, Any], request: Any = None
 ) -> Incident:
     """Change an incident's description fields; every change is kept (before and after). Moving
     `detected_at` moves the notice deadline with it."""
@@ -695,7 +699,7 @@ STATUS_MOVES: dict[str, frozenset[str]] = {
 
 
 def incident_set_status(
-    *, acting_user: Any, public_id: str, status: str, note: str = "", request: Any = None
+    *, acting_user: User, public_id: str, status: str, note: str = "", request: Any = None
 ) -> Incident:
     """Move an incident on. "Notified" needs a recorded notice to the subjects and to the
     authority; closing without them, and reopening, need a note saying why."""
@@ -738,7 +742,7 @@ def incident_set_status(
 
 
 def incident_link_alert(
-    *, acting_user: Any, public_id: str, alert_public_id: str, request: Any = None
+    *, acting_user: User, public_id: str, alert_public_id: str, request: Any = None
 ) -> Incident:
     with transaction.atomic(durable=True):
         incident = _incident_for_action(acting_user, public_id, roles=INCIDENT_MANAGERS)
@@ -754,7 +758,7 @@ def incident_link_alert(
 
 
 def incident_note_add(
-    *, acting_user: Any, public_id: str, note: str, request: Any = None
+    *, acting_user: User, public_id: str, note: str, request: Any = None
 ) -> IncidentEvent:
     note = note.strip()
     if not note:
@@ -770,7 +774,7 @@ def incident_note_add(
 
 def incident_notice_record(
     *,
-    acting_user: Any,
+    acting_user: User,
     public_id: str,
     audience: str,
     language: str,

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tepat.accounts.selectors import staff_user
 from tepat.core.audit import audit_read
 from tepat.core.errors import NotFound, TepatError, ValidationFailed
 from tepat.core.errors import PermissionDenied as TepatDenied
@@ -49,9 +50,11 @@ def alert_action(request: HttpRequest, public_id: str, action: str) -> HttpRespo
     note = request.POST.get("note", "")
     try:
         if action == "akui":
-            services.alert_acknowledge(acting_user=request.user, public_id=public_id, note=note)
+            services.alert_acknowledge(
+                acting_user=staff_user(request), public_id=public_id, note=note
+            )
         elif action == "selesai":
-            services.alert_resolve(acting_user=request.user, public_id=public_id, note=note)
+            services.alert_resolve(acting_user=staff_user(request), public_id=public_id, note=note)
         else:
             raise Http404()
     except NotFound as exc:
@@ -113,7 +116,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             incident = services.incident_open(
-                acting_user=request.user, request=request, **_form_values(form)
+                acting_user=staff_user(request), request=request, **_form_values(form)
             )
         except TepatError as exc:
             error = _first_message(exc)
@@ -183,7 +186,7 @@ def incident_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.incident_update(
-                acting_user=request.user, public_id=public_id, changes=_form_values(form),
+                acting_user=staff_user(request), public_id=public_id, changes=_form_values(form),
                 request=request,
             )  # fmt: skip
         except TepatError as exc:
@@ -203,7 +206,7 @@ def incident_edit(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def incident_action(request: HttpRequest, public_id: str, action: str) -> HttpResponse:
     """The detail page's forms: status, notice (pemberitahuan), note (catatan), link an alert."""
-    user, post = request.user, request.POST
+    user, post = staff_user(request), request.POST
     try:
         if action == "status":
             services.incident_set_status(
@@ -245,7 +248,7 @@ def incident_from_alert(request: HttpRequest, alert_id: str) -> HttpResponse:
     """ "Open an incident from this alert": the incident's clock starts when the alert did."""
     try:
         incident, created = services.incident_open_from_alert(
-            acting_user=request.user, alert_public_id=alert_id, request=request
+            acting_user=staff_user(request), alert_public_id=alert_id, request=request
         )
     except NotFound as exc:
         raise Http404(exc.message) from exc

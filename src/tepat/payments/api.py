@@ -11,11 +11,12 @@ from ninja import Router, Schema
 from ninja.responses import Status
 from ninja.security import APIKeyHeader
 
+from tepat.accounts.selectors import staff_user
 from tepat.payments import selectors, services
 from tepat.payments.models import Payment
 from tepat.payments.providers import G2PConnectAdapter, MalformedMessage, verify_signed
 from tepat.payments.signatures import BadSignature
-from tepat.programs.api import CycleOut, ReasonIn, cycle_out
+from tepat.programs.schemas import CycleOut, ReasonIn, cycle_out
 from tepat.programs.selectors import cycle_get, cycle_get_whole
 
 router = Router(tags=["payments"])
@@ -127,7 +128,7 @@ def payment_out(p: Payment) -> PaymentOut:
 )
 def issue(request: HttpRequest, cycle_id: str) -> IssuedOut:
     n = services.payments_issue(
-        acting_user=request.user, cycle=cycle_get(user=request.user, public_id=cycle_id)
+        acting_user=staff_user(request), cycle=cycle_get(user=request.user, public_id=cycle_id)
     )
     return IssuedOut(issued=n)
 
@@ -152,7 +153,7 @@ def dead_letters(request: HttpRequest, cycle_id: str | None = None) -> list[Paym
 def resolve(request: HttpRequest, payment_id: str, body: ResolveIn) -> PaymentOut:
     p = selectors.payment_get(user=request.user, public_id=payment_id)
     p = services.payment_resolve(
-        acting_user=request.user, payment=p, action=body.action, reason=body.reason
+        acting_user=staff_user(request), payment=p, action=body.action, reason=body.reason
     )
     return payment_out(p)
 
@@ -161,7 +162,7 @@ def resolve(request: HttpRequest, payment_id: str, body: ResolveIn) -> PaymentOu
     "/statements", response={201: StatementOut}, summary="Impor rekening koran / import a statement"
 )
 def statement_import(request: HttpRequest, body: StatementIn) -> Status[Any]:
-    st = services.statement_import(acting_user=request.user, provider=body.provider, file_name=body.file_name,
+    st = services.statement_import(acting_user=staff_user(request), provider=body.provider, file_name=body.file_name,
                                    data=body.content.encode(), adapter=G2PConnectAdapter())  # fmt: skip
     return Status(201, StatementOut(public_id=st.public_id, lines=st.lines))
 
@@ -179,7 +180,7 @@ def _rec(r: services.Reconciliation) -> ReconciliationOut:
 def reconcile(request: HttpRequest, cycle_id: str) -> ReconciliationOut:
     return _rec(
         services.cycle_reconcile(
-            acting_user=request.user, cycle=cycle_get(user=request.user, public_id=cycle_id)
+            acting_user=staff_user(request), cycle=cycle_get(user=request.user, public_id=cycle_id)
         )
     )
 
@@ -199,7 +200,7 @@ def differences(request: HttpRequest, cycle_id: str) -> list[DifferenceOut]:
 )
 def explain(request: HttpRequest, difference_id: str, body: ExplainIn) -> DifferenceOut:
     d = selectors.difference_get(user=request.user, public_id=difference_id)
-    d = services.difference_explain(acting_user=request.user, difference=d, explanation=body.explanation)  # fmt: skip
+    d = services.difference_explain(acting_user=staff_user(request), difference=d, explanation=body.explanation)  # fmt: skip
     return DifferenceOut(id=d.public_id, kind=d.kind, reference_id=d.reference_id, ours_amount=d.ours_amount,
                          their_amount=d.their_amount, explanation=d.explanation)  # fmt: skip
 
@@ -212,7 +213,7 @@ def explain(request: HttpRequest, difference_id: str, body: ExplainIn) -> Differ
 def distribute(request: HttpRequest, cycle_id: str) -> CycleOut:
     return cycle_out(
         services.cycle_distribute(
-            acting_user=request.user, cycle=cycle_get(user=request.user, public_id=cycle_id)
+            acting_user=staff_user(request), cycle=cycle_get(user=request.user, public_id=cycle_id)
         )
     )
 
@@ -221,7 +222,7 @@ def distribute(request: HttpRequest, cycle_id: str) -> CycleOut:
 def close(request: HttpRequest, cycle_id: str) -> CycleOut:
     return cycle_out(
         services.cycle_close(
-            acting_user=request.user, cycle=cycle_get(user=request.user, public_id=cycle_id)
+            acting_user=staff_user(request), cycle=cycle_get(user=request.user, public_id=cycle_id)
         )
     )
 
@@ -234,7 +235,7 @@ def close(request: HttpRequest, cycle_id: str) -> CycleOut:
 def cancel(request: HttpRequest, cycle_id: str, body: ReasonIn) -> CycleOut:
     cycle = cycle_get(user=request.user, public_id=cycle_id)
     return cycle_out(
-        services.cycle_cancel(acting_user=request.user, cycle=cycle, reason=body.reason)
+        services.cycle_cancel(acting_user=staff_user(request), cycle=cycle, reason=body.reason)
     )
 
 

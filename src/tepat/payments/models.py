@@ -39,9 +39,6 @@ class PaymentState(models.TextChoices):
     CANCELLED = "cancelled", _("Dibatalkan")
 
 
-SETTLED = (PaymentState.PAID, PaymentState.FAILED)
-
-
 class Payment(models.Model):
     public_id = models.CharField(max_length=16, unique=True, default=new_public_id, editable=False)
     payment_key = models.CharField(max_length=64, unique=True)

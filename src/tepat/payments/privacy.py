@@ -18,6 +18,7 @@ from tepat.core.declarations import (
     days,
 )
 from tepat.payments.channels import HIMBARA
+from tepat.payments.subject_export import SECTIONS
 from tepat.registry.choices import EWALLETS
 
 # One G2P Connect `disburse` item (payments.providers.G2PConnectAdapter.submit), built from
@@ -231,4 +232,5 @@ DECLARATION = AppDeclaration(
     categories=CATEGORIES,
     recipients=RECIPIENTS,
     retention=RETENTION,
+    export_sections=SECTIONS,
 )

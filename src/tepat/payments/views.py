@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tepat.accounts.selectors import staff_user
 from tepat.core.errors import NotFound, TepatError
 from tepat.payments import selectors, services
 from tepat.payments.providers import G2PConnectAdapter
@@ -43,7 +44,7 @@ def progress(request: HttpRequest, cycle_id: str) -> HttpResponse:
 def issue(request: HttpRequest, cycle_id: str) -> HttpResponseRedirect:
     cycle = _cycle_or_404(request, cycle_id)
     try:
-        n = services.payments_issue(acting_user=request.user, cycle=cycle)
+        n = services.payments_issue(acting_user=staff_user(request), cycle=cycle)
     except NotFound as exc:
         raise Http404 from exc
     except TepatError as exc:
@@ -59,7 +60,7 @@ def cancel(request: HttpRequest, cycle_id: str) -> HttpResponseRedirect:
     """Cancel a cycle from its page: after approval its payments are stopped first."""
     cycle = _cycle_or_404(request, cycle_id)
     try:
-        services.cycle_cancel(acting_user=request.user, cycle=cycle,
+        services.cycle_cancel(acting_user=staff_user(request), cycle=cycle,
                               reason=request.POST.get("reason", ""))  # fmt: skip
     except NotFound as exc:
         raise Http404 from exc
@@ -84,7 +85,7 @@ def dead_letters(request: HttpRequest) -> HttpResponse:
 def resolve(request: HttpRequest, payment_id: str) -> HttpResponseRedirect:
     try:
         p = selectors.payment_get(user=request.user, public_id=payment_id)
-        services.payment_resolve(acting_user=request.user, payment=p, action=request.POST.get("action", ""),
+        services.payment_resolve(acting_user=staff_user(request), payment=p, action=request.POST.get("action", ""),
                                  reason=request.POST.get("reason", ""))  # fmt: skip
     except NotFound as exc:
         raise Http404 from exc
@@ -115,14 +116,14 @@ def reconciliation_action(request: HttpRequest, cycle_id: str, action: str) -> H
                 raise TepatError(
                     _("Pilih berkas rekening koran."), code="required", field="statement"
                 )
-            services.statement_import(acting_user=request.user, provider=request.POST.get("provider", "g2p-connect"),
+            services.statement_import(acting_user=staff_user(request), provider=request.POST.get("provider", "g2p-connect"),
                                       file_name=upload.name or "statement.csv", data=upload.read(),
                                       adapter=G2PConnectAdapter())  # fmt: skip
-            rec = services.cycle_reconcile(acting_user=request.user, cycle=cycle)
+            rec = services.cycle_reconcile(acting_user=staff_user(request), cycle=cycle)
             messages.success(request, _("Rekening koran diimpor: %(m)d cocok, %(u)d selisih belum dijelaskan.")
                              % {"m": rec.matched, "u": rec.unexplained})  # fmt: skip
         elif action == "reconcile":
-            rec = services.cycle_reconcile(acting_user=request.user, cycle=cycle)
+            rec = services.cycle_reconcile(acting_user=staff_user(request), cycle=cycle)
             messages.success(
                 request,
                 _("%(m)d cocok, %(u)d selisih belum dijelaskan.")
@@ -133,15 +134,15 @@ def reconciliation_action(request: HttpRequest, cycle_id: str, action: str) -> H
                 user=request.user, public_id=request.POST.get("difference", "")
             )
             services.difference_explain(
-                acting_user=request.user,
+                acting_user=staff_user(request),
                 difference=d,
                 explanation=request.POST.get("explanation", ""),
             )
         elif action == "distribute":
-            services.cycle_distribute(acting_user=request.user, cycle=cycle)
+            services.cycle_distribute(acting_user=staff_user(request), cycle=cycle)
             messages.success(request, _("Tahap ditandai tersalurkan."))
         elif action == "close":
-            services.cycle_close(acting_user=request.user, cycle=cycle)
+            services.cycle_close(acting_user=staff_user(request), cycle=cycle)
             messages.success(request, _("Tahap ditutup."))
         else:
             raise TepatError(_("Tindakan tidak dikenal."), code="unknown_action")

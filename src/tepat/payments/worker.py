@@ -11,12 +11,13 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import close_old_connections, connection
 
 from tepat.core.ids import new_public_id
+from tepat.messaging.gateway import SmsGateway
+from tepat.messaging.outboxes import outboxes_drain
 from tepat.payments import services
 from tepat.payments.providers import (
     IdempotencyConflict,
@@ -113,11 +114,11 @@ def run(
     config: WorkerConfig,
     once: bool = False,
     stop: threading.Event | None = None,
-    sms_gateway: object | None = None,
-    each_turn: Sequence[Callable[[], object]] = (),
+    sms_gateway: SmsGateway | None = None,
 ) -> Tally:
-    """Loop until stopped; with `once`, until nothing is due right now. `each_turn`: other
-    outboxes drained on every turn (the command passes the citizen sign-in codes with --sms)."""
+    """Loop until stopped; with `once`, until nothing is due right now. With `sms_gateway`
+    (the command's --sms), every turn also sends the payment notices and then drains every
+    SMS outbox other apps registered (tepat.messaging.outboxes: the citizen sign-in codes)."""
     tally = Tally()
     stop = stop or threading.Event()
     last_poll = time.monotonic()
@@ -127,8 +128,7 @@ def run(
         n = work_once(adapter=adapter, config=config, tally=tally)
         if sms_gateway is not None:
             services.sms_deliver(gateway=sms_gateway)
-        for drain in each_turn:
-            drain()
+            outboxes_drain(sms_gateway)
         if n == 0 and time.monotonic() - last_poll > config.poll_sent_after_s / 2:
             polled = services.payments_poll_status(
                 adapter=adapter, older_than_s=config.poll_sent_after_s

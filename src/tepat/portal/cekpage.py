@@ -35,7 +35,7 @@ from django.utils.timezone import is_aware, localtime
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from tepat.portal.guard import Challenge
+from tepat.core.guard import Challenge
 from tepat.portal.selectors import StatusResult, TahapRow
 
 # Control characters never appear in the layout's markup; each marks where a per-request value

@@ -23,9 +23,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from tepat.core import guard
 from tepat.core.audit import audit_read, audit_record
 from tepat.core.masking import mask_name
-from tepat.portal import guard
 from tepat.portal.views import _citizen
 from tepat.privacy import export
 

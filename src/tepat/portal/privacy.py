@@ -17,6 +17,7 @@ from tepat.core.declarations import (
     Subject,
     days,
 )
+from tepat.portal.subject_export import SECTIONS
 
 RECIPIENTS = (
     Recipient(
@@ -148,4 +149,5 @@ DECLARATION = AppDeclaration(
     categories=CATEGORIES,
     recipients=RECIPIENTS,
     retention=RETENTION,
+    export_sections=SECTIONS,
 )

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from tepat.core import guard
 from tepat.grievances.models import Complaint
 from tepat.grievances.selectors import normalize_tracking_code
-from tepat.portal import guard
 from tepat.portal.selectors import status_by_phone_nik
 from tepat.registry.validators import normalize_number
 

@@ -14,11 +14,12 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tepat.core import guard
 from tepat.core.errors import NotFound, TepatError
 from tepat.core.masking import mask_name
 from tepat.core.netaddr import client_address
 from tepat.messaging import gateway
-from tepat.portal import cekpage, citizen, guard, sms
+from tepat.portal import cekpage, citizen, sms
 from tepat.portal.selectors import StatusResult, status_by_nik, status_by_region
 from tepat.registry.cleaning import name_search_key
 from tepat.registry.validators import normalize_number, validate_nik

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 
+from tepat.accounts.selectors import staff_user
 from tepat.core.audit import audit_read, region_of
 from tepat.core.errors import NotFound, PermissionDenied
 from tepat.core.masking import mask_name, mask_nik
@@ -216,7 +217,7 @@ def request_open(request: HttpRequest, body: OpenIn) -> Status[dict[str, Any]]:
         requested_changes=body.requested_changes,
         objection_target=body.objection_target,
         identity_checked=body.identity_checked,
-        acting_user=request.user,
+        acting_user=staff_user(request),
     )
     return Status(201 if created else 200, _detail(request, d))
 
@@ -229,7 +230,7 @@ def request_detail(request: HttpRequest, public_id: str) -> dict[str, Any]:
 @router.post("/requests/{public_id}/assign", response=RequestDetailOut)
 def request_assign(request: HttpRequest, public_id: str) -> dict[str, Any]:
     """Take the request into review (the caller becomes its handler)."""
-    d = services.request_assign(acting_user=request.user, dsr=_get(request, public_id))
+    d = services.request_assign(acting_user=staff_user(request), dsr=_get(request, public_id))
     return _detail(request, d)
 
 
@@ -238,7 +239,7 @@ def request_decide(request: HttpRequest, public_id: str, body: DecideIn) -> dict
     """Record the decision. An upheld correction, restriction or deletion waits for a second
     member of staff (`/approve`); `changes` are a correction's corrected values."""
     d = services.request_decide(
-        acting_user=request.user,
+        acting_user=staff_user(request),
         dsr=_get(request, public_id),
         outcome=body.outcome,
         outcome_text=body.outcome_text,
@@ -250,14 +251,14 @@ def request_decide(request: HttpRequest, public_id: str, body: DecideIn) -> dict
 @router.post("/requests/{public_id}/approve", response=RequestDetailOut)
 def request_approve(request: HttpRequest, public_id: str) -> dict[str, Any]:
     """Approve and apply a decision that changes or erases data (not by its maker)."""
-    d = services.request_approve(acting_user=request.user, dsr=_get(request, public_id))
+    d = services.request_approve(acting_user=staff_user(request), dsr=_get(request, public_id))
     return _detail(request, d)
 
 
 @router.post("/requests/{public_id}/return", response=RequestDetailOut)
 def request_return(request: HttpRequest, public_id: str, body: ReasonIn) -> dict[str, Any]:
     d = services.request_return(
-        acting_user=request.user, dsr=_get(request, public_id), reason=body.reason
+        acting_user=staff_user(request), dsr=_get(request, public_id), reason=body.reason
     )
     return _detail(request, d)
 
@@ -265,7 +266,7 @@ def request_return(request: HttpRequest, public_id: str, body: ReasonIn) -> dict
 @router.post("/requests/{public_id}/close", response=RequestDetailOut)
 def request_close(request: HttpRequest, public_id: str, body: ReasonIn) -> dict[str, Any]:
     d = services.request_close(
-        acting_user=request.user, dsr=_get(request, public_id), reason=body.reason
+        acting_user=staff_user(request), dsr=_get(request, public_id), reason=body.reason
     )
     return _detail(request, d)
 
@@ -274,7 +275,7 @@ def request_close(request: HttpRequest, public_id: str, body: ReasonIn) -> dict[
 def request_followup_done(request: HttpRequest, public_id: str, body: NoteIn) -> dict[str, Any]:
     """The targeting operator closes an upheld objection's follow-up, saying what was done."""
     d = services.request_followup_done(
-        acting_user=request.user, dsr=_get(request, public_id), note=body.note
+        acting_user=staff_user(request), dsr=_get(request, public_id), note=body.note
     )
     return _detail(request, d)
 
@@ -282,7 +283,9 @@ def request_followup_done(request: HttpRequest, public_id: str, body: NoteIn) ->
 @router.post("/requests/{public_id}/export/{fmt}")
 def request_export(request: HttpRequest, public_id: str, fmt: str) -> HttpResponse:
     """The access request's answer as a file (`fmt`: pdf, json or csv), audited."""
-    out = services.request_export(acting_user=request.user, dsr=_get(request, public_id), fmt=fmt)
+    out = services.request_export(
+        acting_user=staff_user(request), dsr=_get(request, public_id), fmt=fmt
+    )
     response = HttpResponse(out.content, content_type=out.content_type)
     response["Content-Disposition"] = f'attachment; filename="{out.filename}"'
     response["Cache-Control"] = "no-store"

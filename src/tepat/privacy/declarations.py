@@ -40,6 +40,7 @@ from tepat.core.declarations import (
     Retention,
     Specific,
 )
+from tepat.core.subject_export import ExportSection
 
 MODULE = "privacy"
 RECIPIENT_ROLES = ("processor", "public")
@@ -124,6 +125,14 @@ def _app_declarations() -> list[AppDeclaration]:
             raise DeclarationError([f"{name} has no DECLARATION of type AppDeclaration"])
         found.append(declaration)
     return found
+
+
+def export_sections(
+    declarations: Iterable[AppDeclaration] | None = None,
+) -> list[ExportSection]:
+    """The sections of the data subject's copy that the apps declare, in reading order."""
+    found = _app_declarations() if declarations is None else declarations
+    return sorted((s for d in found for s in d.export_sections), key=lambda s: s.order)
 
 
 def retention_overrides() -> dict[str, int]:
@@ -273,6 +282,11 @@ def collect(
                 problems.append(f"{d.app}: no_personal_data names an unknown model {label!r}")
             no_personal.add(label)
         activities.extend(d.activities)
+    sections = export_sections(declarations)
+    for attr in ("key", "order"):
+        seen = [getattr(s, attr) for s in sections]
+        problems += [f"export section {attr} {v!r} is declared twice"
+                     for v in sorted(set(seen)) if seen.count(v) > 1]  # fmt: skip
     declared = {r.model for r in retention if r.model}
     for label in sorted(declared & no_personal):
         problems.append(f"{label} is declared both with personal data and without")

@@ -27,9 +27,10 @@ What the subject sees of whom:
 - A sanggah (objection) about a member keeps its reporter's evidence photo and coordinates out:
   they locate the reporter, not the subject.
 
-The sections are built in export_sections.py, one function per kind of data, reading through
-the owning apps' selectors. The caller audits (the portal with the citizen as
-actor, the office with the staff member) and records the answered request.
+The sections are declared by the apps that hold the data (`<app>/subject_export.py`, listed in
+each app's privacy declaration), one function per kind of data, reading through the app's own
+selectors; `collect` builds them in reading order. The caller audits (the portal with the
+citizen as actor, the office with the staff member) and records the answered request.
 """
 
 from __future__ import annotations
@@ -56,8 +57,8 @@ from django.utils.translation import gettext as _
 
 from tepat.core import csvsafe
 from tepat.core.money import format_rupiah
-from tepat.privacy import export_sections
-from tepat.privacy.export_sections import BOOL, CHANGES, DATE, DATETIME, MONEY, iso
+from tepat.core.subject_export import BOOL, CHANGES, DATE, DATETIME, MONEY, SubjectContext, iso
+from tepat.privacy.declarations import export_sections
 from tepat.registry.models import Person
 
 SCHEMA = "tepat.subject-export"
@@ -70,7 +71,7 @@ def subject_export(*, person: Person, requested_by: str | Any) -> dict[str, Any]
     user (their username is printed)."""
     asked_by = str(getattr(requested_by, "username", None) or requested_by)
     person = Person.objects.select_related("household").get(pk=person.pk)
-    sections = export_sections.collect(person)
+    sections = collect(person)
     return {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
@@ -103,6 +104,18 @@ def subject_export(*, person: Person, requested_by: str | Any) -> dict[str, Any]
         ],
         "sections": sections,
     }
+
+
+def collect(person: Person) -> dict[str, dict[str, Any]]:
+    """Every section for `person` and their household, keyed by section key, in reading order:
+    each app that holds the data declares its sections (`AppDeclaration.export_sections`)."""
+    from tepat.registry.selectors import household_view
+
+    household = person.household
+    view = household_view(household=household)
+    ctx = SubjectContext(person=person, household=household, members=view.members)
+    ctx.member_by_ref = {m.person.public_id: m for m in view.members}
+    return {s.key: s.build(ctx) for s in export_sections()}
 
 
 # --- showing values ---------------------------------------------------------------------------
@@ -481,9 +494,3 @@ FORMATS: dict[str, tuple[str, str, Callable[[Mapping[str, Any]], bytes]]] = {
     "csv": ("zip", "application/zip", render_csv_zip),
     "pdf": ("pdf", "application/pdf", render_pdf),
 }
-
-
-def rows_of(data: Mapping[str, Any], key: str) -> Sequence[Mapping[str, Any]]:
-    """The rows of one section ([] when the section is absent)."""
-    section = data.get("sections", {}).get(key)
-    return list(section["rows"]) if section else []

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.db import DatabaseError, models, transaction
@@ -32,7 +32,11 @@ from django.utils.module_loading import import_string
 from tepat.core.audit import audit_record
 from tepat.core.declarations import PURGED_ACTIONS, Action, Retention
 from tepat.core.errors import TepatError
-from tepat.privacy.declarations import Register, collect, field_at
+from tepat.privacy.declarations import collect, field_at
+
+if TYPE_CHECKING:
+    from tepat.accounts.models import User
+
 
 SYSTEM = SimpleNamespace(username="system:privacy-purge")  # the actor of a scheduled purge
 DEFAULT_BATCH = 100_000
@@ -134,11 +138,6 @@ def due_rows(rule: Retention, now: dt.datetime) -> QuerySet[Any]:
     return governed(rule).filter(_due_q(rule, model, _cutoff(rule, model, now)))
 
 
-def retention_schedule(*, register: Register | None = None) -> list[Retention]:
-    """The effective retention rules (overrides applied), in declaration order."""
-    return list((register or collect()).retention)
-
-
 def _tally(rule: Retention, cutoff: Any) -> dict[str, Any]:
     """One pass over the rule's rows: how many it governs, how many are due, and the oldest
     timestamp among those that are not."""
@@ -203,7 +202,7 @@ def _apply(
 
 def retention_purge(
     *,
-    acting_user: Any = None,
+    acting_user: User | None = None,
     dry_run: bool = False,
     now: dt.datetime | None = None,
     batch: int = DEFAULT_BATCH,

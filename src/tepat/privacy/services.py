@@ -19,7 +19,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -47,6 +47,10 @@ from tepat.privacy.models import (
     due_at_for,
 )
 from tepat.registry.models import Person
+
+if TYPE_CHECKING:
+    from tepat.accounts.models import User
+
 
 K = RequestKind
 S = RequestStatus
@@ -270,7 +274,7 @@ def request_open(
     objection_target: str = "",
     identity_checked: bool = False,
     submission_key: str = "",
-    acting_user: Any = None,
+    acting_user: User | None = None,
 ) -> tuple[DataSubjectRequest, bool]:
     """Open a request about `person` (the data subject). Returns (request, created).
 
@@ -403,7 +407,7 @@ def request_open(
 
 
 def request_assign(
-    *, acting_user: Any, dsr: DataSubjectRequest, assignee: Any = None
+    *, acting_user: User, dsr: DataSubjectRequest, assignee: Any = None
 ) -> DataSubjectRequest:
     """Take a request into review (the acting user, or `assignee` of the same region)."""
     _in_scope(acting_user, dsr)
@@ -440,7 +444,7 @@ def erasure_blockers(person: Person) -> list[str]:
 
 def request_decide(
     *,
-    acting_user: Any,
+    acting_user: User,
     dsr: DataSubjectRequest,
     outcome: str,
     outcome_text: str,
@@ -592,7 +596,7 @@ def requests_forget_person(*, person_ref: str, identifiers: tuple[str, ...] = ()
     return changed
 
 
-def _apply(d: DataSubjectRequest, acting_user: Any) -> None:
+def _apply(d: DataSubjectRequest, acting_user: User) -> None:
     """The approved decision's effect, through the registry's services (with history)."""
     from tepat.registry import rights
     from tepat.registry.services import household_update, person_update
@@ -628,7 +632,7 @@ def _apply(d: DataSubjectRequest, acting_user: Any) -> None:
         requests_forget_person(person_ref=person.public_id, identifiers=(name, *name.split()))
 
 
-def request_approve(*, acting_user: Any, dsr: DataSubjectRequest) -> DataSubjectRequest:
+def request_approve(*, acting_user: User, dsr: DataSubjectRequest) -> DataSubjectRequest:
     """The checker approves a decision that changes or erases data; it takes effect now."""
     _in_scope(acting_user, dsr)
     _require(acting_user, can_approve(acting_user), "menyetujui permintaan")
@@ -655,7 +659,9 @@ def request_approve(*, acting_user: Any, dsr: DataSubjectRequest) -> DataSubject
     return d
 
 
-def request_return(*, acting_user: Any, dsr: DataSubjectRequest, reason: str) -> DataSubjectRequest:
+def request_return(
+    *, acting_user: User, dsr: DataSubjectRequest, reason: str
+) -> DataSubjectRequest:
     """The checker sends a decision back for review, with a reason; nothing was applied."""
     _in_scope(acting_user, dsr)
     _require(acting_user, can_approve(acting_user), "menyetujui permintaan")
@@ -682,7 +688,7 @@ def request_return(*, acting_user: Any, dsr: DataSubjectRequest, reason: str) ->
     return d
 
 
-def request_close(*, acting_user: Any, dsr: DataSubjectRequest, reason: str) -> DataSubjectRequest:
+def request_close(*, acting_user: User, dsr: DataSubjectRequest, reason: str) -> DataSubjectRequest:
     """Close without a decision: the citizen withdrew it, or it repeats another request."""
     _in_scope(acting_user, dsr)
     _require(acting_user, can_handle(acting_user), "menangani permintaan")
@@ -718,7 +724,7 @@ class ExportFile:
     filename: str
 
 
-def request_export(*, acting_user: Any, dsr: DataSubjectRequest, fmt: str) -> ExportFile:
+def request_export(*, acting_user: User, dsr: DataSubjectRequest, fmt: str) -> ExportFile:
     """The answer to an access request: everything Tepat holds about the subject and their
     household (tepat.privacy.export), in `fmt` (pdf, json, csv), for staff to hand over."""
     from tepat.privacy import export
@@ -763,7 +769,7 @@ def request_export(*, acting_user: Any, dsr: DataSubjectRequest, fmt: str) -> Ex
 
 
 def request_followup_done(
-    *, acting_user: Any, dsr: DataSubjectRequest, note: str
+    *, acting_user: User, dsr: DataSubjectRequest, note: str
 ) -> DataSubjectRequest:
     """The targeting operator records what they did about an upheld objection (a rescoring,
     a rule change, a referral), which closes the follow-up."""

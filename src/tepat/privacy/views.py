@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from tepat.accounts.selectors import staff_user
 from tepat.core.audit import audit_read, region_of
 from tepat.core.errors import NotFound, PermissionDenied, TepatError, ValidationFailed
 from tepat.core.masking import mask_name, mask_nik
@@ -127,7 +128,7 @@ def _case_context(request: HttpRequest, dsr: DataSubjectRequest, **extra: Any) -
 
 
 def _act(request: HttpRequest, dsr: DataSubjectRequest, action: str) -> Callable[[], Any] | None:
-    user = request.user
+    user = staff_user(request)
     post = request.POST
     calls: dict[str, Callable[[], Any]] = {
         "assign": lambda: services.request_assign(acting_user=user, dsr=dsr),
@@ -220,7 +221,7 @@ def case(request: HttpRequest, public_id: str) -> HttpResponse:
 def _export(request: HttpRequest, dsr: DataSubjectRequest) -> HttpResponse:
     try:
         out = services.request_export(
-            acting_user=request.user, dsr=dsr, fmt=request.POST.get("format", "")
+            acting_user=staff_user(request), dsr=dsr, fmt=request.POST.get("format", "")
         )
     except NotFound:
         raise Http404 from None
@@ -306,7 +307,7 @@ def open_for_walk_in(request: HttpRequest) -> HttpResponse:
             requested_changes=_changes_from(request.POST),
             objection_target=request.POST.get("objection_target", ""),
             identity_checked=request.POST.get("identity_checked") == "on",
-            acting_user=request.user,
+            acting_user=staff_user(request),
         )
     except PermissionDenied as exc:
         return _forbidden(request, _message(exc))

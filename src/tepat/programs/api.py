@@ -9,8 +9,10 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
 
+from tepat.accounts.selectors import staff_user
 from tepat.programs import selectors, services
-from tepat.programs.models import Cycle, Programme
+from tepat.programs.models import Programme
+from tepat.programs.schemas import CycleOut, ReasonIn, cycle_out
 
 router = Router(tags=["programs"])
 
@@ -54,30 +56,6 @@ class CycleIn(Schema):
     control_amount: int
 
 
-class CycleOut(Schema):
-    public_id: str
-    programme: str
-    code: str
-    region_code: str
-    instalment: int
-    state: str
-    period_start: dt.date
-    period_end: dt.date
-    control_count: int
-    control_amount: int
-    entitled_count: int
-    entitled_amount: int
-    list_digest: str
-    created_by: str | None
-    prepared_by: str | None
-    submitted_by: str | None
-    approved_by: str | None
-
-
-class ReasonIn(Schema):
-    reason: str
-
-
 class EventOut(Schema):
     at: dt.datetime
     action: str
@@ -94,22 +72,6 @@ def _programme(p: Programme) -> ProgrammeOut:
                         effective_to=p.effective_to, params=p.params)  # fmt: skip
 
 
-def _name(user: Any) -> str | None:
-    return user.username if user is not None else None
-
-
-def cycle_out(c: Cycle) -> CycleOut:
-    return CycleOut(
-        public_id=c.public_id, programme=c.programme.code, code=c.code,
-        region_code=c.region_code, instalment=c.instalment,
-        state=c.state, period_start=c.period_start, period_end=c.period_end,
-        control_count=c.control_count, control_amount=c.control_amount,
-        entitled_count=c.entitled_count, entitled_amount=c.entitled_amount,
-        list_digest=c.list_digest, created_by=_name(c.created_by), prepared_by=_name(c.prepared_by),
-        submitted_by=_name(c.submitted_by), approved_by=_name(c.approved_by),
-    )  # fmt: skip
-
-
 @router.get("", response=list[ProgrammeOut], summary="Daftar program / list programmes")
 def programme_list(request: HttpRequest) -> list[ProgrammeOut]:
     return [_programme(p) for p in selectors.programmes_list()]
@@ -117,7 +79,7 @@ def programme_list(request: HttpRequest) -> list[ProgrammeOut]:
 
 @router.post("", response={201: ProgrammeOut}, summary="Buat program / create a programme")
 def programme_create(request: HttpRequest, body: ProgrammeIn) -> Status[Any]:
-    p = services.programme_create(acting_user=request.user, **body.dict())
+    p = services.programme_create(acting_user=staff_user(request), **body.dict())
     return Status(201, _programme(p))
 
 
@@ -127,7 +89,7 @@ def programme_update(
     request: HttpRequest, programme_id: str, body: ProgrammeChangeIn
 ) -> ProgrammeOut:
     prog = selectors.programme_get(public_id=programme_id)
-    return _programme(services.programme_update(acting_user=request.user, programme=prog,
+    return _programme(services.programme_update(acting_user=staff_user(request), programme=prog,
                                                 **body.dict(exclude_unset=True)))  # fmt: skip
 
 
@@ -144,7 +106,7 @@ def cycle_list(request: HttpRequest, programme_id: str) -> list[CycleOut]:
 )
 def cycle_create(request: HttpRequest, programme_id: str, body: CycleIn) -> Status[Any]:
     prog = selectors.programme_get(public_id=programme_id)
-    c = services.cycle_create(acting_user=request.user, programme=prog, **body.dict())
+    c = services.cycle_create(acting_user=staff_user(request), programme=prog, **body.dict())
     return Status(201, cycle_out(c))
 
 
@@ -168,7 +130,8 @@ def cycle_events(request: HttpRequest, cycle_id: str) -> list[EventOut]:
 )
 def cycle_compute(request: HttpRequest, cycle_id: str) -> CycleOut:
     c = services.cycle_compute(
-        acting_user=request.user, cycle=selectors.cycle_get(user=request.user, public_id=cycle_id)
+        acting_user=staff_user(request),
+        cycle=selectors.cycle_get(user=request.user, public_id=cycle_id),
     )
     return cycle_out(c)
 
@@ -177,7 +140,7 @@ def cycle_compute(request: HttpRequest, cycle_id: str) -> CycleOut:
 def cycle_submit(request: HttpRequest, cycle_id: str) -> CycleOut:
     return cycle_out(
         services.cycle_submit(
-            acting_user=request.user,
+            acting_user=staff_user(request),
             cycle=selectors.cycle_get(user=request.user, public_id=cycle_id),
         )
     )
@@ -189,7 +152,7 @@ def cycle_submit(request: HttpRequest, cycle_id: str) -> CycleOut:
 def cycle_approve(request: HttpRequest, cycle_id: str) -> CycleOut:
     return cycle_out(
         services.cycle_approve(
-            acting_user=request.user,
+            acting_user=staff_user(request),
             cycle=selectors.cycle_get(user=request.user, public_id=cycle_id),
         )
     )
@@ -200,10 +163,14 @@ def cycle_approve(request: HttpRequest, cycle_id: str) -> CycleOut:
 )
 def cycle_return(request: HttpRequest, cycle_id: str, body: ReasonIn) -> CycleOut:
     c = selectors.cycle_get(user=request.user, public_id=cycle_id)
-    return cycle_out(services.cycle_return(acting_user=request.user, cycle=c, reason=body.reason))
+    return cycle_out(
+        services.cycle_return(acting_user=staff_user(request), cycle=c, reason=body.reason)
+    )
 
 
 @router.post("/cycles/{cycle_id}/cancel", response=CycleOut, summary="Batalkan / cancel")
 def cycle_cancel(request: HttpRequest, cycle_id: str, body: ReasonIn) -> CycleOut:
     c = selectors.cycle_get(user=request.user, public_id=cycle_id)
-    return cycle_out(services.cycle_cancel(acting_user=request.user, cycle=c, reason=body.reason))
+    return cycle_out(
+        services.cycle_cancel(acting_user=staff_user(request), cycle=c, reason=body.reason)
+    )

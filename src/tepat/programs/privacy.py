@@ -15,6 +15,7 @@ from tepat.core.declarations import (
     Subject,
     days,
 )
+from tepat.programs.subject_export import SECTIONS
 
 CATEGORIES = (
     DataCategory(
@@ -88,4 +89,5 @@ DECLARATION = AppDeclaration(
     categories=CATEGORIES,
     retention=RETENTION,
     no_personal_data=("programs.Programme", "programs.Cycle", "programs.CycleEvent"),
+    export_sections=SECTIONS,
 )

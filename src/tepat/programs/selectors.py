@@ -51,13 +51,6 @@ def entitlements_visible(*, user: Any, cycle: Cycle) -> QuerySet[Entitlement]:
     return cycle.entitlements.filter(entitlement_q(user))
 
 
-def entitlement_get(*, user: Any, public_id: str) -> Entitlement:
-    e = Entitlement.objects.filter(entitlement_q(user), public_id=public_id).first()
-    if e is None:
-        raise NotFound()
-    return e
-
-
 def cycle_get_whole(*, user: Any, public_id: str) -> Cycle:
     """A cycle the user may read as a whole (its reconciliation differences): its region lies
     inside one of their scopes, or they read nationally."""

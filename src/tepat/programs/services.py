@@ -17,7 +17,7 @@ import datetime as dt
 import json
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.db import connection, transaction
@@ -38,6 +38,10 @@ from tepat.programs.models import (
     Programme,
     ProgrammeKind,
 )
+
+if TYPE_CHECKING:
+    from tepat.accounts.models import User
+
 
 S = CycleState
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -143,7 +147,7 @@ def _require_reason(reason: str) -> str:
 
 def programme_create(
     *,
-    acting_user: Any,
+    acting_user: User,
     code: str,
     name: str,
     kind: str,
@@ -189,7 +193,7 @@ def programme_create(
 
 def programme_update(
     *,
-    acting_user: Any,
+    acting_user: User,
     programme: Programme,
     name: str | None = None,
     eligibility_rule: str | None = None,
@@ -237,7 +241,7 @@ def programme_update(
 
 def cycle_create(
     *,
-    acting_user: Any,
+    acting_user: User,
     programme: Programme,
     code: str,
     instalment: int,
@@ -341,7 +345,7 @@ def _household_refs(ids: np.ndarray[Any, Any]) -> dict[int, str]:
 
 def cycle_compute(
     *,
-    acting_user: Any,
+    acting_user: User,
     cycle: Cycle,
     on: dt.date | None = None,
     desil: Mapping[int, int] | None = None,
@@ -488,7 +492,7 @@ def cycle_recompute_frozen(*, cycle: Cycle) -> tuple[str, list[str]]:
     return calc.list_digest(rows), bad
 
 
-def cycle_submit(*, acting_user: Any, cycle: Cycle) -> Cycle:
+def cycle_submit(*, acting_user: User, cycle: Cycle) -> Cycle:
     _require(acting_user, PREPARERS, "mengajukan tahap / submit cycles")
     scoping.require_cycle_action(acting_user, cycle, "mengajukan tahap / submit cycles")
     with transaction.atomic():
@@ -546,7 +550,7 @@ def _maker_checker(c: Cycle, approver: Any) -> None:
         )
 
 
-def cycle_approve(*, acting_user: Any, cycle: Cycle) -> Cycle:
+def cycle_approve(*, acting_user: User, cycle: Cycle) -> Cycle:
     _require(acting_user, APPROVERS, "menyetujui tahap / approve cycles")
     scoping.require_cycle_action(acting_user, cycle, "menyetujui tahap / approve cycles")
     with transaction.atomic():
@@ -574,7 +578,7 @@ def cycle_approve(*, acting_user: Any, cycle: Cycle) -> Cycle:
     return c
 
 
-def cycle_return(*, acting_user: Any, cycle: Cycle, reason: str) -> Cycle:
+def cycle_return(*, acting_user: User, cycle: Cycle, reason: str) -> Cycle:
     """The checker sends a cycle back to draft, with a reason."""
     _require(acting_user, APPROVERS, "mengembalikan tahap / return cycles")
     scoping.require_cycle_action(acting_user, cycle, "mengembalikan tahap / return cycles")
@@ -599,7 +603,7 @@ class CancelThroughPayments(TepatError):
         )
 
 
-def cycle_cancel(*, acting_user: Any, cycle: Cycle, reason: str) -> Cycle:
+def cycle_cancel(*, acting_user: User, cycle: Cycle, reason: str) -> Cycle:
     """Cancel a cycle before approval (draft or waiting for approval). An approved cycle has
     payments, and only payments can stop them: it is cancelled through
     `tepat.payments.services.cycle_cancel`, which calls `cycle_mark_cancelled` below."""
@@ -627,7 +631,7 @@ def cycle_cancel(*, acting_user: Any, cycle: Cycle, reason: str) -> Cycle:
 # Programs never calls payments: calls go one way.
 
 
-def cycle_mark_distributed(*, acting_user: Any, cycle: Cycle, summary: Mapping[str, Any]) -> Cycle:
+def cycle_mark_distributed(*, acting_user: User, cycle: Cycle, summary: Mapping[str, Any]) -> Cycle:
     """approved -> distributed; called by payments once reconciliation is clean or every
     difference is explained."""
     _require(acting_user, APPROVERS, "menandai tersalurkan / mark distributed")
@@ -638,7 +642,7 @@ def cycle_mark_distributed(*, acting_user: Any, cycle: Cycle, summary: Mapping[s
 
 
 def cycle_mark_cancelled(
-    *, acting_user: Any, cycle: Cycle, reason: str, paid: int, paid_amount: int, cancelled: int
+    *, acting_user: User, cycle: Cycle, reason: str, paid: int, paid_amount: int, cancelled: int
 ) -> Cycle:
     """approved -> cancelled; called by payments after it cancelled every payment that was not
     paid (`paid` payments stay paid, and so do their entitlements; every other entitlement is
@@ -660,7 +664,9 @@ def cycle_mark_cancelled(
     return c
 
 
-def cycle_end(*, acting_user: Any, cycle: Cycle, paid: int, paid_amount: int, failed: int) -> Cycle:
+def cycle_end(
+    *, acting_user: User, cycle: Cycle, paid: int, paid_amount: int, failed: int
+) -> Cycle:
     """distributed -> ended; called by payments' `cycle_close`."""
     _require(acting_user, APPROVERS, "menutup tahap / close cycles")
     with transaction.atomic():
@@ -676,7 +682,7 @@ def cycle_end(*, acting_user: Any, cycle: Cycle, paid: int, paid_amount: int, fa
 
 
 def entitlement_amend(
-    *, acting_user: Any, entitlement: Entitlement, amount: int, reason: str
+    *, acting_user: User, entitlement: Entitlement, amount: int, reason: str
 ) -> Entitlement:
     """Change one amount in a draft cycle, with a reason; still bound by the control totals."""
     _require(acting_user, PREPARERS, "mengubah hak / amend entitlements")
@@ -710,7 +716,7 @@ def entitlement_amend(
     return e
 
 
-def entitlement_cancel(*, acting_user: Any, entitlement: Entitlement, reason: str) -> Entitlement:
+def entitlement_cancel(*, acting_user: User, entitlement: Entitlement, reason: str) -> Entitlement:
     _require(acting_user, PREPARERS, "membatalkan hak / cancel entitlements")
     scoping.require_cycle_action(acting_user, entitlement.cycle, "membatalkan hak / cancel")
     reason = _require_reason(reason)

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tepat.accounts.selectors import staff_user
 from tepat.core.errors import NotFound, TepatError
 from tepat.programs import selectors, services
 from tepat.programs.models import Cycle
@@ -63,9 +64,9 @@ def cycle_action(request: HttpRequest, cycle_id: str, action: str) -> HttpRespon
     fn, needs_reason, done = ACTIONS[action]
     try:
         if needs_reason:
-            fn(acting_user=request.user, cycle=cycle, reason=request.POST.get("reason", ""))  # type: ignore[operator]
+            fn(acting_user=staff_user(request), cycle=cycle, reason=request.POST.get("reason", ""))  # type: ignore[operator]
         else:
-            fn(acting_user=request.user, cycle=cycle)  # type: ignore[operator]
+            fn(acting_user=staff_user(request), cycle=cycle)  # type: ignore[operator]
     except NotFound as exc:
         raise Http404 from exc
     except TepatError as exc:

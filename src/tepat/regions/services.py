@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -20,6 +20,11 @@ from tepat.core.audit import audit_record
 from tepat.core.errors import FieldProblem, Problems, TepatError, ValidationFailed
 from tepat.regions.models import CODE_LENGTH, Level, Region, RegionBoundary
 from tepat.regions.selectors import region_counts
+
+if TYPE_CHECKING:
+    # Below accounts in the layers: the concrete user model is not ours to name here.
+    from django.contrib.auth.base_user import AbstractBaseUser as User
+
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "wilayah.csv.gz"
 DATA_COLUMNS = ["code", "dotted_code", "name", "level", "parent_code"]
@@ -118,13 +123,13 @@ def read_region_rows(path: Path = DATA_FILE) -> Iterator[RegionRow]:
             yield code, dotted, name, level, parent or None
 
 
-def regions_load(*, progress: bool = False, acting_user: Any = None) -> dict[str, int]:
+def regions_load(*, progress: bool = False, acting_user: User | None = None) -> dict[str, int]:
     """Load (or refresh) every Kemendagri region; returns the count per level afterwards."""
     return regions_load_detailed(progress=progress, acting_user=acting_user).counts
 
 
 def regions_load_detailed(
-    *, progress: bool = False, acting_user: Any = None, path: Path = DATA_FILE
+    *, progress: bool = False, acting_user: User | None = None, path: Path = DATA_FILE
 ) -> RegionLoadReport:
     """Upsert the vendored code list: new codes are created, renamed or moved ones updated.
 
@@ -226,7 +231,7 @@ def regions_load_boundaries(
     code_property: str,
     source: str = "",
     strict: bool = False,
-    acting_user: Any = None,
+    acting_user: User | None = None,
 ) -> BoundaryLoadReport:
     """Import boundary geometries from a GeoJSON FeatureCollection, joined on Kemendagri codes.
 

@@ -3,7 +3,8 @@
 One transaction for the whole load: a file with any error is refused whole, with every problem
 listed by file, row, field and reason, and nothing is written. Warnings (an outdated NIK prefix,
 a birth date that disagrees with the NIK) are kept and reported. Rows are validated by the same
-cleaning functions as single edits, then written with bulk inserts in batches.
+cleaning functions as single edits, then written in batches through registry.bulk (bulk inserts,
+each row with its change record).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -23,19 +24,15 @@ from tqdm import tqdm
 
 from tepat.core import crypto
 from tepat.core.audit import audit_record
-from tepat.core.bulk import bulk_insert, fill_ids
 from tepat.core.errors import FieldProblem, Problems, ValidationFailed
-from tepat.core.subjectkeys import SubjectKeyring
+from tepat.registry import bulk
 from tepat.registry import choices as c
-from tepat.registry import sealed
 from tepat.registry.cleaning import clean_household, clean_person
-from tepat.registry.models import ChangeRecord, FinancialAddress, Household, Person
-from tepat.registry.services import _change, _household_from, _person_from
-from tepat.registry.snapshots import (
-    financial_snapshot,
-    household_snapshot,
-    person_snapshot,
-)
+from tepat.registry.models import Household, Person
+
+if TYPE_CHECKING:
+    from tepat.accounts.models import User
+
 
 BATCH = 2000
 MAX_LISTED_PROBLEMS = 200
@@ -75,7 +72,7 @@ def _rows(table: pa.Table, batch: int = BATCH) -> Iterator[list[dict[str, Any]]]
 
 def registry_load_directory(
     *,
-    acting_user: Any,
+    acting_user: User | None,
     directory: Path,
     source: str,
     progress: bool = False,
@@ -114,7 +111,6 @@ def registry_load_directory(
                     report.warnings.append(prob)
 
     now = timezone.now()
-    seal_account = sealed.sealer(context=sealed.ACCOUNT)
     bar = tqdm(
         total=households_t.num_rows + persons_t.num_rows,
         disable=not progress,
@@ -126,8 +122,7 @@ def registry_load_directory(
         kk_first_row: dict[str, int] = {}
         row_no = 1  # header is line 1; data rows start at 2 like a spreadsheet
         for chunk in _rows(households_t):
-            batch: list[Household] = []
-            snaps: list[dict[str, Any]] = []
+            batch: list[tuple[Household, str]] = []
             for raw in chunk:
                 row_no += 1
                 p = Problems()
@@ -157,34 +152,13 @@ def registry_load_directory(
                 note(p, "households.csv")
                 if p.errors:
                     continue
-                h = _household_from(data)
-                batch.append(h)
-                snaps.append({"kk": kk})
+                h = bulk.new_household(data)
+                batch.append((h, kk))
                 kk_to_household[kk] = h
             if error_count == 0:
-                for h in batch:
-                    h.created_at = h.updated_at = now
-                bulk_insert(Household, batch)
-                fill_ids(Household, batch)
-                ring = SubjectKeyring(new_subjects=True)  # keys of new rows: one bulk insert
-                changes = [
-                    _change(
-                        at=now,
-                        entity_type="household",
-                        entity_id=h.public_id,
-                        household=h,
-                        action="create",
-                        before=None,
-                        after=household_snapshot(h, kk=s["kk"]),
-                        source=source,
-                        reason="",
-                        acting_user=acting_user,
-                        keyring=ring,
-                    )
-                    for h, s in zip(batch, snaps, strict=True)
-                ]
-                ring.save()
-                bulk_insert(ChangeRecord, changes)
+                bulk.households_create(
+                    acting_user=acting_user, source=source, at=now, households=batch
+                )
             report.households += len(batch)
             bar.update(len(chunk))
 
@@ -192,8 +166,7 @@ def registry_load_directory(
         heads: dict[str, int] = {}
         row_no = 1
         for chunk in _rows(persons_t):
-            people: list[Person] = []
-            secrets: list[tuple[str, str]] = []
+            people: list[tuple[Person, str, str]] = []
             money: list[tuple[Person, str, str, str]] = []
             for raw in chunk:
                 row_no += 1
@@ -254,9 +227,8 @@ def registry_load_directory(
                 note(p, "persons.csv")
                 if p.errors or household is None:
                     continue
-                person = _person_from(data, household=household)
-                people.append(person)
-                secrets.append((nik, data.get("phone", "")))
+                person = bulk.new_person(data, household=household)
+                people.append((person, nik, data.get("phone", "")))
                 for kind, prov_col, acc_col in (
                     (c.FinancialKind.BANK, "bank_provider", "bank_account"),
                     (c.FinancialKind.EWALLET, "ewallet_provider", "ewallet_account"),
@@ -264,66 +236,9 @@ def registry_load_directory(
                     if fin[acc_col]:
                         money.append((person, kind, fin[prov_col].upper(), fin[acc_col]))
             if error_count == 0:
-                for person in people:
-                    person.created_at = person.updated_at = now
-                    person.household_id = person.household.pk
-                bulk_insert(Person, people)
-                fill_ids(Person, people)
-                ring = SubjectKeyring(new_subjects=True)
-                changes = [
-                    _change(
-                        at=now,
-                        entity_type="person",
-                        entity_id=person.public_id,
-                        household=person.household,
-                        action="create",
-                        before=None,
-                        after=person_snapshot(
-                            person,
-                            household_public_id=person.household.public_id,
-                            nik=nik,
-                            phone=phone,
-                        ),
-                        source=source,
-                        reason="",
-                        acting_user=acting_user,
-                        keyring=ring,
-                    )
-                    for person, (nik, phone) in zip(people, secrets, strict=True)
-                ]
-                fas = []
-                for person, fa_kind, provider, account in money:
-                    fa = FinancialAddress(
-                        person=person,
-                        kind=fa_kind,
-                        provider=provider,
-                        account_index=crypto.blind_index(account, purpose="account"),
-                        holder_name=person.full_name,
-                        valid_from=now,
-                        source=source,
-                    )
-                    fa.account_enc = seal_account(account, fa.public_id)
-                    fas.append(fa)
-                    changes.append(
-                        _change(
-                            at=now,
-                            entity_type="financial_address",
-                            entity_id=fa.public_id,
-                            household=person.household,
-                            action="create",
-                            before=None,
-                            after=financial_snapshot(
-                                fa, person_public_id=person.public_id, account=account
-                            ),
-                            source=source,
-                            reason="",
-                            acting_user=acting_user,
-                            keyring=ring,
-                        )
-                    )
-                bulk_insert(FinancialAddress, fas)
-                ring.save()
-                bulk_insert(ChangeRecord, changes)
+                fas = bulk.persons_create(
+                    acting_user=acting_user, source=source, at=now, persons=people, accounts=money
+                )
                 report.financial_addresses += len(fas)
             report.persons += len(people)
             bar.update(len(chunk))

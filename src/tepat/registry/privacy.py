@@ -15,6 +15,7 @@ from tepat.core.declarations import (
     Subject,
     days,
 )
+from tepat.registry.subject_export import SECTIONS
 
 CATEGORIES = (
     DataCategory(
@@ -220,4 +221,5 @@ DECLARATION = AppDeclaration(
     activities=ACTIVITIES,
     categories=CATEGORIES,
     retention=RETENTION,
+    export_sections=SECTIONS,
 )

@@ -27,7 +27,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -42,9 +42,13 @@ from tepat.core.errors import FieldProblem, PermissionDenied, TepatError
 from tepat.core.ids import new_public_id
 from tepat.core.subjectkeys import ERASED, SubjectKeyring, household_subject, subject_shred
 from tepat.registry import sealed
+from tepat.registry.bulk import change_record
 from tepat.registry.models import ChangeRecord, FinancialAddress, Household, Person
-from tepat.registry.services import _change
 from tepat.registry.snapshots import seal_snapshot
+
+if TYPE_CHECKING:
+    from tepat.accounts.models import User
+
 
 DEFAULT_FINANCIAL_RETENTION_YEARS = 10
 TOMBSTONE_PREFIX = "erased-"  # not hexadecimal: never equal to a blind index
@@ -140,14 +144,14 @@ def restricted_households() -> QuerySet[Person, Any]:
     return Person.objects.filter(processing_restricted_at__isnull=False).values("household_id")
 
 
-def _require_editor(acting_user: Any, person: Person) -> None:
+def _require_editor(acting_user: User, person: Person) -> None:
     if not can_edit_registry(acting_user) or not can_see_region(
         acting_user, person.household.village_id
     ):
         raise PermissionDenied()
 
 
-def _require_supervisor(acting_user: Any, person: Person) -> None:
+def _require_supervisor(acting_user: User, person: Person) -> None:
     """Erasure cannot be undone: supervisors and administrators only, in their regions."""
     _require_editor(acting_user, person)
     if not (acting_user.is_superuser or acting_user.role in {Role.SUPERVISOR, Role.ADMIN}):
@@ -168,7 +172,7 @@ def _reason(reason: str) -> str:
     return reason[:255]
 
 
-def person_restrict(*, person: Person, restricted: bool, reason: str, acting_user: Any) -> Person:
+def person_restrict(*, person: Person, restricted: bool, reason: str, acting_user: User) -> Person:
     """Restrict (or lift the restriction of) the processing of a person's data (Art. 11):
     their household is left out of new scoring runs, entitlement lists and payments."""
     reason = _reason(reason)
@@ -290,7 +294,7 @@ class ErasureReport:
     steps: dict[str, int]
 
 
-def person_erase(*, person: Person, reason: str, acting_user: Any) -> ErasureReport:
+def person_erase(*, person: Person, reason: str, acting_user: User) -> ErasureReport:
     """Erase a person's data (Art. 8, 43), or raise TepatError listing the legal reasons to
     keep it. Irreversible; idempotent on an already erased person."""
     reason = _reason(reason)
@@ -351,7 +355,7 @@ def person_erase(*, person: Person, reason: str, acting_user: Any) -> ErasureRep
         if household_erased:
             _erase_household(household)
         # The history says that the person was erased, and nothing else about them.
-        _change(
+        change_record(
             at=now,
             entity_type="person",
             entity_id=p.public_id,

@@ -1,11 +1,13 @@
 """Writes to the registry. Each service: keyword-only arguments, one transaction, an acting user,
-a source, a change record with before and after, and an audit event."""
+a source, a change record with before and after, and an audit event. Writes of many rows at
+once (a load, a linkage run's write-back) go through registry.bulk, which builds the same rows
+and change records (`new_household`, `new_person`, `change_record` are shared from there)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -13,26 +15,17 @@ from django.utils import timezone
 from tepat.accounts.scoping import can_edit_registry, can_see_region
 from tepat.core import crypto
 from tepat.core.audit import audit_record
-from tepat.core.errors import NotFound, PermissionDenied, Problems, TepatError
+from tepat.core.errors import PermissionDenied, Problems, TepatError
 from tepat.core.ids import new_public_id
-from tepat.core.subjectkeys import SubjectKeyring
 from tepat.registry import choices as c
 from tepat.registry import sealed
-from tepat.registry.cleaning import (
-    HOUSEHOLD_EDITABLE,
-    PERSON_EDITABLE,
-    clean_household,
-    clean_person,
-    name_search_key,
-)
+from tepat.registry.bulk import change_record, new_household, new_person, seal_person_secrets
+from tepat.registry.cleaning import clean_household, clean_person, name_search_key
 from tepat.registry.models import ChangeRecord, FinancialAddress, Household, Person
-from tepat.registry.snapshots import (
-    diff,
-    financial_snapshot,
-    household_snapshot,
-    person_snapshot,
-    seal_snapshot,
-)
+from tepat.registry.snapshots import diff, financial_snapshot, household_snapshot, person_snapshot
+
+if TYPE_CHECKING:
+    from tepat.accounts.models import User
 
 
 def _region_lookups() -> tuple[Any, Any]:
@@ -58,52 +51,16 @@ def _region_lookups() -> tuple[Any, Any]:
     return region_exists, village_exists
 
 
-def _require_editor(acting_user: Any, village_code: str) -> None:
+def _require_editor(acting_user: User, village_code: str) -> None:
     if acting_user is None:
         return  # system jobs (loads run from the command line by an administrator)
     if not can_edit_registry(acting_user) or not can_see_region(acting_user, village_code):
         raise PermissionDenied()
 
 
-def _actor_label(acting_user: Any) -> str:
-    return getattr(acting_user, "username", "") or "system"
-
-
-def _change(
-    *,
-    at: dt.datetime,
-    entity_type: str,
-    entity_id: str,
-    household: Household,
-    action: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    source: str,
-    reason: str,
-    acting_user: Any,
-    keyring: SubjectKeyring | None = None,
-) -> ChangeRecord:
-    """A history record, its identifying values sealed under the subject's key (snapshots.py).
-    Bulk writers pass one `keyring` for the batch and `keyring.save()` before inserting."""
-    ring = keyring or SubjectKeyring(create_now=True)
-    return ChangeRecord(
-        at=at,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        household=household,
-        action=action,
-        before=seal_snapshot(entity_type, before, ring),
-        after=seal_snapshot(entity_type, after, ring),
-        source=source,
-        reason=reason,
-        actor=acting_user if getattr(acting_user, "is_authenticated", False) else None,
-        actor_label=_actor_label(acting_user),
-    )
-
-
 def _record(
     *,
-    acting_user: Any,
+    acting_user: User,
     entity_type: str,
     entity_id: str,
     household: Household,
@@ -118,7 +75,7 @@ def _record(
     at: dt.datetime | None = None,
 ) -> None:
     """One change to the registry: its history record and its audit event, together."""
-    _change(
+    change_record(
         at=at or timezone.now(),
         entity_type=entity_type,
         entity_id=entity_id,
@@ -140,15 +97,6 @@ def _record(
     )
 
 
-def _encrypt_person_secrets(person: Person, *, nik: str, phone: str) -> None:
-    person.nik_enc = sealed.seal(nik, context=sealed.NIK, row=person.public_id)
-    person.nik_index = crypto.blind_index(nik, purpose="nik")
-    person.phone_enc = (
-        sealed.seal(phone, context=sealed.PHONE, row=person.public_id) if phone else ""
-    )
-    person.phone_index = crypto.blind_index(phone, purpose="phone") if phone else ""
-
-
 def _check_members(members: Sequence[Mapping[str, Any]], p: Problems) -> None:
     heads = [m for m in members if m.get("relationship") == c.Relationship.HEAD]
     if len(heads) != 1:
@@ -162,7 +110,7 @@ def _check_members(members: Sequence[Mapping[str, Any]], p: Problems) -> None:
 
 def household_register(
     *,
-    acting_user: Any,
+    acting_user: User,
     source: str,
     household: Mapping[str, Any],
     members: Sequence[Mapping[str, Any]],
@@ -196,10 +144,10 @@ def household_register(
 
     now = timezone.now()
     with transaction.atomic():
-        h = _household_from(hdata)
+        h = new_household(hdata)
         h.save()
         changes = [
-            _change(
+            change_record(
                 at=now,
                 entity_type="household",
                 entity_id=h.public_id,
@@ -213,10 +161,10 @@ def household_register(
             )
         ]
         for d in pdata:
-            person = _person_from(d, household=h)
+            person = new_person(d, household=h)
             person.save()
             changes.append(
-                _change(
+                change_record(
                     at=now,
                     entity_type="person",
                     entity_id=person.public_id,
@@ -243,30 +191,9 @@ def household_register(
     return h
 
 
-def _household_from(hdata: Mapping[str, Any]) -> Household:
-    h = Household(
-        kk_index=crypto.blind_index(hdata["kk"], purpose="kk"),
-        village_id=hdata["village_code"],
-    )
-    h.kk_enc = sealed.seal(hdata["kk"], context=sealed.KK, row=h.public_id)
-    for name in HOUSEHOLD_EDITABLE:
-        if name in hdata:
-            setattr(h, name, hdata[name])
-    return h
-
-
-def _person_from(d: Mapping[str, Any], *, household: Household) -> Person:
-    person = Person(household=household, name_search=name_search_key(d["full_name"]))
-    for name in PERSON_EDITABLE:
-        if name != "phone" and name in d:
-            setattr(person, name, d[name])
-    _encrypt_person_secrets(person, nik=d["nik"], phone=d.get("phone", ""))
-    return person
-
-
 def household_update(
     *,
-    acting_user: Any,
+    acting_user: User,
     household: Household,
     changes: Mapping[str, Any],
     source: str,
@@ -323,7 +250,7 @@ def household_update(
 
 def person_update(
     *,
-    acting_user: Any,
+    acting_user: User,
     person: Person,
     changes: Mapping[str, Any],
     source: str,
@@ -359,7 +286,7 @@ def person_update(
                 if obj.phone_enc
                 else ""
             )
-            _encrypt_person_secrets(
+            seal_person_secrets(
                 obj,
                 nik=nik if nik is not None else current_nik,
                 phone=phone if phone is not None else current_phone,
@@ -396,7 +323,7 @@ def person_update(
 
 def person_move(
     *,
-    acting_user: Any,
+    acting_user: User,
     person: Person,
     to_household: Household,
     relationship: str,
@@ -442,7 +369,7 @@ def person_move(
 
 def financial_address_set(
     *,
-    acting_user: Any,
+    acting_user: User,
     person: Person,
     kind: str,
     provider: str,
@@ -518,13 +445,3 @@ def financial_address_set(
             at=now,
         )
     return fa
-
-
-def household_get_for_update(*, acting_user: Any, public_id: str) -> Household:
-    try:
-        h = Household.objects.get(public_id=public_id)
-    except Household.DoesNotExist as exc:
-        raise NotFound() from exc
-    if acting_user is not None and not can_see_region(acting_user, h.village_id):
-        raise NotFound()
-    return h

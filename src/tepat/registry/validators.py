@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from tepat.core.errors import FieldProblem, Problems
 
@@ -258,7 +258,3 @@ def validate_kk(
             field, "unknown_region", f"Kode provinsi {kk[:2]} tidak dikenal / unknown province", row
         )
     return kk, p.items
-
-
-def only_errors(problems: Iterable[FieldProblem]) -> list[FieldProblem]:
-    return [p for p in problems if p.severity == "error"]

@@ -12,6 +12,7 @@ from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
+from tepat.accounts.selectors import staff_user
 from tepat.core.errors import PermissionDenied
 from tepat.core.paging import MAX_OFFSET
 from tepat.targeting import exports, selectors, services
@@ -377,7 +378,7 @@ def model_predictions(request: HttpRequest, version: int, page: Query[ExportPage
     Admins, supervisors and auditors; audited."""
     model = selectors.model_get(version=version)
     count, rows = exports.predictions_page(
-        acting_user=request.user, model=model, limit=page.limit, offset=page.offset,
+        acting_user=staff_user(request), model=model, limit=page.limit, offset=page.offset,
         request=request,
     )  # fmt: skip
     return {
@@ -397,7 +398,7 @@ def run_scores(request: HttpRequest, public_id: str, page: Query[ScoresPageIn]) 
     minimisation). Admins, supervisors, operators and auditors; every page audited."""
     run = exports.scoring_run_get(public_id)
     scope, count, rows = exports.scores_page(
-        acting_user=request.user, run=run, limit=page.limit, offset=page.offset,
+        acting_user=staff_user(request), run=run, limit=page.limit, offset=page.offset,
         region=page.region, request=request,
     )  # fmt: skip
     return {

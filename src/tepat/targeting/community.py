@@ -26,7 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -37,8 +37,13 @@ from tepat.accounts.scoping import can_see_region, region_q
 from tepat.core import crypto
 from tepat.core.audit import audit_read, audit_record, region_of
 from tepat.core.errors import FieldProblem, NotFound, PermissionDenied, TepatError, ValidationFailed
+from tepat.core.reading import decode
 from tepat.targeting import hybrid, selectors, services
 from tepat.targeting.models import CommunityRanking, CommunityRankingImport, ScoringRun
+
+if TYPE_CHECKING:
+    from tepat.accounts.models import User
+
 
 BATCH = 5000
 LOOKUP_CHUNK = 900  # ids per IN (...) query (SQLite's variable limit)
@@ -217,7 +222,7 @@ def _read(path: Path, cols: ImportColumns) -> tuple[list[str], list[list[str]], 
     data = Path(path).read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     try:
-        text = data.decode("utf-8-sig")
+        text = decode(data, "utf-8-sig")
     except UnicodeDecodeError as exc:
         raise TepatError(
             f"berkas bukan UTF-8 (byte {exc.start}) / the file is not UTF-8 (byte {exc.start})",
@@ -267,7 +272,7 @@ def _households(keys: list[str], by: str, user: Any) -> dict[str, tuple[int, str
 
 def community_import(
     *,
-    acting_user: Any,
+    acting_user: User,
     path: Path,
     columns: ImportColumns | None = None,
     label: str = "",
@@ -602,7 +607,7 @@ def community_values(
 
 def community_compare(
     *,
-    acting_user: Any,
+    acting_user: User,
     rule: hybrid.HybridRule,
     quota: float,
     run: ScoringRun | None = None,

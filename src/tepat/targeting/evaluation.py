@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tepat.core.errors import Problems
+from tepat.core.reading import decode
 
 F64 = npt.NDArray[np.float64]
 BOOL = npt.NDArray[np.bool_]
@@ -211,7 +212,7 @@ def quota_table_read(path: Path) -> dict[str, float]:
     p = Problems()
     name = path.name
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = decode(path.read_bytes(), "utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         p.error(name, "unreadable", f"berkas kuota tidak terbaca / unreadable quota file: {exc}")
         p.raise_if_errors()

@@ -29,7 +29,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 
@@ -39,6 +39,10 @@ from tepat.core import csvsafe
 from tepat.core.audit import audit_read, audit_record
 from tepat.core.errors import NotFound, PermissionDenied, TepatError
 from tepat.targeting.models import HouseholdScore, PmtModel, ScoringRun
+
+if TYPE_CHECKING:
+    from tepat.accounts.models import User
+
 
 FORMATS = {".csv": "csv", ".parquet": "parquet"}
 CHUNK = 100_000
@@ -130,7 +134,7 @@ def _audit_predictions(user: Any, model: PmtModel, count: int, how: str, request
 
 
 def predictions_page(
-    *, acting_user: Any, model: PmtModel, limit: int, offset: int, request: Any = None
+    *, acting_user: User, model: PmtModel, limit: int, offset: int, request: Any = None
 ) -> tuple[int, list[dict[str, Any]]]:
     """(rows in all, one page of rows as dicts); audited."""
     _require_predictions(acting_user)
@@ -141,7 +145,7 @@ def predictions_page(
     return n, rows
 
 
-def predictions_csv(*, acting_user: Any, model: PmtModel, request: Any = None) -> Iterator[str]:
+def predictions_csv(*, acting_user: User, model: PmtModel, request: Any = None) -> Iterator[str]:
     """The predictions as CSV text, a chunk at a time; audited before the first byte."""
     _require_predictions(acting_user)
     cols = predictions_columns(model)
@@ -156,7 +160,9 @@ def _column_rows(cols: dict[str, list[Any]]) -> Iterator[list[tuple[Any, ...]]]:
         yield list(zip(*(cols[c][start : start + CHUNK] for c in names), strict=True))
 
 
-def predictions_export(*, acting_user: Any, model: PmtModel, out: Path, request: Any = None) -> int:
+def predictions_export(
+    *, acting_user: User, model: PmtModel, out: Path, request: Any = None
+) -> int:
     """Write the predictions to `out` (.csv or .parquet); returns the row count; audited."""
     _require_predictions(acting_user)
     fmt = export_format(out)
@@ -266,7 +272,7 @@ def _audit_scores(
 
 def scores_page(
     *,
-    acting_user: Any,
+    acting_user: User,
     run: ScoringRun,
     limit: int,
     offset: int,
@@ -286,7 +292,7 @@ def scores_page(
 
 
 def scores_csv(
-    *, acting_user: Any, run: ScoringRun, region: str = "", request: Any = None
+    *, acting_user: User, run: ScoringRun, region: str = "", request: Any = None
 ) -> tuple[int, Iterator[str]]:
     """(households, the CSV text a chunk at a time): counted and audited before the first byte."""
     scope, qs = scores_queryset(user=acting_user, run=run, region=region)
@@ -296,7 +302,7 @@ def scores_csv(
 
 
 def scores_export(
-    *, acting_user: Any, run: ScoringRun, out: Path, region: str = "", chunk: int = CHUNK
+    *, acting_user: User, run: ScoringRun, out: Path, region: str = "", chunk: int = CHUNK
 ) -> tuple[ScoreScope, int]:
     """Write the run's scores in the caller's scope to `out` (.csv or .parquet), streamed a chunk
     at a time; (scope, households written); audited with the count and the scope."""

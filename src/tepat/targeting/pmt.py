@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tepat.core.errors import Problems, ValidationFailed
+from tepat.core.errors import Problems
 from tepat.targeting import estimators as est
 from tepat.targeting.design import Design, design_fit, design_matrix
 from tepat.targeting.evaluation import (
@@ -46,15 +46,6 @@ CHUNK = 200_000  # rows per design matrix when scoring: bounded memory for any r
 OVERFIT_MISTARGETING_GAP = 0.05
 OVERFIT_R2_GAP = 0.10
 MIN_ROWS_ERROR = 20  # fewer usable rows than this: refuse (the spec's min_rows only warns)
-METHOD_NAMES = {
-    "ols": "OLS",
-    "quantile": "kuantil / quantile",
-    "enet": "elastic net",
-    "logit": "logit",
-    "ordinal": "ordinal logit",
-    "gbm": "LightGBM",
-    "ensemble": "ensemble",
-}
 
 __all__ = [
     "Calibration",
@@ -883,12 +874,6 @@ def training_summary(spec: Spec, s: Survey) -> dict[str, Any]:
             for i, c in enumerate(counts)
         }
     return out
-
-
-def validation_error(field: str, message: str) -> ValidationFailed:
-    p = Problems()
-    p.error(field, "invalid", message)
-    return ValidationFailed(p.items)
 
 
 # --- ranking ----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from tepat.core.declarations import (
     Subject,
     days,
 )
+from tepat.targeting.subject_export import SECTIONS
 
 CATEGORIES = (
     DataCategory(
@@ -136,4 +137,5 @@ DECLARATION = AppDeclaration(
         "targeting.EvaluationRun",
         "targeting.CommunityRankingImport",
     ),
+    export_sections=SECTIONS,
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.db import transaction
@@ -37,6 +37,10 @@ from tepat.targeting.rules import Rule as ParsedRule
 from tepat.targeting.rules import rule_parse
 from tepat.targeting.spec import spec_load, spec_parse
 from tepat.targeting.survey import survey_read
+
+if TYPE_CHECKING:
+    from tepat.accounts.models import User
+
 
 BATCH = 5000
 REGION_LEVELS = (2, 4, 6, 10)
@@ -108,7 +112,7 @@ def _json_safe(value: Any) -> Any:
 
 def pmt_calibrate(
     *,
-    acting_user: Any,
+    acting_user: User,
     survey_path: Path,
     spec_path: Path | None = None,
     spec_text: str | None = None,
@@ -203,7 +207,7 @@ SCORE_CHUNK = 200_000  # households read and scored at a time: memory stays boun
 
 def scoring_run(
     *,
-    acting_user: Any,
+    acting_user: User,
     model: PmtModel,
     rank_by: str = "households",
     regional_level: int = 4,
@@ -316,7 +320,7 @@ def _insert_scores(
             bar.update(len(rows))
 
 
-def rule_save(*, acting_user: Any, name: str, expression: str, description: str = "") -> Rule:
+def rule_save(*, acting_user: User, name: str, expression: str, description: str = "") -> Rule:
     _require(acting_user)
     parsed = rule_parse(expression)
     p = Problems()
@@ -339,7 +343,7 @@ def rule_save(*, acting_user: Any, name: str, expression: str, description: str 
 
 def scenario_save(
     *,
-    acting_user: Any,
+    acting_user: User,
     name: str,
     rule: Rule,
     quota_method: str = "none",
@@ -452,7 +456,7 @@ def simulate(scenario: Scenario, pop: selectors.Population) -> dict[str, Any]:
 
 
 def scenario_evaluate(
-    *, acting_user: Any, scenario: Scenario, run: ScoringRun | None = None
+    *, acting_user: User, scenario: Scenario, run: ScoringRun | None = None
 ) -> EvaluationRun:
     """Simulate a scenario over the whole nation; only national roles may (quotas are national)."""
     _require(acting_user)
@@ -492,7 +496,7 @@ class RuleCount:
         return self.eligible is None
 
 
-def rule_count(*, acting_user: Any, rule: ParsedRule, request: Any = None) -> RuleCount | None:
+def rule_count(*, acting_user: User, rule: ParsedRule, request: Any = None) -> RuleCount | None:
     """Count the households `rule` admits in the latest scoring run, only among those in the
     caller's regions (tepat.accounts.scoping), with small counts hidden
     (tepat.targeting.disclosure); audited with the rule text, the scope and what was shown.
@@ -538,7 +542,7 @@ def rule_count(*, acting_user: Any, rule: ParsedRule, request: Any = None) -> Ru
     )
 
 
-def truth_load(*, acting_user: Any, path: Path, source: str = "") -> dict[str, int]:
+def truth_load(*, acting_user: User, path: Path, source: str = "") -> dict[str, int]:
     """Load known per-capita consumption keyed by No. KK (e.g. `tepat synth`'s truth/households.csv)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv

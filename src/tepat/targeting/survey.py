@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from tepat.core.errors import Problems, ValidationFailed
+from tepat.core.reading import DELIMITERS, decode, sniff_delimiter
 from tepat.targeting.evaluation import weighted_quantile
 from tepat.targeting.rules import Rule, rule_evaluate
 from tepat.targeting.spec import MIN_ROWS, Proxy, Spec, filter_parse
@@ -36,7 +37,6 @@ from tepat.targeting.spec import MIN_ROWS, Proxy, Spec, filter_parse
 F64 = npt.NDArray[np.float64]
 BOOL = npt.NDArray[np.bool_]
 OBJ = npt.NDArray[np.object_]
-DELIMITERS = (",", ";", "\t", "|")
 FIRST_ROWS = 5  # row numbers kept per warning
 DROPPED_ROWS = 20  # row numbers kept per reason rows are set aside
 TEXT_SHARE_ERROR = 0.5  # a numeric proxy more than half text (of its non-empty values): an error
@@ -127,7 +127,7 @@ def _header(path: Path) -> tuple[str, list[str]]:
     with path.open("rb") as fh:
         first = fh.readline()
     try:
-        line = first.decode("utf-8-sig").rstrip("\r\n")
+        line = decode(first, "utf-8-sig").rstrip("\r\n")
     except UnicodeDecodeError:
         raise _fail(
             path.name,
@@ -135,9 +135,8 @@ def _header(path: Path) -> tuple[str, list[str]]:
             "berkas bukan UTF-8; simpan ulang sebagai CSV UTF-8 / the file is not UTF-8: save it "
             "again as CSV UTF-8",
         ) from None
-    counts = {d: line.count(d) for d in DELIMITERS}
-    delimiter = max(DELIMITERS, key=lambda d: counts[d])
-    if not line or not counts[delimiter]:
+    delimiter = sniff_delimiter(line)
+    if delimiter not in line:  # sniff_delimiter's "," when the line has none of them
         raise _fail(
             path.name,
             "unreadable",

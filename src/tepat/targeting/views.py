@@ -13,6 +13,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from tepat.accounts.selectors import staff_user
 from tepat.core.errors import NotFound, PermissionDenied, TepatError
 from tepat.targeting import disclosure, engine, exports, selectors, services
 from tepat.targeting.models import Scenario
@@ -51,7 +52,7 @@ def index(request: HttpRequest) -> HttpResponse:
                         quota_tmp.write(chunk)
                     quota_tmp.flush()
                 model = services.pmt_calibrate(
-                    acting_user=request.user, survey_path=Path(tmp.name), spec_text=spec_text,
+                    acting_user=staff_user(request), survey_path=Path(tmp.name), spec_text=spec_text,
                     name=request.POST.get("name", ""), survey_name=upload.name or "survey.csv",
                     quota_path=Path(quota_tmp.name) if quota_upload is not None else None,
                     quota_name=(quota_upload.name or "quota.csv") if quota_upload else "",
@@ -139,7 +140,7 @@ def runs(request: HttpRequest) -> HttpResponse:
         try:
             model = selectors.model_get(version=int(request.POST.get("model_version", "0") or 0))
             services.scoring_run(
-                acting_user=request.user,
+                acting_user=staff_user(request),
                 model=model,
                 rank_by=request.POST.get("rank_by", "households"),
                 regional_level=int(request.POST.get("regional_level", "4") or 4),
@@ -178,7 +179,9 @@ def rules(request: HttpRequest) -> HttpResponse:
         try:
             rule = rule_parse(expression)
             ctx["valid"] = True
-            counted = services.rule_count(acting_user=request.user, rule=rule, request=request)
+            counted = services.rule_count(
+                acting_user=staff_user(request), rule=rule, request=request
+            )
             if counted is not None:
                 ctx["counted"] = counted
             if household:
@@ -187,7 +190,7 @@ def rules(request: HttpRequest) -> HttpResponse:
                 )
             if request.method == "POST" and ctx["name"]:
                 services.rule_save(
-                    acting_user=request.user, name=ctx["name"], expression=expression
+                    acting_user=staff_user(request), name=ctx["name"], expression=expression
                 )
                 ctx["saved"] = True
         except TepatError as exc:
@@ -228,7 +231,7 @@ def scenarios(request: HttpRequest) -> HttpResponse:
                 _scenario_create(request)
             else:
                 scenario = selectors.scenario_get(public_id=request.POST.get("scenario", ""))
-                services.scenario_evaluate(acting_user=request.user, scenario=scenario)
+                services.scenario_evaluate(acting_user=staff_user(request), scenario=scenario)
             return redirect("targeting:scenarios")
         except TepatError as exc:
             error = "; ".join(str(p) for p in exc.problems) or exc.message
@@ -279,7 +282,7 @@ def _int_or_none(value: str | None) -> int | None:
 def _scenario_create(request: HttpRequest) -> None:
     rule = selectors.rule_get(name=request.POST.get("rule", ""))
     services.scenario_save(
-        acting_user=request.user,
+        acting_user=staff_user(request),
         name=request.POST.get("name", ""),
         rule=rule,
         quota_method=request.POST.get("quota_method", "none"),
@@ -329,7 +332,7 @@ def _community_import(request: HttpRequest) -> Any:
             tmp.write(chunk)
         tmp.flush()
         return cm.community_import(
-            acting_user=request.user, path=Path(tmp.name), columns=cols,
+            acting_user=staff_user(request), path=Path(tmp.name), columns=cols,
             label=request.POST.get("label", ""), file_name=upload.name or "ranking.csv",
             request=request,
         )  # fmt: skip
@@ -378,7 +381,7 @@ def community(request: HttpRequest) -> HttpResponse:
             run_id = request.GET.get("run") or None
             run = selectors.run_get(public_id=run_id) if run_id else None
             ctx["result"] = cm.community_compare(
-                acting_user=request.user, rule=rule, run=run, request=request,
+                acting_user=staff_user(request), rule=rule, run=run, request=request,
                 quota=_float_or(request.GET.get("quota"), 0.3, "quota"),
             )  # fmt: skip
             ctx["result_rows"] = _community_rows(ctx["result"])
@@ -430,7 +433,9 @@ def model_predictions_csv(request: HttpRequest, version: int) -> HttpResponseBas
     """A model's out-of-fold predictions as CSV (admins, supervisors, auditors); audited."""
     try:
         model = selectors.model_get(version=version)
-        chunks = exports.predictions_csv(acting_user=request.user, model=model, request=request)
+        chunks = exports.predictions_csv(
+            acting_user=staff_user(request), model=model, request=request
+        )
     except PermissionDenied as exc:
         return render(request, "targeting/error.html", {"error": exc.message}, status=403)
     except NotFound as exc:
@@ -447,7 +452,7 @@ def run_scores_csv(request: HttpRequest, public_id: str) -> HttpResponseBase:
     try:
         run = exports.scoring_run_get(public_id)
         _, chunks = exports.scores_csv(
-            acting_user=request.user, run=run, region=region, request=request
+            acting_user=staff_user(request), run=run, region=region, request=request
         )
     except PermissionDenied as exc:
         return render(request, "targeting/error.html", {"error": exc.message}, status=403)

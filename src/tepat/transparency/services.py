@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery, Sum
@@ -24,6 +24,10 @@ from tepat.registry.models import Person
 from tepat.transparency import conf
 from tepat.transparency.models import AggregateCell, OpenDataRelease, RefreshRun
 from tepat.transparency.suppression import ROOT, is_small, suppress_tree, tree_of
+
+if TYPE_CHECKING:
+    from tepat.accounts.models import User
+
 
 # Only approved cycles are public: a draft list may still change and must not leak.
 PUBLIC_CYCLE_STATES = ("approved", "distributed", "ended")
@@ -81,7 +85,9 @@ def _cells_for_cycle(
     ]
 
 
-def aggregates_refresh(*, acting_user: Any = None, threshold: int | None = None) -> RefreshRun:
+def aggregates_refresh(
+    *, acting_user: User | None = None, threshold: int | None = None
+) -> RefreshRun:
     """Recompute every public cell (all cycles, all levels) with suppression flags, and replace
     the snapshot in one transaction: readers see the old snapshot or the new, never half."""
     threshold = threshold or conf.suppression_threshold()
@@ -305,7 +311,7 @@ RECIPIENTS_PACKAGE = "tepat-penerima-disamarkan"
 
 
 def opendata_export(
-    *, out: Path | None = None, acting_user: Any = None, today: dt.date | None = None
+    *, out: Path | None = None, acting_user: User | None = None, today: dt.date | None = None
 ) -> OpenDataRelease:
     """Write today's two data packages under <out>/<date>/ and record the release.
 

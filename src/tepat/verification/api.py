@@ -10,6 +10,7 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
+from tepat.accounts.selectors import staff_user
 from tepat.core.audit import audit_read, region_of
 from tepat.verification import face, selectors, services
 from tepat.verification.models import Handover, ProxyCollector
@@ -137,18 +138,23 @@ def sync(request: HttpRequest, data: SyncIn) -> services.SyncResult:
     """Apply handovers recorded offline; resending a batch is safe (client-generated ids)."""
     for f in data.failures:
         services.verification_failure_record(
-            acting_user=request.user, voucher_id=f.voucher_id, method=f.method, reason=f.reason
+            acting_user=staff_user(request),
+            voucher_id=f.voucher_id,
+            method=f.method,
+            reason=f.reason,
         )
     items = [
         services.HandoverIn(h.client_id, h.token, h.method, h.device_time, h.by_proxy)
         for h in data.handovers
     ]
-    return services.handovers_sync(acting_user=request.user, device_id=data.device_id, items=items)
+    return services.handovers_sync(
+        acting_user=staff_user(request), device_id=data.device_id, items=items
+    )
 
 
 @router.post("/otp/send", response=OtpOut)
 def otp_send(request: HttpRequest, data: OtpIn) -> dict[str, bool]:
-    services.otp_send(acting_user=request.user, voucher_id=data.voucher_id)
+    services.otp_send(acting_user=staff_user(request), voucher_id=data.voucher_id)
     return {"ok": True}
 
 
@@ -156,7 +162,7 @@ def otp_send(request: HttpRequest, data: OtpIn) -> dict[str, bool]:
 def otp_check(request: HttpRequest, data: OtpIn) -> dict[str, bool]:
     return {
         "ok": services.otp_check(
-            acting_user=request.user, voucher_id=data.voucher_id, code=data.code
+            acting_user=staff_user(request), voucher_id=data.voucher_id, code=data.code
         )
     }
 
@@ -201,7 +207,9 @@ def face_enrol(
     """Enrol (or replace) a person's face template from a photo (multipart, JPEG or PNG). Only an
     encrypted descriptor is kept, never the photo. Staff of the person's region."""
     tpl = services.face_enrol(
-        acting_user=request.user, person_ref=person_id, image=face.image_from_uploaded_file(image)
+        acting_user=staff_user(request),
+        person_ref=person_id,
+        image=face.image_from_uploaded_file(image),
     )
     return {"person_id": tpl.person_ref, "enrolled_at": tpl.enrolled_at}
 
@@ -219,7 +227,9 @@ def face_verify(
     """Compare a live photo with the voucher holder's enrolled face (online step). A passed check
     lets the device record the handover with method `face`; every attempt is audited."""
     res = services.face_verify(
-        acting_user=request.user, voucher_id=voucher_id, image=face.image_from_uploaded_file(image)
+        acting_user=staff_user(request),
+        voucher_id=voucher_id,
+        image=face.image_from_uploaded_file(image),
     )
     if res.distance is None:
         raise services.NoFace()
@@ -255,7 +265,10 @@ def policy_set(
 ) -> dict[str, object]:
     """Set the accepted methods for one programme and channel (admins and supervisors; audited)."""
     services.verification_policy_set(
-        acting_user=request.user, programme_code=programme, channel=channel, methods=data.methods
+        acting_user=staff_user(request),
+        programme_code=programme,
+        channel=channel,
+        methods=data.methods,
     )
     return next(
         p for p in selectors.policies() if p["programme"] == programme and p["channel"] == channel
@@ -307,7 +320,7 @@ def proxies(request: HttpRequest, person_id: str = "") -> list[dict[str, object]
 def proxy_register(request: HttpRequest, data: ProxyRegisterIn) -> Status[dict[str, object]]:
     """Register, in advance, who may collect for an elderly or disabled beneficiary (audited)."""
     p = services.proxy_register(
-        acting_user=request.user, person_ref=data.person_id, name=data.name,
+        acting_user=staff_user(request), person_ref=data.person_id, name=data.name,
         id_number=data.id_number, reason=data.reason,
     )  # fmt: skip
     return Status(201, _proxy_row(p))
@@ -316,7 +329,9 @@ def proxy_register(request: HttpRequest, data: ProxyRegisterIn) -> Status[dict[s
 @router.post("/proxies/{proxy_id}/revoke", response=ProxyRowOut)
 def proxy_revoke(request: HttpRequest, proxy_id: str, data: ReasonIn) -> dict[str, object]:
     return _proxy_row(
-        services.proxy_revoke(acting_user=request.user, proxy_id=proxy_id, reason=data.reason)
+        services.proxy_revoke(
+            acting_user=staff_user(request), proxy_id=proxy_id, reason=data.reason
+        )
     )
 
 
@@ -362,6 +377,6 @@ def flagged(request: HttpRequest, include_resolved: bool = False) -> list[dict[s
 def flagged_resolve(request: HttpRequest, client_id: str, data: ResolveIn) -> dict[str, object]:
     """Close an investigation with a decision (no_loss | recovered | escalated) and a note."""
     h = services.handover_resolve(
-        acting_user=request.user, client_id=client_id, decision=data.decision, note=data.note
+        acting_user=staff_user(request), client_id=client_id, decision=data.decision, note=data.note
     )
     return _flagged_row(h)

@@ -19,6 +19,7 @@ from tepat.core.declarations import (
     days,
     years,
 )
+from tepat.verification.subject_export import SECTIONS
 
 # The day list a field device downloads for its villages (verification.selectors.day_list),
 # used at the PT Pos counter and the e-Warung, online or offline.
@@ -243,4 +244,5 @@ DECLARATION = AppDeclaration(
     recipients=RECIPIENTS,
     retention=RETENTION,
     no_personal_data=("verification.EwarungSettlement", "verification.VerificationPolicy"),
+    export_sections=SECTIONS,
 )

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST
 
+from tepat.accounts.selectors import staff_user
 from tepat.core.audit import audit_read
 from tepat.core.errors import NotFound, TepatError
 from tepat.verification import face, selectors, services
@@ -153,7 +154,7 @@ def flagged(request: HttpRequest) -> HttpResponse:
 @require_POST
 def flagged_resolve(request: HttpRequest, client_id: str) -> HttpResponseRedirect:
     try:
-        services.handover_resolve(acting_user=request.user, client_id=client_id,
+        services.handover_resolve(acting_user=staff_user(request), client_id=client_id,
                                   decision=request.POST.get("decision", ""),
                                   note=request.POST.get("note", ""))  # fmt: skip
     except NotFound as exc:
@@ -201,7 +202,7 @@ def person(request: HttpRequest, person_id: str) -> HttpResponse:
 def proxy_register(request: HttpRequest, person_id: str) -> HttpResponseRedirect:
     try:
         services.proxy_register(
-            acting_user=request.user, person_ref=person_id, name=request.POST.get("name", ""),
+            acting_user=staff_user(request), person_ref=person_id, name=request.POST.get("name", ""),
             id_number=request.POST.get("id_number", ""), reason=request.POST.get("reason", ""),
         )  # fmt: skip
     except NotFound as exc:
@@ -218,7 +219,9 @@ def proxy_register(request: HttpRequest, person_id: str) -> HttpResponseRedirect
 def proxy_revoke(request: HttpRequest, proxy_id: str) -> HttpResponseRedirect:
     try:
         proxy = services.proxy_revoke(
-            acting_user=request.user, proxy_id=proxy_id, reason=request.POST.get("reason", "")
+            acting_user=staff_user(request),
+            proxy_id=proxy_id,
+            reason=request.POST.get("reason", ""),
         )
     except NotFound as exc:
         raise Http404 from exc
@@ -236,7 +239,7 @@ def face_enrol(request: HttpRequest, person_id: str) -> HttpResponseRedirect:
         upload = request.FILES.get("image")
         if upload is None:
             raise TepatError(_("Pilih foto wajah penerima."), code="required", field="image")
-        services.face_enrol(acting_user=request.user, person_ref=person_id,
+        services.face_enrol(acting_user=staff_user(request), person_ref=person_id,
                             image=face.image_from_uploaded_file(upload))  # fmt: skip
     except NotFound as exc:
         raise Http404 from exc
@@ -267,7 +270,7 @@ def policies(request: HttpRequest) -> HttpResponse:
 def policy_set(request: HttpRequest) -> HttpResponseRedirect:
     try:
         services.verification_policy_set(
-            acting_user=request.user, programme_code=request.POST.get("programme", ""),
+            acting_user=staff_user(request), programme_code=request.POST.get("programme", ""),
             channel=request.POST.get("channel", ""), methods=request.POST.getlist("methods"),
         )  # fmt: skip
     except NotFound as exc:

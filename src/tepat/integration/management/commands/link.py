@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from tepat.integration.linkage import ENGINES
 from tepat.integration.services import link_run_execute, sources_ensure_builtin
 
 
@@ -12,7 +13,7 @@ class Command(BaseCommand):
     help = "Tautkan rekaman / link records into persons and golden records (Splink)"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
+        parser.add_argument("--engine", choices=list(ENGINES), default=ENGINES[0])
         parser.add_argument(
             "--retrain", action="store_true", help="train a new model version instead of reusing"
         )

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tepat.core.errors import TepatError
 from tepat.ledger import selectors, services
+from tepat.ledger.cross_checks import cross_checks
 from tepat.ledger.keys import origin
 from tepat.ledger.note import NoteError, Signer, parse_verifier
 from tepat.ledger.receipts import receipt_verify
@@ -107,7 +108,7 @@ class Command(BaseCommand):
             self.stderr.write(f"warning: {warning}")
         if report.ok:
             self.stdout.write(f"OK: {report.size} entries, tiles, head and checkpoints agree")
-            self._verify_payments()
+            self._cross_check()
             return
         for problem in report.problems:
             self.stderr.write(problem)
@@ -118,23 +119,19 @@ class Command(BaseCommand):
         )
         raise CommandError(f"log verification FAILED; {where}")
 
-    def _verify_payments(self) -> None:
-        """The log is intact; now check that the payments table still says what the log says."""
-        from django.apps import apps
-
-        if not apps.is_installed("tepat.payments"):
-            return
-        from tepat.payments.selectors import ledger_cross_check
-
-        problems = ledger_cross_check()
-        if not problems:
-            self.stdout.write("OK: every settled payment matches its log entry")
-            return
-        for _index, problem in problems:
-            self.stderr.write(problem)
-        first = problems[0][0]
-        where = f"first bad entry: {first}" if first is not None else "first bad entry: unknown"
-        raise CommandError(f"payments differ from the transparency log; {where}")
+    def _cross_check(self) -> None:
+        """The log is intact; now check that the apps' tables still say what the log says (each
+        app that owns such a table registers its check, see tepat.ledger.cross_checks)."""
+        for check in cross_checks():
+            problems = check.check()
+            if not problems:
+                self.stdout.write(check.ok)
+                continue
+            for _index, problem in problems:
+                self.stderr.write(problem)
+            first = problems[0][0]
+            where = f"first bad entry: {first}" if first is not None else "first bad entry: unknown"
+            raise CommandError(f"{check.failed}; {where}")
 
     def _verify_receipt(self, file: Path, checkpoint: Path | None, keys: list[str]) -> None:
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import signal
 import threading
 from typing import Any
@@ -12,7 +11,6 @@ from django.core.management.base import BaseCommand, CommandParser
 from tepat.messaging.gateway import sms_gateway
 from tepat.payments import worker
 from tepat.payments.providers import G2PConnectAdapter
-from tepat.portal.citizen import otp_deliver
 
 
 class Command(BaseCommand):
@@ -45,11 +43,11 @@ class Command(BaseCommand):
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
+        # With --sms, the payment notices and every outbox other apps registered (the citizen
+        # sign-in codes, queued by the sign-in page) are sent from here.
         gateway = sms_gateway() if opts["sms"] else None
-        # With --sms, citizen sign-in codes too: queued by the sign-in page, sent from here.
-        codes = [functools.partial(otp_deliver, gateway=gateway)] if gateway is not None else []
         tally = worker.run(adapter=adapter, config=config, once=opts["once"], stop=stop,
-                           sms_gateway=gateway, each_turn=codes)  # fmt: skip
+                           sms_gateway=gateway)  # fmt: skip
         self.stdout.write(
             f"worker {config.worker_id}: paid={tally.paid} failed={tally.failed} sent={tally.sent} "
             f"retried={tally.retried} dead={tally.dead} batches={tally.batches}"

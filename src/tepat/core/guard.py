@@ -12,6 +12,9 @@ cannot escape the limit by rotating through the addresses of its own prefix.
 
 The status check asks all three at once (`lookup_admit`): with Redis that is one round trip (a
 Lua script, atomic), where asking one by one took three to five.
+
+It sits in core because the portal and grievances both guard their public forms with it (the
+grievance filing and tracking limits are "adu-ip" counters here).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from django.utils.translation import gettext as _
 from tepat.core import crypto
 from tepat.core.netaddr import limit_key
 
+# The salt keeps the name it had when this module lived in the portal: a challenge issued just
+# before an upgrade still verifies after it.
 SALT = "tepat.portal.challenge"
 WORDS_ID = [
     "nol",
