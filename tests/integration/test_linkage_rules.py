@@ -132,6 +132,35 @@ def test_a_shared_house_corroborates_a_name_only_match():
     }
 
 
+def test_a_tie_between_two_name_only_links_is_settled_the_same_whatever_the_row_order():
+    df = _records(
+        [
+            {"unique_id": "dukcapil:7", "full_name": "YULIANA", "nik": "3273104107800001",
+             "birth_date": "1980-07-01", "village_code": "3273101001", "address": "JL. A NO. 1"},
+            {"unique_id": "bpjs:7", "full_name": "YULIANA", "nik": "3273104107800002",
+             "birth_date": "1981-02-03", "village_code": "3273101001", "address": "JL. B NO. 2"},
+            {"unique_id": "pln:7", "full_name": "YULIANA", "village_code": "3273101001",
+             "address": "JL. C NO. 3"},
+        ]
+    )  # fmt: skip
+    pairs = [("pln:7", "dukcapil:7"), ("pln:7", "bpjs:7")]
+    kept = []
+    for order in (pairs, pairs[::-1]):
+        pred = pd.DataFrame(
+            {
+                "unique_id_l": [left for left, _right in order],
+                "unique_id_r": [right for _left, right in order],
+                "match_probability": [0.97, 0.97],
+            }
+        )
+        out = linkage.guard_name_only(pred, df, 0.95)
+        strong = out[out["match_probability"] >= 0.95]
+        kept.append(set(zip(strong["unique_id_l"], strong["unique_id_r"], strict=True)))
+    # One link survives (a record without NIK keeps only its best), and the same one both times.
+    assert len(kept[0]) == 1
+    assert kept[0] == kept[1]
+
+
 def _population(extra: list[dict[str, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """`extra` records (each with its cluster) among 3,000 identified people elsewhere in the
     city, so that a name's rarity is measured against a population."""

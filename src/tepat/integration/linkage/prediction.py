@@ -50,7 +50,13 @@ def guard_name_only(pred: pd.DataFrame, df: pd.DataFrame, match_threshold: float
         nik_missing = np.asarray(pa.array(df["nik"]).take(rows).is_null())
         candidates["no_nik_l"] = nik_missing[:n][name_only & ~demote]
         candidates["no_nik_r"] = nik_missing[n:][name_only & ~demote]
-        ranked = candidates.sort_values("match_probability", ascending=False)
+        # Ties are broken by the pair's ids, not by row order: on Spark the row order varies
+        # from run to run, and which of two equally likely records goes to review must not.
+        ranked = candidates.sort_values(
+            ["match_probability", "unique_id_l", "unique_id_r"],
+            ascending=[False, True, True],
+            kind="mergesort",
+        )
         losers: set[Any] = set()
         for side in ("l", "r"):
             no_nik = ranked[ranked[f"no_nik_{side}"]]
