@@ -35,7 +35,9 @@ def test_a_citizen_checks_their_status_by_nik_and_name(page, citizen):  # noqa: 
     result = page.locator("#hasil-card")
     assert "As** Su******" in result.inner_text()
     assert "Kantor Pos Sukasari" in result.inner_text()
-    assert page.evaluate("document.activeElement.id") == "hasil-card"
+    # cek-result.js is deferred: it runs once the page is parsed, which may be after the card is
+    # readable; wait for it (up to the page's timeout) rather than read the focus too early.
+    page.wait_for_function("() => document.activeElement?.id === 'hasil-card'")
 
 
 def test_a_wrong_name_reads_as_not_found(page, citizen):  # noqa: F811

@@ -182,8 +182,10 @@ def test_a_citizens_opened_receipt_shows_the_exact_amount_behind_the_band(page, 
     if "Tidak terverifikasi" in result:
         pytest.skip("this chromium has no Ed25519 in WebCrypto")
     assert "Sah / Valid" in result
-    assert "Rp1125000" in result
-    assert "1000000" in page.inner_text("#receipt-entry")  # the public entry: a band only
+    assert "Rp1.125.000" in result
+    entry = page.inner_text("#receipt-entry")
+    assert "Rp1.000.000" in entry  # the public entry: a band only, as people read rupiah
+    assert "Nominal paling kecil (amount_min)" in entry  # each signed field in words, key kept
 
 
 @pytest.mark.parametrize(

@@ -38,10 +38,14 @@ def test_a_receipt_downloaded_from_the_api_verifies(client, logged, log_signer):
 def test_bad_proof_requests_get_the_one_error_shape(client, logged):
     logged(5)
     r = client.get("/api/ledger/proofs/inclusion", {"index": 9, "tree_size": 5})
-    assert r.status_code == 400
+    assert r.status_code == 404  # no such proof; the schema cannot say "below tree_size"
     assert r.json()["code"] == "bad_index"
     r = client.get("/api/ledger/proofs/consistency", {"first": 3, "second": 99})
+    assert r.status_code == 404
     assert r.json()["code"] == "bad_size"
+    r = client.get("/api/ledger/proofs/inclusion", {"index": 0, "tree_size": 0})
+    assert r.status_code == 422  # tree_size >= 1 is in the schema (issue 20)
+    assert r.json()["field"] == "tree_size"
     assert client.get("/api/ledger/receipts/77").status_code == 404
 
 

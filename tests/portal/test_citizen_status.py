@@ -24,7 +24,7 @@ def test_nik_and_name_show_the_masked_status_per_tahap(client, citizen):
     assert "Program Keluarga Harapan" in html
     assert "Tahap 4" in html
     assert "Dibayar" in html
-    assert "750000" in html
+    assert "Rp750.000" in html
     assert "Tunai melalui PT Pos" in html
     assert "Kantor Pos Sukasari" in html
     assert "<dt>Desil</dt><dd>2</dd>" in html

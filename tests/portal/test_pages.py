@@ -1,5 +1,5 @@
-"""The public pages (home and about) on the light citizen layout, the staff shell (USWDS)
-around the staff pages, and the English switch."""
+"""The public pages (home and about) on the light citizen layout, the staff shell (its own light
+stylesheet) around the staff pages, and the English switch."""
 
 from __future__ import annotations
 
@@ -67,16 +67,12 @@ def test_there_is_no_government_banner_or_us_reference(client, db, path):
     assert "United States" not in html
 
 
-def test_the_staff_shell_loads_the_vendored_design_system_and_htmx(client, db):
+def test_the_staff_shell_loads_its_light_stylesheet_and_script_and_htmx_not_uswds(client, db):
     html = client.get("/accounts/masuk/").content.decode()
-    for asset in (
-        "vendor/uswds/css/uswds.min.css",
-        "tepat/tepat.css",
-        "vendor/uswds/js/uswds.min.js",
-        "vendor/htmx/htmx.min.js",
-    ):
+    for asset in ("tepat/tepat.css", "tepat/tepat.js", "vendor/htmx/htmx.min.js"):
         assert f"/static/{asset}" in html
         assert finders.find(asset), asset
+    assert "uswds" not in html
 
 
 def test_the_vendored_files_carry_their_licences(db):

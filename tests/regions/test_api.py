@@ -71,11 +71,12 @@ def test_it_rejects_unknown_region_with_the_error_shape(
     assert "9999" in body["message"]
 
 
-def test_it_rejects_a_malformed_code_with_a_400(client: Client, west_java: dict[str, Region]):
+def test_it_rejects_a_malformed_code_with_a_422(client: Client, west_java: dict[str, Region]):
     response = client.get("/api/regions/bandung/children")
 
-    assert response.status_code == 400
-    assert response.json()["code"] == "invalid_region_code"
+    # The schema's pattern says what a code is, so the refusal is the schema's (issue 20).
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_failed"
     assert response.json()["field"] == "code"
 
 

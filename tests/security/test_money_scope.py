@@ -242,6 +242,9 @@ CASES: dict[str, Case] = {
     ),
     # --- pages ---
     "program/ list": hidden("/program/"),
+    # The start-a-cycle form offers only the user's own regions (a region outside them is
+    # refused on the form: tests/programs/test_cycle_page.py).
+    "program/tahap/baru/ cycle_new": hidden("/program/tahap/baru/"),
     "program/tahap/<str:cycle_id>/ cycle": refused("get", "/program/tahap/{cycle_id}/"),
     "program/tahap/<str:cycle_id>/<str:action>/ cycle_action": refused(
         "post", "/program/tahap/{cycle_id}/cancel/", REASON, form=True
@@ -255,6 +258,9 @@ CASES: dict[str, Case] = {
     ),
     "penyaluran/tahap/<str:cycle_id>/kemajuan/ progress": refused(
         "get", "/penyaluran/tahap/{cycle_id}/kemajuan/"
+    ),
+    "penyaluran/tahap/<str:cycle_id>/panel/ panel": refused(
+        "get", "/penyaluran/tahap/{cycle_id}/panel/"
     ),
     "penyaluran/tahap/<str:cycle_id>/terbitkan/ issue": refused(
         "post", "/penyaluran/tahap/{cycle_id}/terbitkan/", form=True

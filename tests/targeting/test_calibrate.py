@@ -5,6 +5,7 @@ ordinal outcomes, out-of-fold predictions, and models that reload (old format to
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -295,7 +296,8 @@ def test_the_page_calibrates_four_methods_and_the_card_shows_the_comparison(
     body = c.get(f"/targeting/model/{model.version}/").content.decode()
     assert 'id="comparison"' in body
     for method in ("ols", "enet", "gbm", "ensemble"):
-        assert f'<th scope="row">{method}' in body
+        # the method in words, then its spec code (model_card.html)
+        assert re.search(rf'<th scope="row">[^<]+ <code>{method}</code>', body), method
     assert "Alatas dkk. (2012)" not in body  # the fixed, non-comparable line is gone
     reason = model.metrics["selection"]["reason"]
     assert reason.split(" / ")[0][:30] in body.replace("&#x27;", "'")

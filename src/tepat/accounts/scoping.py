@@ -157,6 +157,12 @@ def difference_q(user: Any) -> Q:
     return cycle_whole_q(user, "cycle__region_code")
 
 
+def _halves(what: str) -> tuple[str, str]:
+    """ "menyetujui tahap / approve cycles" -> its Indonesian and its English half."""
+    what_id, _, what_en = what.partition(" / ")
+    return what_id, what_en or what_id
+
+
 def require_cycle_action(user: Any, cycle: Any, what: str = "bertindak / act") -> None:
     """The scope check at the top of every service that acts on a whole cycle: NotFound when the
     user may not even open the cycle (no probing), PermissionDenied when they may read but not
@@ -165,18 +171,20 @@ def require_cycle_action(user: Any, cycle: Any, what: str = "bertindak / act") -
     if not can_read_cycle_region(user, region):
         raise NotFound()
     if not can_act_on_region(user, region):
+        what_id, what_en = _halves(what)
         raise PermissionDenied(
-            f"Wilayah tahap di luar cakupan Anda: tidak boleh {what} / "
-            f"the cycle's region is outside your scope: you may not {what}"
+            f"Wilayah tahap di luar cakupan Anda: tidak boleh {what_id} / "
+            f"the cycle's region is outside your scope: you may not {what_en}"
         )
 
 
 def require_region_action(user: Any, region_code: str, what: str = "bertindak / act") -> None:
     """Acting on a region as a whole that the user names (e.g. creating a cycle for it)."""
     if not can_act_on_region(user, region_code):
+        what_id, what_en = _halves(what)
         raise PermissionDenied(
-            f"Wilayah {region_code or 'nasional / national'} di luar cakupan Anda: tidak boleh "
-            f"{what} / region outside your scope: you may not {what}"
+            f"Wilayah {region_code or 'nasional'} di luar cakupan Anda: tidak boleh {what_id} / "
+            f"region {region_code or 'national'} is outside your scope: you may not {what_en}"
         )
 
 
@@ -192,8 +200,10 @@ def require_payment_action(user: Any, payment: Any) -> None:
 def require_national(user: Any, what: str) -> None:
     """National actions (e.g. importing a provider's statement, which spans every region)."""
     if not is_national_actor(user):
+        what_id, what_en = _halves(what)
         raise PermissionDenied(
-            f"Hanya peran nasional (admin) yang boleh {what} / only a national role may {what}"
+            f"Hanya peran nasional (admin) yang boleh {what_id} / "
+            f"only a national role may {what_en}"
         )
 
 

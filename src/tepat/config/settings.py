@@ -143,8 +143,13 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tepat.core.csp.CSPMiddleware",  # django-csp, header built once where it cannot vary
     "django_htmx.middleware.HtmxMiddleware",
+    # A refusal from a page's view is a page; on htmx, any error page is an alert. Before the
+    # DPO middleware, so that its 403 reaches htmx as an alert as well.
+    "tepat.core.http_errors.TepatErrorMiddleware",
     "tepat.accounts.dpo.DpoAccessMiddleware",  # the DPO role reaches its own pages only
 ]
+# A form sent with a stale or missing CSRF token: a page in the user's language, not Django's.
+CSRF_FAILURE_VIEW = "tepat.core.http_errors.csrf_failure"
 
 ROOT_URLCONF = "tepat.config.urls"
 WSGI_APPLICATION = "tepat.config.wsgi.application"

@@ -26,3 +26,9 @@ urlpatterns = [
     path("pengaduan/", include("tepat.grievances.urls")),
     path("privasi/", include("tepat.privacy.urls")),
 ]
+
+# Error pages in the user's language (Indonesian first), htmx alerts and the API's error shape.
+handler400 = "tepat.core.http_errors.bad_request"
+handler403 = "tepat.core.http_errors.permission_denied"
+handler404 = "tepat.core.http_errors.page_not_found"
+handler500 = "tepat.core.http_errors.server_error"

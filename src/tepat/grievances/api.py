@@ -4,12 +4,13 @@ staff read the region-scoped backlog. Handlers parse input and call a service or
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.responses import Status
 
+from tepat.core.apischema import ErrorOut
 from tepat.core.netaddr import client_address
 from tepat.grievances import limits, selectors, services
 from tepat.grievances.models import Complaint
@@ -19,13 +20,15 @@ router = Router(tags=["grievances"])
 
 class ComplaintIn(Schema):
     submission_key: str
-    category: str
-    village_code: str
-    description: str
+    category: Literal[
+        "not_received", "amount", "data", "exclusion", "service", "fraud", "not_family", "other"
+    ]  # models.Category
+    village_code: str = Field(pattern=r"^[0-9]{2}\.?[0-9]{2}\.?[0-9]{2}\.?[0-9]{4}$")
+    description: str = Field(min_length=10, max_length=4000)
     contact_phone: str = ""
 
 
-class EventOut(Schema):
+class ComplaintEventOut(Schema):
     at: dt.datetime
     action: str
     to_status: str
@@ -38,7 +41,7 @@ class ComplaintOut(Schema):
     due_at: dt.datetime
     escalation_level: int
     decision_note: str
-    history: list[EventOut]
+    history: list[ComplaintEventOut]
 
 
 class BacklogCategory(Schema):
@@ -70,7 +73,9 @@ def _out(c: Complaint) -> dict[str, Any]:
     }
 
 
-@router.post("/complaints", response={200: ComplaintOut, 201: ComplaintOut}, auth=None)
+@router.post(
+    "/complaints", response={200: ComplaintOut, 201: ComplaintOut, 429: ErrorOut}, auth=None
+)
 def complaint_file(request: HttpRequest, body: ComplaintIn) -> Status[dict[str, Any]]:
     """File a complaint. A repeated `submission_key` returns the first complaint (200).
     Limited per address, together with the HTML forms (429 over the limit)."""
@@ -79,7 +84,7 @@ def complaint_file(request: HttpRequest, body: ComplaintIn) -> Status[dict[str, 
     return Status(201 if created else 200, _out(complaint))
 
 
-@router.get("/complaints/{code}", response=ComplaintOut, auth=None)
+@router.get("/complaints/{code}", response={200: ComplaintOut, 429: ErrorOut}, auth=None)
 def complaint_track(request: HttpRequest, code: str) -> dict[str, Any]:
     """A complaint's status and history by its tracking code (the code is the secret). Too many
     wrong codes from one address, or of one code, lock lookups for an hour (429)."""

@@ -109,6 +109,13 @@ class ComplaintEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.action} {self.to_status}".strip()
 
+    def get_to_status_display(self) -> str:
+        """The status the event moved to, in words (`to_status` has no choices of its own: an
+        event may leave it empty)."""
+        if self.to_status in ComplaintStatus.values:
+            return str(ComplaintStatus(self.to_status).label)
+        return self.to_status
+
 
 class ReportKind(models.TextChoices):
     USUL = "usul", _("Usul (usulkan keluarga yang membutuhkan)")

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from tepat.accounts.scoping import can_see_region
+from tepat.accounts.scoping import can_edit_registry, can_see_region
 from tepat.core import crypto
 from tepat.core.audit import audit_record
 from tepat.core.errors import FieldProblem, PermissionDenied, TepatError, ValidationFailed
@@ -199,6 +199,13 @@ def complaint_submit(
 
 
 def _require_scope(acting_user: User, village_code: str) -> None:
+    """Assigning and deciding need a role that may change data (not an auditor or a field
+    agent: the pages hide the forms, and this refuses any other caller too) and the region."""
+    if not can_edit_registry(acting_user):
+        raise PermissionDenied(
+            "Peran Anda hanya dapat membaca: tidak boleh memutus aduan atau laporan / "
+            "your role is read-only: you may not decide complaints or reports"
+        )
     if not can_see_region(acting_user, village_code):
         raise PermissionDenied()
 

@@ -228,7 +228,12 @@ def _audit_one(request: HttpRequest, what: str, kind: str, item: Any) -> None:
 
 def _staff_action(request: HttpRequest, fn: Any) -> str:
     if not can_edit_registry(request.user):
-        return _("Peran Anda hanya dapat membaca.")
+        # The page shows no form to a read-only role (auditor, field agent); a post anyway
+        # is the 403 page with the reason (core/http_errors.py).
+        raise TepatDenied(
+            "Peran Anda hanya dapat membaca: tidak boleh memutus aduan atau laporan / "
+            "your role is read-only: you may not decide complaints or reports"
+        )
     try:
         fn()
     except TepatDenied:
@@ -283,6 +288,7 @@ def complaint_detail(request: HttpRequest, public_id: str) -> HttpResponse:
                 )
             ],
             "error": error,
+            "can_act": can_edit_registry(request.user),
         },
         status=400 if error else 200,
     )
@@ -336,6 +342,7 @@ def task_detail(request: HttpRequest, public_id: str) -> HttpResponse:
                 ("owns_land", _("Memiliki lahan")),
             ],
             "error": error,
+            "can_act": can_edit_registry(request.user),
         },
         status=400 if error else 200,
     )

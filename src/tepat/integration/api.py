@@ -17,10 +17,12 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
+from ninja.params import functions as param
 from ninja.responses import Status
 
 from tepat.accounts.scoping import can_edit_registry
 from tepat.accounts.selectors import staff_user
+from tepat.core.apischema import REGION_FILTER_PATTERN, ErrorOut
 from tepat.core.audit import audit_read, audit_record, region_of
 from tepat.core.errors import FieldProblem, NotFound, PermissionDenied, TepatError, ValidationFailed
 from tepat.core.paging import MAX_OFFSET
@@ -30,14 +32,6 @@ from tepat.integration.importing import ImportResult
 from tepat.integration.models import ImportRun, LinkRun, ReviewPair
 
 router = Router(tags=["integration"])
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    field: str | None
-    row: int | None
-    problems: list[dict[str, Any]]
 
 
 class PageIn(Schema):
@@ -63,7 +57,7 @@ class ProblemOut(Schema):
     severity: str
 
 
-class RunOut(Schema):
+class ImportRunOut(Schema):
     public_id: str
     source: str
     file_name: str
@@ -80,11 +74,11 @@ class RunOut(Schema):
     finished_at: dt.datetime | None
 
 
-class RunPageOut(Schema):
+class ImportRunPageOut(Schema):
     count: int
     limit: int
     offset: int
-    items: list[RunOut]
+    items: list[ImportRunOut]
 
 
 class QuarantinedRowOut(Schema):
@@ -97,7 +91,7 @@ class QuarantinedRowOut(Schema):
     values: dict[str, str]
 
 
-class RunDetailOut(RunOut):
+class ImportRunDetailOut(ImportRunOut):
     duplicate: bool
     warnings: list[ProblemOut]
     quarantine_count: int
@@ -110,8 +104,9 @@ class RunsQuery(PageIn):
 
 
 class UploadIn(Schema):
-    source: str
-    delivered_on: str = ""
+    # A form sends a value left empty as nothing at all, so a required one says so in the schema.
+    source: str = Field(min_length=1)
+    delivered_on: str = Field("", pattern=r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$")
 
 
 class CorrectionIn(Schema):
@@ -384,7 +379,7 @@ def sources_list(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.get(
     "/import-runs",
-    response={200: RunPageOut, **READ_ERRORS},
+    response={200: ImportRunPageOut, **READ_ERRORS},
     summary="Daftar impor / import runs, newest first",
 )
 def import_runs(request: HttpRequest, params: Query[RunsQuery]) -> dict[str, Any]:
@@ -400,7 +395,7 @@ def import_runs(request: HttpRequest, params: Query[RunsQuery]) -> dict[str, Any
 
 @router.post(
     "/import-runs",
-    response={200: RunDetailOut, 201: RunDetailOut, 413: ErrorOut, **WRITE_ERRORS},
+    response={200: ImportRunDetailOut, 201: ImportRunDetailOut, 413: ErrorOut, **WRITE_ERRORS},
     summary="Unggah berkas / upload a delivery",
 )
 @decorate_view(upload_guard(conf.max_upload_bytes, json=True))  # 413 before reading; memory only
@@ -431,7 +426,7 @@ def import_upload(
 
 @router.get(
     "/import-runs/{public_id}",
-    response={200: RunDetailOut, **READ_ERRORS},
+    response={200: ImportRunDetailOut, **READ_ERRORS},
     summary="Satu impor dengan karantinanya / one run with progress and quarantine",
 )
 def import_run_detail(request: HttpRequest, public_id: str, page: Query[PageIn]) -> dict[str, Any]:
@@ -442,7 +437,7 @@ def import_run_detail(request: HttpRequest, public_id: str, page: Query[PageIn])
 
 @router.post(
     "/import-runs/{public_id}/resubmit",
-    response={200: RunDetailOut, 201: RunDetailOut, **WRITE_ERRORS},
+    response={200: ImportRunDetailOut, 201: ImportRunDetailOut, **WRITE_ERRORS},
     summary="Kirim ulang koreksi / correct and re-submit quarantined rows",
 )
 def import_run_resubmit(
@@ -526,7 +521,9 @@ def review_decide(request: HttpRequest, public_id: str, body: DecisionIn) -> dic
     response={200: QualityOut, 400: ErrorOut, **READ_ERRORS},
     summary="Kualitas data / data-quality figures",
 )
-def quality(request: HttpRequest, region: str = "") -> dict[str, Any]:
+def quality(
+    request: HttpRequest, region: str = param.Query("", pattern=REGION_FILTER_PATTERN)
+) -> dict[str, Any]:
     """Records and match rate per source, fields the authoritative source changed in the last
     link run, open quarantine by reason, eligibility flags and open review pairs, within your
     regions and, with `region`, within that region (a code of any level, dotted or not)."""

@@ -11,10 +11,10 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from tepat.accounts.scoping import can_see_region, region_q
+from tepat.accounts.scoping import can_see_region, can_view_full_record, region_q
 from tepat.core import csvsafe
 from tepat.core.errors import FieldProblem, NotFound, ValidationFailed
-from tepat.core.masking import mask_nik
+from tepat.core.masking import mask_account, mask_nik
 from tepat.integration.importing import quarantine_raw
 from tepat.integration.models import (
     Flag,
@@ -26,6 +26,8 @@ from tepat.integration.models import (
     StagedRecord,
 )
 from tepat.integration.sources import FLAG_KINDS
+from tepat.regions.selectors import region_names
+from tepat.registry.choices import Sex
 
 
 def flags_for_households(household_ids: Iterable[int]) -> dict[int, dict[str, bool]]:
@@ -198,8 +200,8 @@ def link_runs_recent() -> QuerySet[LinkRun]:
     return LinkRun.objects.select_related("model").order_by("-started_at", "-id")
 
 
-def review_pair_records(pair: ReviewPair) -> list[dict[str, Any]]:
-    """The two records of a pair, side by side (NIK masked)."""
+def _pair_records_clear(pair: ReviewPair) -> list[dict[str, Any]]:
+    """The two records of a pair with the NIK in clear: for the masking callers below only."""
     from tepat.core import crypto
     from tepat.integration.importing import NIK_CONTEXT
     from tepat.registry.models import Person
@@ -218,7 +220,7 @@ def review_pair_records(pair: ReviewPair) -> list[dict[str, Any]]:
                 {
                     "key": key,
                     "source": "registry",
-                    "nik": mask_nik(unseal(p.nik_enc, context=REG_NIK, row=p.public_id)),
+                    "nik": unseal(p.nik_enc, context=REG_NIK, row=p.public_id),
                     "full_name": p.full_name,
                     "sex": p.sex,
                     "birth_date": p.birth_date,
@@ -235,9 +237,7 @@ def review_pair_records(pair: ReviewPair) -> list[dict[str, Any]]:
             {
                 "key": key,
                 "source": source,
-                "nik": mask_nik(crypto.decrypt(r.nik_enc, context=NIK_CONTEXT))
-                if r.nik_enc
-                else "",
+                "nik": crypto.decrypt(r.nik_enc, context=NIK_CONTEXT) if r.nik_enc else "",
                 "full_name": r.full_name,
                 "sex": r.sex,
                 "birth_date": r.birth_date,
@@ -246,6 +246,100 @@ def review_pair_records(pair: ReviewPair) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def review_pair_records(pair: ReviewPair) -> list[dict[str, Any]]:
+    """The two records of a pair, side by side (NIK masked)."""
+    out = _pair_records_clear(pair)
+    for r in out:
+        if "nik" in r:
+            r["nik"] = mask_nik(r["nik"])
+    return out
+
+
+REVIEW_PAGE_SIZE = 50
+
+
+def review_pair_comparisons(pairs: Iterable[ReviewPair], *, user: Any) -> list[dict[str, Any]]:
+    """`review_pair_comparison` of many pairs, with the source and village names read once."""
+    cleared = [(pair, _pair_records_clear(pair)) for pair in pairs]
+    sources = dict(Source.objects.values_list("key", "name"))
+    villages = region_names(
+        r["village_code"] for _p, clear in cleared for r in clear if r.get("village_code")
+    )
+    return [_comparison(pair, clear, user, sources, villages) for pair, clear in cleared]
+
+
+def review_pair_comparison(pair: ReviewPair, *, user: Any) -> dict[str, Any]:
+    """The two records of a pair as a reviewer compares them: a column per record and a row per
+    field (NIK, name, sex, birth date, village by name, address), each row saying whether the
+    two values differ (None when a side has no value or no longer exists). The NIK is shown by
+    its distinguishing last four digits to roles that may see a full record
+    (`can_view_full_record`) and masked as everywhere else (region of issue and last two digits)
+    to the others; the comparison itself uses the NIK in clear, which never leaves here."""
+    return review_pair_comparisons([pair], user=user)[0]
+
+
+def _comparison(
+    pair: ReviewPair,
+    clear: list[dict[str, Any]],
+    user: Any,
+    sources: dict[str, str],
+    villages: dict[str, str],
+) -> dict[str, Any]:
+    full = can_view_full_record(user)
+    sexes = {code: str(label) for code, label in Sex.choices}
+
+    def nik(r: dict[str, Any]) -> str:
+        if not r["nik"]:
+            return ""
+        return mask_account(r["nik"]) if full else mask_nik(r["nik"])
+
+    def village(r: dict[str, Any]) -> str:
+        code = r["village_code"]
+        name = villages.get(code)
+        return f"{name} ({code})" if name and code else code
+
+    fields: list[tuple[str, str, Any, Any]] = [
+        # (field, label, what is shown, what is compared)
+        ("nik", _("NIK"), nik, lambda r: r["nik"]),
+        ("full_name", _("Nama"), lambda r: r["full_name"], lambda r: _folded(r["full_name"])),
+        ("sex", _("Jenis kelamin"), lambda r: sexes.get(r["sex"], r["sex"]), lambda r: r["sex"]),
+        ("birth_date", _("Tanggal lahir"), lambda r: r["birth_date"], lambda r: r["birth_date"]),
+        ("village", _("Desa/kelurahan"), village, lambda r: r["village_code"]),
+        ("address", _("Alamat"), lambda r: r["address"], lambda r: _folded(r["address"])),
+    ]
+    both = not any(r.get("missing") for r in clear)
+    rows: list[dict[str, Any]] = []
+    for field_name, label, shown, compared in fields:
+        values = [None if r.get("missing") else shown(r) for r in clear]
+        keys = [compared(r) for r in clear] if both else []
+        differs = None
+        if both and all(k not in ("", None) for k in keys):
+            differs = keys[0] != keys[1]
+        rows.append({"field": field_name, "label": label, "values": values, "differs": differs})
+    heads = []
+    for r in clear:
+        source = r["key"].partition(":")[0]
+        heads.append(
+            {
+                "key": r["key"],
+                "source": _("Registri sosial")
+                if source == "registry"
+                else sources.get(source, source),
+                "missing": bool(r.get("missing")),
+            }
+        )
+    return {
+        "pair": pair,
+        "heads": heads,
+        "rows": rows,
+        "differences": sum(1 for x in rows if x["differs"]),
+    }
+
+
+def _folded(text: str) -> str:
+    return " ".join((text or "").casefold().split())
 
 
 def quality_region(user: Any, raw: str) -> str:
@@ -343,7 +437,9 @@ def _rewrite(q: Q) -> Q:
             out.children.append(_rewrite(child))
         else:
             key, value = child  # type: ignore[misc]
-            out.children.append((key.replace("village_code", "household__village_id", 1), value))
+            # The village's code, not the foreign key column: a key takes no `startswith`
+            # (every scoped user's and every `?region=` filter is a prefix match).
+            out.children.append((key.replace("village_code", "household__village__code", 1), value))
     return out
 
 

@@ -203,6 +203,37 @@ def review_decide(*, acting_user: User, pair: ReviewPair, accept: bool) -> Revie
     return pair
 
 
+def review_reopen(*, acting_user: User, pair: ReviewPair) -> ReviewPair:
+    """Undo a clerical decision: the pair is open again. Only the reviewer who decided it may
+    (the undo offered right after deciding); anyone else decides it anew through the queue."""
+    _require_operator(acting_user)
+    if pair.village_code and not can_see_region(acting_user, pair.village_code):
+        raise PermissionDenied()
+    with transaction.atomic():
+        pair = ReviewPair.objects.select_for_update().get(pk=pair.pk)
+        if pair.status == ReviewPair.Status.OPEN:
+            return pair
+        if pair.decided_by_id != acting_user.pk:
+            raise PermissionDenied(
+                "Hanya peninjau yang memutuskan yang dapat membatalkannya / "
+                "only the reviewer who decided may undo it"
+            )
+        previous = pair.status
+        pair.status = ReviewPair.Status.OPEN
+        pair.decided_by = None
+        pair.decided_at = None
+        pair.save()
+        audit_record(
+            actor=acting_user,
+            action="integration.review_undo",
+            target_type="review_pair",
+            target_id=pair.public_id,
+            region_code=pair.village_code,
+            detail={"decision": previous},
+        )
+    return pair
+
+
 @dataclass
 class BuildReport:
     imports: list[dict[str, Any]] = field(default_factory=list)

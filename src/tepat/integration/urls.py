@@ -11,5 +11,6 @@ urlpatterns = [
     path("impor/<str:public_id>/kirim-ulang/", views.quarantine_resubmit, name="resubmit"),
     path("tinjau/", views.review_queue, name="review"),
     path("tinjau/<str:public_id>/", views.review_decide, name="review_decide"),
+    path("tinjau/<str:public_id>/batalkan/", views.review_undo, name="review_undo"),
     path("kualitas/", views.quality, name="quality"),
 ]

@@ -6,12 +6,16 @@ Everything here is public by design (auth=None): the log holds no personal data 
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
+from ninja.params import functions as param
 
-from tepat.core.errors import NotFound
+from tepat.core.errors import NotFound, TepatError
+from tepat.core.paging import MAX_INT64
 from tepat.ledger import selectors, services
 
 router = Router(tags=["ledger"])
@@ -21,6 +25,25 @@ def _b64(items: list[bytes]) -> list[str]:
     return [base64.b64encode(h).decode("ascii") for h in items]
 
 
+class NoSuchProof(TepatError):
+    http_status = 404
+
+
+@contextmanager
+def _no_such_proof() -> Iterator[None]:
+    """A size the log never had, or an entry outside the tree: no such proof exists, as a record
+    that does not exist (404), with the reason's code (`bad_size`, `bad_index`). The schema
+    cannot say "below tree_size" or "a size the log has reached", so these are not 400s."""
+    try:
+        yield
+    except TepatError as exc:
+        if exc.code not in {"bad_size", "bad_index"}:
+            raise
+        raise NoSuchProof(
+            f"Bukti tidak ada / no such proof: {exc.message}", code=exc.code
+        ) from None
+
+
 class CheckpointOut(Schema):
     size: int
     root: str
@@ -28,8 +51,11 @@ class CheckpointOut(Schema):
 
 
 class InclusionQuery(Schema):
-    index: int
-    tree_size: int
+    """An entry and a tree that holds it: `index` below `tree_size`, and `tree_size` a size the
+    log has reached (otherwise there is no such proof: 404)."""
+
+    index: int = Field(ge=0, le=MAX_INT64)
+    tree_size: int = Field(ge=1, le=MAX_INT64)
 
 
 class InclusionOut(Schema):
@@ -40,8 +66,10 @@ class InclusionOut(Schema):
 
 
 class ConsistencyQuery(Schema):
-    first: int
-    second: int
+    """Two sizes of the log, `first` not above `second` (otherwise no such proof: 404)."""
+
+    first: int = Field(ge=1, le=MAX_INT64)
+    second: int = Field(ge=1, le=MAX_INT64)
 
 
 class ConsistencyOut(Schema):
@@ -79,7 +107,8 @@ def checkpoint(request: HttpRequest) -> dict[str, Any]:
 
 @router.get("/proofs/inclusion", response=InclusionOut, auth=None)
 def inclusion(request: HttpRequest, q: Query[InclusionQuery]) -> dict[str, Any]:
-    proof = selectors.inclusion_proof(index=q.index, size=q.tree_size)
+    with _no_such_proof():
+        proof = selectors.inclusion_proof(index=q.index, size=q.tree_size)
     leaf = selectors.StoredTree().node(0, q.index)
     return {
         "index": q.index,
@@ -91,7 +120,8 @@ def inclusion(request: HttpRequest, q: Query[InclusionQuery]) -> dict[str, Any]:
 
 @router.get("/proofs/consistency", response=ConsistencyOut, auth=None)
 def consistency(request: HttpRequest, q: Query[ConsistencyQuery]) -> dict[str, Any]:
-    proof = selectors.consistency_proof(first=q.first, second=q.second)
+    with _no_such_proof():
+        proof = selectors.consistency_proof(first=q.first, second=q.second)
     return {"first": q.first, "second": q.second, "proof": _b64(proof)}
 
 
@@ -109,7 +139,9 @@ def receipts_by_ref(request: HttpRequest, q: Query[ReceiptQuery]) -> list[dict[s
 
 
 @router.get("/receipts/{index}", response=ReceiptOut, auth=None)
-def receipt(request: HttpRequest, index: int) -> dict[str, Any]:
+def receipt(
+    request: HttpRequest, index: int = param.Path(..., ge=0, le=MAX_INT64)
+) -> dict[str, Any]:
     return selectors.receipt(index=index)
 
 

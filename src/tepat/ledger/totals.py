@@ -24,6 +24,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tepat.core.money import format_rupiah as rp
+
 PAYMENT_KINDS = frozenset(
     {"payment.sent", "payment.settled", "payment.failed", "handover.recorded"}
 )
@@ -80,8 +82,8 @@ def totals_check(entries: Iterable[Mapping[str, Any]]) -> list[str]:
         )
         if over and t.approved is not None:
             problems.append(
-                f"{name}: issued {t.issued_count} payments / Rp{t.issued_amount}, more than "
-                f"the approved {t.approved[0]} / Rp{t.approved[1]}"
+                f"{name}: issued {t.issued_count} payments / {rp(t.issued_amount)}, more than "
+                f"the approved {t.approved[0]} / {rp(t.approved[1])}"
             )
         # An operator may re-issue a payment that failed for good: one new payment per failure.
         if t.issued_count and len(t.bounds) > t.issued_count + len(t.failed):
@@ -94,8 +96,8 @@ def totals_check(entries: Iterable[Mapping[str, Any]]) -> list[str]:
             high = sum(b[1] for b in t.bounds.values())
             if not low <= t.issued_amount <= high:
                 problems.append(
-                    f"{name}: the issued total Rp{t.issued_amount} is outside what its logged "
-                    f"payments allow (Rp{low} to Rp{high})"
+                    f"{name}: the issued total {rp(t.issued_amount)} is outside what its logged "
+                    f"payments allow ({rp(low)} to {rp(high)})"
                 )
         if t.closed is not None:
             low = sum(t.bounds[p][0] for p in t.paid)
@@ -107,7 +109,7 @@ def totals_check(entries: Iterable[Mapping[str, Any]]) -> list[str]:
                 )
             if not low <= t.closed[1] <= high:
                 problems.append(
-                    f"{name}: the paid total Rp{t.closed[1]} is outside what its logged "
-                    f"settlements allow (Rp{low} to Rp{high})"
+                    f"{name}: the paid total {rp(t.closed[1])} is outside what its logged "
+                    f"settlements allow ({rp(low)} to {rp(high)})"
                 )
     return problems

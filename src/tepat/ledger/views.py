@@ -85,5 +85,44 @@ def verify_receipt(request: HttpRequest) -> HttpResponse:
         "origin": origin(),
         "log_keys": [v.vkey() for v in log_verifiers()],
         "messages_js": messages,
+        "entry_fields_js": _entry_fields(),
     }
     return render(request, "ledger/verify_receipt.html", context)
+
+
+# Rupiah fields of entries, shown as people read money in the receipt's table.
+MONEY_FIELDS = ("amount", "amount_min", "amount_max", "paid_amount", "total_amount")
+
+
+def _entry_fields() -> dict[str, object]:
+    """The receipt table's row headings: each signed field in words, its key kept beside it
+    (the entry is what was signed, so the page never renames it away)."""
+    return {
+        "money": list(MONEY_FIELDS),
+        "names": {
+            "v": _("Versi skema"),
+            "kind": _("Jenis entri"),
+            "programme": _("Program"),
+            "cycle": _("Tahap"),
+            "time": _("Waktu (UTC)"),
+            "payment": _("Nomor pembayaran"),
+            "beneficiary": _("Penerima (samaran)"),
+            "amount": _("Nominal"),
+            "amount_min": _("Nominal paling kecil"),
+            "amount_max": _("Nominal paling besar"),
+            "region": _("Wilayah"),
+            "area": _("Wilayah"),
+            "channel": _("Kanal"),
+            "reason": _("Alasan"),
+            "method": _("Metode verifikasi"),
+            "point": _("Titik penyaluran"),
+            "beneficiaries": _("Jumlah penerima"),
+            "payments": _("Jumlah pembayaran"),
+            "paid": _("Dibayar"),
+            "failed": _("Gagal"),
+            "cancelled": _("Dibatalkan"),
+            "paid_amount": _("Nominal dibayar"),
+            "total_amount": _("Nominal total"),
+            "list_digest": _("Sidik daftar penerima"),
+        },
+    }

@@ -4,22 +4,25 @@ the incident register and the audit log (admins, auditors, the DPO; supervisors 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
+from ninja.params import functions as param
 from ninja.responses import Status
 
 from tepat.accounts.selectors import staff_user
+from tepat.core.apischema import REGION_FILTER_PATTERN
 from tepat.core.audit import audit_read
-from tepat.core.errors import TepatError
+from tepat.core.errors import PermissionDenied
+from tepat.core.paging import MAX_INT32
 from tepat.monitoring import selectors, services
 from tepat.monitoring.models import Alert, Incident
 
 router = Router(tags=["monitoring"])
 
 
-class ProgressOut(Schema):
+class LiveProgressOut(Schema):
     total: int
     paid: int
     failed: int
@@ -33,9 +36,9 @@ class CycleLiveOut(Schema):
     cycle: str
     programme: str
     code: str
-    overall: ProgressOut
-    by_channel: dict[str, ProgressOut]
-    by_province: dict[str, ProgressOut]
+    overall: LiveProgressOut
+    by_channel: dict[str, LiveProgressOut]
+    by_province: dict[str, LiveProgressOut]
     unexplained_differences: int
 
 
@@ -51,8 +54,12 @@ class AlertOut(Schema):
     opened_at: str
 
 
-class NoteIn(Schema):
+class AlertNoteIn(Schema):
     note: str = ""
+
+
+class IncidentNoteIn(Schema):
+    note: str = Field(pattern=r"\S")
 
 
 def _progress(p: selectors.Progress) -> dict[str, Any]:
@@ -103,7 +110,7 @@ def alerts(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/alerts/{public_id}/acknowledge", response=AlertOut, summary="Acknowledge an alert")
-def acknowledge(request: HttpRequest, public_id: str, payload: NoteIn) -> dict[str, Any]:
+def acknowledge(request: HttpRequest, public_id: str, payload: AlertNoteIn) -> dict[str, Any]:
     alert = services.alert_acknowledge(
         acting_user=staff_user(request), public_id=public_id, note=payload.note
     )
@@ -111,7 +118,7 @@ def acknowledge(request: HttpRequest, public_id: str, payload: NoteIn) -> dict[s
 
 
 @router.post("/alerts/{public_id}/resolve", response=AlertOut, summary="Resolve an alert")
-def resolve(request: HttpRequest, public_id: str, payload: NoteIn) -> dict[str, Any]:
+def resolve(request: HttpRequest, public_id: str, payload: AlertNoteIn) -> dict[str, Any]:
     alert = services.alert_resolve(
         acting_user=staff_user(request), public_id=public_id, note=payload.note
     )
@@ -171,14 +178,21 @@ class IncidentDetailOut(IncidentOut):
     notices: list[NoticeOut]
 
 
+Severity = Literal["low", "medium", "high", "critical"]  # models.Severity
+Category = Literal[
+    "identity", "contact", "socioeconomic", "financial", "health", "children", "biometric"
+]  # models.DataCategory
+TEXT = r"\S"  # something besides spaces
+
+
 class IncidentIn(Schema):
-    title: str
-    severity: str = "medium"
+    title: str = Field(min_length=1, max_length=200, pattern=TEXT)
+    severity: Severity = "medium"
     description: str = ""
-    region_code: str = ""
+    region_code: str = Field("", pattern=REGION_FILTER_PATTERN)
     detected_at: dt.datetime | None = None
-    affected_estimate: int | None = None
-    data_categories: list[str] = []
+    affected_estimate: int | None = Field(None, ge=0, le=MAX_INT32)
+    data_categories: list[Category] = []
     consequences: str = ""
     measures: str = ""
     contact: str | None = None
@@ -186,13 +200,13 @@ class IncidentIn(Schema):
 
 
 class IncidentPatch(Schema):
-    title: str | None = None
-    severity: str | None = None
+    title: str | None = Field(None, min_length=1, max_length=200, pattern=TEXT)
+    severity: Severity | None = None
     description: str | None = None
-    region_code: str | None = None
+    region_code: str | None = Field(None, pattern=REGION_FILTER_PATTERN)
     detected_at: dt.datetime | None = None
-    affected_estimate: int | None = None
-    data_categories: list[str] | None = None
+    affected_estimate: int | None = Field(None, ge=0, le=MAX_INT32)
+    data_categories: list[Category] | None = None
     consequences: str | None = None
     measures: str | None = None
     contact: str | None = None
@@ -204,12 +218,12 @@ class StatusIn(Schema):
 
 
 class NoticeIn(Schema):
-    audience: str
-    language: str
-    channel: str
-    body: str
-    sent_at: dt.datetime | None = None
-    recipients: int | None = None
+    audience: Literal["subjects", "authority"]  # models.NoticeAudience
+    language: Literal["id", "en"]
+    channel: Literal["letter", "email", "sms", "portal"]  # models.NoticeChannel
+    body: str = Field(pattern=TEXT)
+    sent_at: dt.datetime | None = None  # not in the future
+    recipients: int | None = Field(None, ge=0, le=MAX_INT32)
     reference: str = ""
 
 
@@ -305,10 +319,10 @@ def _incident_detail(i: Incident) -> dict[str, Any]:
 
 
 @router.get("/incidents", response=list[IncidentOut], summary="Incidents with their notice clock")
-def incidents(request: HttpRequest, which: str = "running") -> list[dict[str, Any]]:
+def incidents(
+    request: HttpRequest, which: Literal["running", "all", "closed"] = "running"
+) -> list[dict[str, Any]]:
     """Overdue first, then by time left; `which`: running (default), all, closed."""
-    if which not in selectors.INCIDENT_FILTERS:
-        raise TepatError(f"which: one of {', '.join(selectors.INCIDENT_FILTERS)}", field="which")
     return [
         _incident(r.incident, r.clock)
         for r in selectors.incidents_visible(user=request.user, which=which)
@@ -382,7 +396,7 @@ def incident_notice(
 
 
 @router.post("/incidents/{public_id}/notes", response=IncidentDetailOut, summary="Add a note")
-def incident_note(request: HttpRequest, public_id: str, payload: NoteIn) -> dict[str, Any]:
+def incident_note(request: HttpRequest, public_id: str, payload: IncidentNoteIn) -> dict[str, Any]:
     services.incident_note_add(
         acting_user=staff_user(request), public_id=public_id, note=payload.note, request=request
     )
@@ -404,7 +418,10 @@ def incident_link(request: HttpRequest, public_id: str, payload: LinkIn) -> dict
     summary="A notice pre-filled from the incident (subjects or authority, id or en)",
 )
 def incident_notice_draft(
-    request: HttpRequest, public_id: str, audience: str = "subjects", language: str = "id"
+    request: HttpRequest,
+    public_id: str,
+    audience: Literal["subjects", "authority"] = "subjects",
+    language: Literal["id", "en"] = "id",
 ) -> dict[str, Any]:
     incident = selectors.incident_get(user=request.user, public_id=public_id)
     text = selectors.notice_draft(incident=incident, audience=audience, language=language)
@@ -414,17 +431,25 @@ def incident_notice_draft(
 @router.get("/audit-events", response=AuditPageOut, summary="The audit log (filtered, paged)")
 def audit_events(
     request: HttpRequest,
-    actor: str = "",
-    action: str = "",
-    region: str = "",
-    date_from: str = "",
-    date_to: str = "",
-    page: int = 1,
+    actor: str = param.Query("", max_length=150),
+    action: str = param.Query("", max_length=64),
+    region: str = param.Query("", pattern=REGION_FILTER_PATTERN),
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    page: int = param.Query(1, ge=1, le=10_000),
 ) -> dict[str, Any]:
-    """Newest first, 50 a page; dates are local (Asia/Jakarta), inclusive. Reading is audited."""
+    """Newest first, 50 a page; dates are local (Asia/Jakarta), inclusive (`date_to` before
+    `date_from` is an empty range). Reading is audited."""
+    if date_from and date_to and date_to < date_from:
+        if not selectors.can_read_audit(request.user):
+            raise PermissionDenied(
+                "Peran Anda tidak dapat membaca log audit / your role cannot read the audit log"
+            )
+        return {"page": page, "has_next": False, "events": []}  # an empty range: nothing in it
     filters = selectors.audit_filters(
-        {"actor": actor, "action": action, "region": region, "date_from": date_from,
-         "date_to": date_to, "page": str(page)}
+        {"actor": actor, "action": action, "region": region,
+         "date_from": date_from.isoformat() if date_from else "",
+         "date_to": date_to.isoformat() if date_to else "", "page": str(page)}
     )  # fmt: skip
     result = selectors.audit_events(user=request.user, filters=filters)
     audit_read(

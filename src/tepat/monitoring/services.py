@@ -257,8 +257,8 @@ def ledger_integrity_alert(failure: IntegrityFailure) -> Alert:
 def _transition(
     *, acting_user: User, public_id: str, to: str, allowed_from: set[str], note: str
 ) -> Alert:
-    if not _can(acting_user, ACTING_ROLES):
-        raise PermissionDenied()
+    if not can_act_on_alerts(acting_user):
+        raise PermissionDenied(ALERTS_READ_ONLY)
     with transaction.atomic(durable=True):
         alert = selectors.alert_get(user=acting_user, public_id=public_id)
         alert = Alert.objects.select_for_update().get(pk=alert.pk)
@@ -289,6 +289,17 @@ def _transition(
             detail={"before": before, "after": to, "note": note.strip()},
         )
     return alert
+
+
+ALERTS_READ_ONLY = (
+    "Peran Anda hanya dapat membaca peringatan: tidak boleh mengakui atau menyelesaikannya / "
+    "your role may read alerts, not acknowledge or resolve them"
+)
+
+
+def can_act_on_alerts(user: Any) -> bool:
+    """Who acknowledges and resolves alerts (auditors and field agents read them only)."""
+    return _can(user, ACTING_ROLES)
 
 
 def alert_acknowledge(*, acting_user: User, public_id: str, note: str = "") -> Alert:

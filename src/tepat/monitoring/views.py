@@ -30,6 +30,7 @@ def _live_context(request: HttpRequest) -> dict[str, object]:
         "alerts": selectors.alerts_visible(user=request.user),
         "poll_seconds": POLL_SECONDS,
         "can_open_incident": services.can_open_incident(request.user),
+        "can_act_on_alerts": services.can_act_on_alerts(request.user),
     }
 
 
@@ -48,6 +49,10 @@ def live(request: HttpRequest) -> HttpResponse:
 @require_POST
 def alert_action(request: HttpRequest, public_id: str, action: str) -> HttpResponseRedirect:
     note = request.POST.get("note", "")
+    if not services.can_act_on_alerts(request.user):
+        # The buttons are not shown to this role; a post anyway is the 403 page with why
+        # (core/http_errors.py), not a message on the dashboard.
+        raise TepatDenied(services.ALERTS_READ_ONLY)
     try:
         if action == "akui":
             services.alert_acknowledge(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.responses import Status
 from ninja.security import APIKeyHeader
 
@@ -41,7 +41,7 @@ class IssuedOut(Schema):
     issued: int
 
 
-class ProgressOut(Schema):
+class PaymentProgressOut(Schema):
     total: int
     done: int
     percent: int
@@ -66,9 +66,12 @@ class PaymentOut(Schema):
     settled_at: dt.datetime | None
 
 
-class ResolveIn(Schema):
-    action: str
-    reason: str
+class DeadLetterResolveIn(Schema):
+    """`retry` (a dead letter only), `fallback_cash` (pay at a collection point instead) or
+    `write_off`, with the reason for the record."""
+
+    action: Literal["retry", "fallback_cash", "write_off"]  # services.resolve.RESOLUTIONS
+    reason: str = Field(pattern=r"\S")
 
 
 class StatementIn(Schema):
@@ -134,11 +137,13 @@ def issue(request: HttpRequest, cycle_id: str) -> IssuedOut:
 
 
 @router.get(
-    "/cycles/{cycle_id}/progress", response=ProgressOut, summary="Kemajuan penyaluran / progress"
+    "/cycles/{cycle_id}/progress",
+    response=PaymentProgressOut,
+    summary="Kemajuan penyaluran / progress",
 )
-def progress(request: HttpRequest, cycle_id: str) -> ProgressOut:
+def progress(request: HttpRequest, cycle_id: str) -> PaymentProgressOut:
     cycle = cycle_get(user=request.user, public_id=cycle_id)
-    return ProgressOut(**selectors.cycle_progress(user=request.user, cycle=cycle))
+    return PaymentProgressOut(**selectors.cycle_progress(user=request.user, cycle=cycle))
 
 
 @router.get("/dead-letters", response=list[PaymentOut], summary="Pembayaran gagal / dead letters")
@@ -150,7 +155,7 @@ def dead_letters(request: HttpRequest, cycle_id: str | None = None) -> list[Paym
 @router.post(
     "/{payment_id}/resolve", response=PaymentOut, summary="Selesaikan / resolve a dead letter"
 )
-def resolve(request: HttpRequest, payment_id: str, body: ResolveIn) -> PaymentOut:
+def resolve(request: HttpRequest, payment_id: str, body: DeadLetterResolveIn) -> PaymentOut:
     p = selectors.payment_get(user=request.user, public_id=payment_id)
     p = services.payment_resolve(
         acting_user=staff_user(request), payment=p, action=body.action, reason=body.reason

@@ -7,6 +7,7 @@ urlpatterns = [
     path("gagal/", views.dead_letters, name="dead_letters"),
     path("bayar/<str:payment_id>/selesaikan/", views.resolve, name="resolve"),
     path("tahap/<str:cycle_id>/kemajuan/", views.progress, name="progress"),
+    path("tahap/<str:cycle_id>/panel/", views.panel, name="panel"),
     path("tahap/<str:cycle_id>/terbitkan/", views.issue, name="issue"),
     path("tahap/<str:cycle_id>/batalkan/", views.cancel, name="cancel"),
     path("tahap/<str:cycle_id>/rekonsiliasi/", views.reconciliation, name="reconciliation"),

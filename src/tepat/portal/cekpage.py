@@ -36,6 +36,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from tepat.core.guard import Challenge
+from tepat.core.money import format_rupiah
 from tepat.portal.selectors import StatusResult, TahapRow
 
 # Control characters never appear in the layout's markup; each marks where a per-request value
@@ -222,7 +223,7 @@ def _row(x: _Texts, row: TahapRow) -> str:
         f"\n      <tr>\n        <td>{_e(row.programme)}<br>{t['tahap']} {_number(x, row.tahap)} "
         f"({_date(x, row.period_start, 'M Y')}–{_date(x, row.period_end, 'M Y')})</td>\n"
         f"        <td>{_e(row.status_label)}</td>\n"
-        f"        <td>Rp{_number(x, row.amount)}</td>\n"
+        f"        <td>{_e(format_rupiah(row.amount))}</td>\n"
         f"        <td>{_e(row.channel)}"
     ]
     if row.collection_place:

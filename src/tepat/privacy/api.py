@@ -4,10 +4,10 @@ Handlers parse input and call a service or selector; errors share the project's 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from tepat.accounts.selectors import staff_user
@@ -44,7 +44,7 @@ class RequestOut(Schema):
     followup_done_at: dt.datetime | None
 
 
-class EventOut(Schema):
+class RequestEventOut(Schema):
     at: dt.datetime
     action: str
     to_status: str
@@ -60,12 +60,15 @@ class RequestDetailOut(RequestOut):
     decision_snapshot: dict[str, Any]
     erasure_blockers: list[str]
     actions: list[str]
-    history: list[EventOut]
+    history: list[RequestEventOut]
+
+
+Kind = Literal["access", "correction", "objection", "restriction", "deletion"]  # RequestKind
 
 
 class OpenIn(Schema):
-    nik: str
-    kind: str
+    nik: str = Field(pattern=r"^[0-9]{16}$", description="16 digits")
+    kind: Kind
     details: str = ""
     requested_changes: dict[str, str] = {}
     objection_target: str = ""
@@ -78,17 +81,21 @@ class DecideIn(Schema):
     changes: dict[str, str] = {}
 
 
-class ReasonIn(Schema):
-    reason: str
+class RequestReasonIn(Schema):
+    reason: str = Field(pattern=r"\S")  # required: something besides spaces
 
 
-class NoteIn(Schema):
-    note: str
+class FollowupNoteIn(Schema):
+    note: str = Field(pattern=r"\S")
 
 
 class QueueFilter(Schema):
-    status: str = "open"
-    kind: str = ""
+    # selectors.STATES, or one RequestStatus
+    status: Literal[
+        "open", "overdue", "awaiting_approval", "followup", "decided", "all", "received",
+        "in_review", "answered", "upheld", "partially_upheld", "rejected", "closed",
+    ] = "open"  # fmt: skip
+    kind: Kind | Literal[""] = ""
 
 
 def _username(user: Any) -> str | None:
@@ -256,7 +263,7 @@ def request_approve(request: HttpRequest, public_id: str) -> dict[str, Any]:
 
 
 @router.post("/requests/{public_id}/return", response=RequestDetailOut)
-def request_return(request: HttpRequest, public_id: str, body: ReasonIn) -> dict[str, Any]:
+def request_return(request: HttpRequest, public_id: str, body: RequestReasonIn) -> dict[str, Any]:
     d = services.request_return(
         acting_user=staff_user(request), dsr=_get(request, public_id), reason=body.reason
     )
@@ -264,7 +271,7 @@ def request_return(request: HttpRequest, public_id: str, body: ReasonIn) -> dict
 
 
 @router.post("/requests/{public_id}/close", response=RequestDetailOut)
-def request_close(request: HttpRequest, public_id: str, body: ReasonIn) -> dict[str, Any]:
+def request_close(request: HttpRequest, public_id: str, body: RequestReasonIn) -> dict[str, Any]:
     d = services.request_close(
         acting_user=staff_user(request), dsr=_get(request, public_id), reason=body.reason
     )
@@ -272,7 +279,9 @@ def request_close(request: HttpRequest, public_id: str, body: ReasonIn) -> dict[
 
 
 @router.post("/requests/{public_id}/followup-done", response=RequestDetailOut)
-def request_followup_done(request: HttpRequest, public_id: str, body: NoteIn) -> dict[str, Any]:
+def request_followup_done(
+    request: HttpRequest, public_id: str, body: FollowupNoteIn
+) -> dict[str, Any]:
     """The targeting operator closes an upheld objection's follow-up, saying what was done."""
     d = services.request_followup_done(
         acting_user=staff_user(request), dsr=_get(request, public_id), note=body.note
@@ -281,7 +290,9 @@ def request_followup_done(request: HttpRequest, public_id: str, body: NoteIn) ->
 
 
 @router.post("/requests/{public_id}/export/{fmt}")
-def request_export(request: HttpRequest, public_id: str, fmt: str) -> HttpResponse:
+def request_export(
+    request: HttpRequest, public_id: str, fmt: Literal["pdf", "json", "csv"]
+) -> HttpResponse:
     """The access request's answer as a file (`fmt`: pdf, json or csv), audited."""
     out = services.request_export(
         acting_user=staff_user(request), dsr=_get(request, public_id), fmt=fmt

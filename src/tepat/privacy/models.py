@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -179,6 +180,19 @@ class DataSubjectRequest(models.Model):
         return KIND_RULES[self.kind]
 
 
+# RequestEvent.action in words, for staff and citizen alike.
+EVENT_ACTION_LABELS: dict[str, Any] = {
+    "received": _("Permintaan diterima"),
+    "assigned": _("Mulai ditinjau petugas"),
+    "decide": _("Putusan dicatat"),
+    "approve": _("Putusan disetujui dan dijalankan"),
+    "return": _("Dikembalikan untuk ditinjau ulang"),
+    "close": _("Ditutup"),
+    "export": _("Salinan data dibuat"),
+    "followup_done": _("Tindak lanjut penargetan selesai"),
+}
+
+
 class RequestEvent(models.Model):
     """A request's history: every change of state, shown to staff in full and to the citizen
     without staff names."""
@@ -199,3 +213,12 @@ class RequestEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.to_status}".strip()
+
+    def get_action_display(self) -> str:
+        return str(EVENT_ACTION_LABELS.get(self.action, self.action))
+
+    def get_to_status_display(self) -> str:
+        """`to_status` has no choices of its own (an event may leave it empty)."""
+        if self.to_status in RequestStatus.values:
+            return str(RequestStatus(self.to_status).label)
+        return self.to_status

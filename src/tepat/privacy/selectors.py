@@ -22,6 +22,7 @@ from tepat.core.errors import NotFound, TepatError
 from tepat.core.masking import mask_name
 from tepat.privacy import services
 from tepat.privacy.models import (
+    EVENT_ACTION_LABELS,
     OPEN_STATUSES,
     DataSubjectRequest,
     RequestEvent,
@@ -232,16 +233,7 @@ def citizen_request_get(*, person: Person, public_id: str) -> DataSubjectRequest
     return found
 
 
-ACTION_LABELS: dict[str, Any] = {
-    "received": _lazy("Permintaan diterima"),
-    "assigned": _lazy("Mulai ditinjau petugas"),
-    "decide": _lazy("Putusan dicatat"),
-    "approve": _lazy("Putusan disetujui dan dijalankan"),
-    "return": _lazy("Dikembalikan untuk ditinjau ulang"),
-    "close": _lazy("Ditutup"),
-    "export": _lazy("Salinan data dibuat"),
-    "followup_done": _lazy("Tindak lanjut penargetan selesai"),
-}
+ACTION_LABELS = EVENT_ACTION_LABELS
 
 
 def citizen_history(dsr: DataSubjectRequest) -> list[dict[str, Any]]:

@@ -57,7 +57,10 @@ def can_read_records(user: Any) -> bool:
 
 def _register_for(request: HttpRequest) -> Register:
     if not can_read_records(request.user):
-        raise PermissionDenied
+        raise PermissionDenied(
+            "Catatan pemrosesan hanya untuk admin, auditor dan Pejabat Pelindungan Data Pribadi "
+            "/ the records of processing are for admins, auditors and the data protection officer"
+        )
     return collect(strict=False)
 
 

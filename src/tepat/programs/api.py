@@ -56,7 +56,7 @@ class CycleIn(Schema):
     control_amount: int
 
 
-class EventOut(Schema):
+class CycleEventOut(Schema):
     at: dt.datetime
     action: str
     from_state: str
@@ -116,11 +116,13 @@ def cycle_detail(request: HttpRequest, cycle_id: str) -> CycleOut:
 
 
 @router.get(
-    "/cycles/{cycle_id}/events", response=list[EventOut], summary="Riwayat tahap / cycle history"
+    "/cycles/{cycle_id}/events",
+    response=list[CycleEventOut],
+    summary="Riwayat tahap / cycle history",
 )
-def cycle_events(request: HttpRequest, cycle_id: str) -> list[EventOut]:
+def cycle_events(request: HttpRequest, cycle_id: str) -> list[CycleEventOut]:
     c = selectors.cycle_get(user=request.user, public_id=cycle_id)
-    return [EventOut(at=e.at, action=e.action, from_state=e.from_state, to_state=e.to_state,
+    return [CycleEventOut(at=e.at, action=e.action, from_state=e.from_state, to_state=e.to_state,
                      reason=e.reason, actor=e.actor_label, detail=e.detail)
             for e in selectors.cycle_events(cycle=c)]  # fmt: skip
 

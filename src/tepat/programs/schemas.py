@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ninja import Schema
+from ninja import Field, Schema
 
 from tepat.programs.models import Cycle
 
@@ -36,7 +36,7 @@ class CycleOut(Schema):
 
 
 class ReasonIn(Schema):
-    reason: str
+    reason: str = Field(pattern=r"\S")  # required: something besides spaces
 
 
 def _name(user: Any) -> str | None:

@@ -27,6 +27,7 @@ from tepat.accounts import duties, scoping
 from tepat.accounts.models import Role
 from tepat.core.audit import audit_record
 from tepat.core.errors import FieldProblem, NotFound, PermissionDenied, TepatError, ValidationFailed
+from tepat.core.money import format_rupiah
 from tepat.programs import calc
 from tepat.programs.eligibility import households_admitted, rule_check
 from tepat.programs.models import (
@@ -62,11 +63,34 @@ class InvalidTransition(TepatError):
 
     def __init__(self, cycle: Cycle, to: str) -> None:
         super().__init__(
-            f"Tahap berstatus {cycle.state} tidak dapat menjadi {to} / "
-            f"a {cycle.state} cycle cannot become {to}",
+            f"Tahap berstatus {_state_label(cycle.state, 'id')} tidak dapat menjadi "
+            f"{_state_label(to, 'id')} / a cycle that is {_state_label(cycle.state, 'en')} "
+            f"cannot become {_state_label(to, 'en')}",
             code="invalid_transition",
             field="state",
         )
+
+
+# Refusals of a change that keeps the state name what was refused instead of a target state.
+_PSEUDO_TARGETS = {
+    "draft (recompute)": {"id": "dihitung ulang (hanya draf)", "en": "recomputed (drafts only)"},
+    "draft (amend)": {"id": "diubah haknya (hanya draf)", "en": "amended (drafts only)"},
+    "draft (cancel entitlement)": {
+        "id": "dibatalkan haknya (hanya draf)",
+        "en": "have an entitlement cancelled (drafts only)",
+    },
+}
+
+
+def _state_label(state: str, language: str) -> str:
+    """A state's label in one language ("Menunggu persetujuan" / "Waiting for approval"), for
+    messages that carry both; a target that is not a state ("draft (amend)") stays as it is."""
+    from django.utils import translation
+
+    if state not in CycleState.values:
+        return _PSEUDO_TARGETS.get(state, {}).get(language, state)
+    with translation.override(language):
+        return str(CycleState(state).label)
 
 
 def _role(user: Any) -> str:
@@ -77,7 +101,11 @@ def _role(user: Any) -> str:
 
 def _require(user: Any, roles: frozenset[str], what: str) -> None:
     if not getattr(user, "is_authenticated", False) or _role(user) not in roles:
-        raise PermissionDenied(f"Peran Anda tidak boleh {what} / your role may not {what}")
+        # `what` is "Indonesian / English": each half goes to its own language.
+        what_id, _, what_en = what.partition(" / ")
+        raise PermissionDenied(
+            f"Peran Anda tidak boleh {what_id} / your role may not {what_en or what_id}"
+        )
 
 
 def _label(user: Any) -> str:
@@ -258,19 +286,31 @@ def cycle_create(
     scoping.require_region_action(acting_user, region, "menyiapkan tahap / prepare cycles")
     problems: list[FieldProblem] = []
     if period_end < period_start:
-        problems.append(FieldProblem("period_end", "bad_range", "berakhir sebelum mulai"))
+        problems.append(
+            FieldProblem(
+                "period_end", "bad_range", "berakhir sebelum mulai / ends before it starts"
+            )
+        )
     if period_start < programme.effective_from or (
         programme.effective_to is not None and period_end > programme.effective_to
     ):
         problems.append(FieldProblem("period_start", "outside_programme",
                                      "di luar masa berlaku program / outside the programme's dates"))  # fmt: skip
     if control_count < 0 or control_amount < 0:
-        problems.append(FieldProblem("control_amount", "bad_amount", "total kontrol negatif"))
+        problems.append(
+            FieldProblem(
+                "control_amount",
+                "bad_amount",
+                "total kontrol negatif / control totals are negative",
+            )
+        )
     if problems:
         raise ValidationFailed(problems)
     with transaction.atomic():
         if Cycle.objects.filter(programme=programme, code=code).exists():
-            raise ValidationFailed([FieldProblem("code", "duplicate", f"tahap {code!r} sudah ada")])
+            raise ValidationFailed(
+                [FieldProblem("code", "duplicate", f"tahap {code!r} sudah ada / already exists")]
+            )
         cycle = Cycle.objects.create(
             programme=programme,
             code=code,
@@ -386,8 +426,10 @@ def cycle_compute(
     if len(ids) > cycle.control_count or total > cycle.control_amount:
         raise ValidationFailed([FieldProblem(
             "control_totals", "exceeds_control_totals",
-            f"Daftar ditolak seluruhnya: {len(ids)} penerima / Rp{total} melebihi total kontrol "
-            f"{cycle.control_count} / Rp{cycle.control_amount} (whole batch rejected)",
+            f"Daftar ditolak seluruhnya: {len(ids)} penerima, {format_rupiah(total)} melebihi "
+            f"total kontrol {cycle.control_count} penerima, {format_rupiah(cycle.control_amount)} "
+            f"/ the whole list is refused: {len(ids)} beneficiaries, {format_rupiah(total)} exceed "
+            f"the control totals of {cycle.control_count}, {format_rupiah(cycle.control_amount)}",
         )])  # fmt: skip
     refs = _household_refs(ids)
     with transaction.atomic():

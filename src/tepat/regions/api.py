@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest
 from ninja import Router, Schema
+from ninja.params import functions as param
 
+from tepat.core.apischema import REGION_CODE_PATTERN, ErrorOut
 from tepat.regions import selectors
 from tepat.regions.models import Region
 
 router = Router(tags=["regions"])
+
+REGION_PATH = param.Path(
+    ..., pattern=REGION_CODE_PATTERN, description="2, 4, 6 or 10 digits, dotted or not"
+)
 
 
 class RegionOut(Schema):
@@ -23,14 +27,6 @@ class RegionOut(Schema):
     @staticmethod
     def resolve_parent_code(obj: Region) -> str | None:
         return obj.parent_id
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    field: str | None
-    row: int | None
-    problems: list[dict[str, Any]]
 
 
 @router.get(
@@ -51,7 +47,7 @@ def provinces(request: HttpRequest) -> list[Region]:
     summary="Satu wilayah / one region",
     operation_id="regions_get",
 )
-def region_detail(request: HttpRequest, code: str) -> Region:
+def region_detail(request: HttpRequest, code: str = REGION_PATH) -> Region:
     return selectors.region_get(code, field="code")
 
 
@@ -62,7 +58,7 @@ def region_detail(request: HttpRequest, code: str) -> Region:
     summary="Wilayah di bawahnya / child regions",
     operation_id="regions_children",
 )
-def region_children(request: HttpRequest, code: str) -> list[Region]:
+def region_children(request: HttpRequest, code: str = REGION_PATH) -> list[Region]:
     return list(selectors.region_children(code, field="code"))
 
 
@@ -73,5 +69,5 @@ def region_children(request: HttpRequest, code: str) -> list[Region]:
     summary="Wilayah induk, dari provinsi sampai wilayah ini / province down to this region",
     operation_id="regions_ancestors",
 )
-def region_ancestors(request: HttpRequest, code: str) -> list[Region]:
+def region_ancestors(request: HttpRequest, code: str = REGION_PATH) -> list[Region]:
     return selectors.region_ancestors(code, field="code")

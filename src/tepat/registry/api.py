@@ -9,9 +9,10 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
-from tepat.core.errors import NotFound
+from tepat.core.apischema import REGION_FILTER_PATTERN
+from tepat.core.errors import NotFound, TepatError
 from tepat.registry import selectors
 
 router = Router(tags=["registry"])
@@ -68,10 +69,13 @@ class HouseholdOut(Schema):
 
 
 class SearchParams(Schema):
-    nik: str = ""
-    name: str = ""
-    region_code: str = ""
-    limit: int = 50
+    """At least one of `nik`, `name` (letters) and `region_code`; with none there is nothing to
+    look for and the answer is an empty list."""
+
+    nik: str = Field("", pattern=r"^([0-9]{16})?$", description="16 digits")
+    name: str = Field("", max_length=100)
+    region_code: str = Field("", pattern=REGION_FILTER_PATTERN)
+    limit: int = Field(50, ge=1, le=selectors.MAX_RESULTS)
 
 
 class ChangeOut(Schema):
@@ -104,13 +108,18 @@ class RevealOut(Schema):
 
 @router.get("/persons", response=list[PersonOut], summary="Cari orang / search persons")
 def search_persons(request: HttpRequest, params: Query[SearchParams]) -> list[Any]:
-    rows = selectors.person_search(
-        user=request.user,
-        nik=params.nik,
-        name=params.name,
-        region_code=params.region_code,
-        limit=params.limit,
-    )
+    try:
+        rows = selectors.person_search(
+            user=request.user,
+            nik=params.nik,
+            name=params.name,
+            region_code=params.region_code,
+            limit=params.limit,
+        )
+    except TepatError as exc:
+        if exc.code != "empty_query":
+            raise
+        rows = []  # nothing to look for (`nik=&name=`, a name without letters): nothing found
     selectors.audit_read(
         user=request.user,
         request=request,

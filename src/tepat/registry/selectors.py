@@ -7,13 +7,14 @@ scope cannot be probed. Full NIK and phone are revealed only by `person_reveal`,
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from tepat.accounts.scoping import can_view_full_record, region_q
+from tepat.accounts.scoping import can_view_full_record, is_national_reader, region_q
 from tepat.core import crypto
 from tepat.core.audit import audit_read as core_audit_read
 from tepat.core.errors import NotFound, PermissionDenied, TepatError
@@ -113,6 +114,65 @@ def person_search(
     limit: int = 50,
 ) -> list[PersonRow]:
     """Search persons by exact NIK (blind index), name (prefix of any word) and region prefix."""
+    qs = person_search_query(user=user, nik=nik, name=name, region_code=region_code)
+    limit = max(1, min(limit, MAX_RESULTS))
+    return [_person_row(p) for p in qs[:limit]]
+
+
+SEARCH_PAGE_SIZE = 50
+SEARCH_MAX_PAGE = 200  # 10,000 rows at 50 a page: past that, narrow the search
+
+
+@dataclass
+class SearchPage:
+    rows: list[PersonRow]
+    page: int
+    per_page: int
+    has_more: bool
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return (self.page - 1) * self.per_page + len(self.rows)
+
+
+def person_search_page(
+    *,
+    user: Any,
+    nik: str = "",
+    name: str = "",
+    region_code: str = "",
+    page: int = 1,
+    per_page: int | None = None,
+) -> SearchPage:
+    """One page of `person_search_query`, and whether another follows (one row more is read,
+    not the whole count: a name prefix may match many thousands of people)."""
+    per_page = per_page or SEARCH_PAGE_SIZE
+    if not 1 <= page <= SEARCH_MAX_PAGE:
+        raise TepatError(
+            f"Halaman harus 1 sampai {SEARCH_MAX_PAGE}; persempit pencarian / "
+            f"the page must be 1 to {SEARCH_MAX_PAGE}; narrow the search",
+            code="page_out_of_range",
+            field="page",
+        )
+    qs = person_search_query(user=user, nik=nik, name=name, region_code=region_code)
+    start = (page - 1) * per_page
+    found = list(qs[start : start + per_page + 1])
+    return SearchPage(
+        rows=[_person_row(p) for p in found[:per_page]],
+        page=page,
+        per_page=per_page,
+        has_more=len(found) > per_page,
+    )
+
+
+def person_search_query(
+    *, user: Any, nik: str = "", name: str = "", region_code: str = ""
+) -> QuerySet[Person]:
+    """The persons a search finds in the user's regions, in name order (validated input)."""
     nik = normalize_number(nik)
     region_code = region_code.replace(".", "").strip()
     name_key = name_search_key(name)
@@ -136,8 +196,20 @@ def person_search(
         )
     if region_code:
         qs = qs.filter(household__village__code__startswith=region_code)
-    limit = max(1, min(limit, MAX_RESULTS))
-    return [_person_row(p) for p in qs.order_by("name_search", "id")[:limit]]
+    return qs.order_by("name_search", "id")
+
+
+def regions_in_scope(user: Any, regions: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The (code, name) pairs a region picker offers `user`: regions that lie inside one of the
+    user's scopes or contain one (the way down to them); every region for national readers."""
+    if is_national_reader(user):
+        return list(regions)
+    scopes = list(getattr(user, "region_codes", []) or [])
+    return [
+        (code, name)
+        for code, name in regions
+        if any(code.startswith(s) or s.startswith(code) for s in scopes)
+    ]
 
 
 def household_get(*, user: Any, public_id: str) -> Household:

@@ -5,20 +5,24 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
+from ninja.params import functions as param
 from ninja.responses import Status
 
 from tepat.accounts.selectors import staff_user
+from tepat.core.apischema import ErrorOut
 from tepat.core.errors import PermissionDenied
-from tepat.core.paging import MAX_OFFSET
+from tepat.core.paging import MAX_INT32, MAX_OFFSET
 from tepat.targeting import exports, selectors, services
 from tepat.targeting.rules import rule_explain, rule_parse
 
 router = Router(tags=["targeting"])
+
+VERSION_PATH = param.Path(..., ge=1, le=MAX_INT32, description="a PMT model's version")
 
 
 class ModelOut(Schema):
@@ -39,7 +43,7 @@ class ModelDetailOut(ModelOut):
     spec: dict[str, Any]
 
 
-class RunOut(Schema):
+class ScoringRunOut(Schema):
     public_id: str
     model_version: int
     rank_by: str
@@ -51,10 +55,10 @@ class RunOut(Schema):
     created_by_label: str
 
 
-class RunIn(Schema):
-    model_version: int
-    rank_by: str = "households"
-    regional_level: int = 4
+class ScoringRunIn(Schema):
+    model_version: int = Field(ge=1, le=MAX_INT32)
+    rank_by: Literal["households", "persons"] = "households"  # ScoringRun.RankBy
+    regional_level: Literal[2, 4, 6, 10] = 4  # services.REGION_LEVELS
 
 
 class EffectOut(Schema):
@@ -104,8 +108,8 @@ class EvaluationOut(Schema):
     created_by_label: str
 
 
-def _run_out(r: Any) -> RunOut:
-    return RunOut(
+def _run_out(r: Any) -> ScoringRunOut:
+    return ScoringRunOut(
         public_id=r.public_id, model_version=r.model.version, rank_by=r.rank_by,
         regional_level=r.regional_level, status=r.status, households=r.households,
         summary=r.summary, started_at=r.started_at, created_by_label=r.created_by_label,
@@ -127,13 +131,13 @@ def models_list(request: HttpRequest) -> Any:
 
 
 @router.get("/models/{version}", response=ModelDetailOut)
-def model_detail(request: HttpRequest, version: int) -> Any:
+def model_detail(request: HttpRequest, version: int = VERSION_PATH) -> Any:
     _staff(request)
     return selectors.model_get(version=version)
 
 
 class CalibrateIn(Schema):
-    spec: str
+    spec: str = Field(min_length=1)  # a form sends an empty value as none at all
     name: str = ""
     methods: str | None = None  # comma-separated, e.g. "ols,enet,gbm,ensemble"
     method: str | None = None
@@ -175,14 +179,14 @@ def model_calibrate(
     return Status(201, model)
 
 
-@router.get("/scoring-runs", response=list[RunOut])
+@router.get("/scoring-runs", response=list[ScoringRunOut])
 def runs_list(request: HttpRequest) -> Any:
     _staff(request)
     return [_run_out(r) for r in selectors.runs_list()[:100]]
 
 
-@router.post("/scoring-runs", response={201: RunOut})
-def run_create(request: HttpRequest, body: RunIn) -> Any:
+@router.post("/scoring-runs", response={201: ScoringRunOut})
+def run_create(request: HttpRequest, body: ScoringRunIn) -> Any:
     user = _staff(request)
     model = selectors.model_get(version=body.model_version)
     run = services.scoring_run(
@@ -309,16 +313,8 @@ def scenario_evaluate(request: HttpRequest, public_id: str) -> Any:
 # --- exports: out-of-fold predictions and registry scores (tepat.targeting.exports) -----------
 
 
-class TargetingErrorOut(Schema):
-    code: str
-    message: str
-    field: str | None
-    row: int | None
-    problems: list[dict[str, Any]]
-
-
 EXPORT_ERRORS: dict[int, type[Schema]] = {
-    403: TargetingErrorOut, 404: TargetingErrorOut, 422: TargetingErrorOut,
+    403: ErrorOut, 404: ErrorOut, 422: ErrorOut,
 }  # fmt: skip
 
 
@@ -372,7 +368,9 @@ class HouseholdScorePageOut(Schema):
     response={200: PmtPredictionPageOut, **EXPORT_ERRORS},
     summary="Prediksi out-of-fold / a model's out-of-fold predictions",
 )
-def model_predictions(request: HttpRequest, version: int, page: Query[ExportPageIn]) -> Any:
+def model_predictions(
+    request: HttpRequest, page: Query[ExportPageIn], version: int = VERSION_PATH
+) -> Any:
     """Per usable survey row: its fold, outcome, whether poor, the score of the model fitted
     without that row's fold, and its weight, for recomputing the model card independently.
     Admins, supervisors and auditors; audited."""
@@ -473,11 +471,13 @@ class CommunityHouseholdOut(Schema):
 
 class CommunityCompareIn(Schema):
     run: str | None = None  # scoring run id; default the latest finished
-    rule: str = "shortlist"  # shortlist | weighted | community_veto | community_only | pmt_only
-    k: float = 1.5  # shortlist / community_veto: k x quota
-    weight: float = 0.5  # weighted: the community's weight
-    quota: float = 0.3  # share selected in each village
-    target_share: float | None = None  # poorest share by truth; default the quota
+    rule: Literal["shortlist", "weighted", "community_veto", "community_only", "pmt_only"] = (
+        "shortlist"  # hybrid.RULES
+    )
+    k: float = Field(1.5, ge=1, le=1000)  # shortlist / community_veto: k x quota
+    weight: float = Field(0.5, ge=0, le=1)  # weighted: the community's weight
+    quota: float = Field(0.3, gt=0, le=1)  # share selected in each village
+    target_share: float | None = Field(None, gt=0, le=1)  # poorest share by truth; default quota
 
 
 class CommunityCompareOut(Schema):

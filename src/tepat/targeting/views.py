@@ -11,10 +11,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from tepat.accounts.selectors import staff_user
+from tepat.core import labels
 from tepat.core.errors import NotFound, PermissionDenied, TepatError
+from tepat.registry.choices import Sex
 from tepat.targeting import disclosure, engine, exports, selectors, services
 from tepat.targeting.models import Scenario
 from tepat.targeting.rules import rule_parse
@@ -82,6 +85,14 @@ def model_card(request: HttpRequest, version: int) -> HttpResponse:
     return render(request, "targeting/model_card.html", _model_card_context(model))
 
 
+def _method_label(method: str) -> str:
+    """A PMT method in words ("OLS (kuadrat terkecil)"); an unknown one as stored."""
+    from tepat.targeting.models import PmtModel
+
+    known = dict(PmtModel.Method.choices)
+    return str(known.get(method, method))
+
+
 def _model_card_context(model: Any) -> dict[str, Any]:
     """What the card shows; models saved before issue 19 lack the comparison, the warnings and
     the standard errors, and show what they have."""
@@ -98,6 +109,7 @@ def _model_card_context(model: Any) -> dict[str, Any]:
         comparison.append(
             {
                 "method": method,
+                "method_label": _method_label(method),
                 "chosen": method == model.method,
                 "cv": c["cv"],
                 "auc": c["cv"].get("auc", c["cv"].get("auc_bottom40")),
@@ -209,16 +221,27 @@ def _bars(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Inline SVG bar geometry: one group per metric, one bar per scenario (0..1 scale)."""
     out = []
     for metric in CHART_METRICS:
-        bars = []
-        for i, r in enumerate(rows):
+        bars: list[dict[str, Any]] = []
+        for r in rows:
             value = r["overall"].get(metric)
-            if value is None:
+            if value is None:  # hidden (a small count): no bar, and no gap in the chart
                 continue
+            width = round(value * 300, 1)
             bars.append(
-                {"label": r["name"], "value": value, "width": round(value * 300, 1), "y": i * 22}
-            )
-        out.append({"metric": metric, "bars": bars, "height": max(len(bars), 1) * 22})
+                {"label": r["name"], "value": value, "width": width, "text_x": width + 205,
+                 "y": len(bars) * 22}
+            )  # fmt: skip
+        out.append(
+            {"metric": metric, "title": labels.label("targeting_metric", metric), "bars": bars,
+             "height": max(len(bars), 1) * 22}
+        )  # fmt: skip
     return out
+
+
+def _by_head_sex(groups: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Evaluation groups keyed by the head's sex code (M, F, ? when unknown), in words."""
+    named = {code: str(label) for code, label in Sex.choices}
+    return [(named.get(code, gettext("tidak diketahui")), m) for code, m in groups.items()]
 
 
 @login_required
@@ -247,7 +270,7 @@ def scenarios(request: HttpRequest) -> HttpResponse:
         if ev is not None and s.public_id in chosen:
             results = shown[s.pk]
             rows.append({"name": s.name, "scenario": s, "evaluation": ev, "overall": results["overall"],
-                         "by_head_sex": results.get("by_head_sex", {}),
+                         "by_head_sex": _by_head_sex(results.get("by_head_sex", {})),
                          "by_household_size": results.get("by_household_size", {})})  # fmt: skip
     return render(
         request,

@@ -13,7 +13,7 @@ from tepat.transparency import selectors
 router = Router(tags=["transparency"], auth=None)
 
 
-class CycleOut(Schema):
+class PublicCycleOut(Schema):
     public_id: str
     programme_code: str
     programme_name: str
@@ -34,7 +34,7 @@ class CellOut(Schema):
 
 
 class TableOut(Schema):
-    cycle: CycleOut
+    cycle: PublicCycleOut
     region: CellOut
     trail: list[list[str]]
     child_level: str | None
@@ -59,7 +59,7 @@ def _cycle(c: selectors.PublicCycle) -> dict[str, Any]:
     }
 
 
-@router.get("/cycles", response=list[CycleOut], summary="Published cycles")
+@router.get("/cycles", response=list[PublicCycleOut], summary="Published cycles")
 def cycles(request: HttpRequest) -> list[dict[str, Any]]:
     return [_cycle(c) for c in selectors.public_cycles()]
 

@@ -7,6 +7,7 @@ from typing import Any
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language, gettext
 
 from tepat.core.errors import NotFound, TepatError
 from tepat.transparency import selectors
@@ -70,6 +71,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "recipients": [c.recipients for c in table.children],
         "paid": [c.paid for c in table.children],
     }
+    # dashboard.js holds no words: series names and map tooltips come in the page's language.
+    script_text = {
+        "recipients": gettext("Penerima"),
+        "paid": gettext("Tersalur"),
+        "no_data": gettext("tidak ada data"),
+        "hidden": gettext("disembunyikan"),
+        "locale": "en-GB" if (get_language() or "").startswith("en") else "id-ID",
+    }
     context = {
         "table": table,
         "cycles": selectors.public_cycles(),
@@ -78,6 +87,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         + f"?cycle={table.cycle.public_id}&region={table.region.region_code}",
         "tiles": tiles,
         "chart": chart,
+        "script_text": script_text,
         "ledger": selectors.ledger_panel(),
         "refresh": selectors.last_refresh(),
         "drillable": table.child_level is not None and table.child_level != "",

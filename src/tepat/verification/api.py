@@ -4,13 +4,16 @@ sync) and for staff (policies per programme and channel, proxies, flagged handov
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from django.http import HttpRequest
-from ninja import File, Form, Router, Schema
+from ninja import Field, File, Router, Schema
 from ninja.files import UploadedFile
+from ninja.params import functions as param
 from ninja.responses import Status
 
 from tepat.accounts.selectors import staff_user
+from tepat.core.apischema import ErrorOut
 from tepat.core.audit import audit_read, region_of
 from tepat.verification import face, selectors, services
 from tepat.verification.models import Handover, ProxyCollector
@@ -196,13 +199,15 @@ class FaceVerifyOut(Schema):
 
 @router.post(
     "/face/enrol",
-    response=FaceEnrolOut,
+    response={200: FaceEnrolOut, 413: ErrorOut, 422: ErrorOut, 501: ErrorOut},
     openapi_extra={"responses": {413: {"description": "image too large"},
                                  422: {"description": "not an image, or no face found"},
                                  501: {"description": "the face extra is not installed"}}},
 )  # fmt: skip
 def face_enrol(
-    request: HttpRequest, person_id: Form[str], image: File[UploadedFile]
+    request: HttpRequest,
+    image: File[UploadedFile],
+    person_id: str = param.Form(..., min_length=1),
 ) -> dict[str, object]:
     """Enrol (or replace) a person's face template from a photo (multipart, JPEG or PNG). Only an
     encrypted descriptor is kept, never the photo. Staff of the person's region."""
@@ -216,13 +221,15 @@ def face_enrol(
 
 @router.post(
     "/face/verify",
-    response=FaceVerifyOut,
+    response={200: FaceVerifyOut, 413: ErrorOut, 422: ErrorOut, 501: ErrorOut},
     openapi_extra={"responses": {413: {"description": "image too large"},
                                  422: {"description": "not an image, or no face found"},
                                  501: {"description": "the face extra is not installed"}}},
 )  # fmt: skip
 def face_verify(
-    request: HttpRequest, voucher_id: Form[str], image: File[UploadedFile]
+    request: HttpRequest,
+    image: File[UploadedFile],
+    voucher_id: str = param.Form(..., min_length=1),
 ) -> dict[str, object]:
     """Compare a live photo with the voucher holder's enrolled face (online step). A passed check
     lets the device record the handover with method `face`; every attempt is audited."""
@@ -294,8 +301,8 @@ class ProxyRegisterIn(Schema):
     reason: str
 
 
-class ReasonIn(Schema):
-    reason: str
+class ProxyRevokeIn(Schema):
+    reason: str = Field(pattern=r"\S")  # required: something besides spaces
 
 
 def _proxy_row(p: ProxyCollector) -> dict[str, object]:
@@ -327,7 +334,7 @@ def proxy_register(request: HttpRequest, data: ProxyRegisterIn) -> Status[dict[s
 
 
 @router.post("/proxies/{proxy_id}/revoke", response=ProxyRowOut)
-def proxy_revoke(request: HttpRequest, proxy_id: str, data: ReasonIn) -> dict[str, object]:
+def proxy_revoke(request: HttpRequest, proxy_id: str, data: ProxyRevokeIn) -> dict[str, object]:
     return _proxy_row(
         services.proxy_revoke(
             acting_user=staff_user(request), proxy_id=proxy_id, reason=data.reason
@@ -352,9 +359,9 @@ class FlaggedOut(Schema):
     decided_at: dt.datetime | None
 
 
-class ResolveIn(Schema):
-    decision: str
-    note: str
+class FlaggedResolveIn(Schema):
+    decision: Literal["no_loss", "recovered", "escalated"]  # models.HandoverDecision
+    note: str = Field(pattern=r"\S")
 
 
 def _flagged_row(h: Handover) -> dict[str, object]:
@@ -374,7 +381,9 @@ def flagged(request: HttpRequest, include_resolved: bool = False) -> list[dict[s
 
 
 @router.post("/flagged/{client_id}/resolve", response=FlaggedOut)
-def flagged_resolve(request: HttpRequest, client_id: str, data: ResolveIn) -> dict[str, object]:
+def flagged_resolve(
+    request: HttpRequest, client_id: str, data: FlaggedResolveIn
+) -> dict[str, object]:
     """Close an investigation with a decision (no_loss | recovered | escalated) and a note."""
     h = services.handover_resolve(
         acting_user=staff_user(request), client_id=client_id, decision=data.decision, note=data.note

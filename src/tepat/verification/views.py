@@ -4,11 +4,19 @@ flagged handovers, proxies and face enrolment of a beneficiary, and the verifica
 
 from __future__ import annotations
 
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+
 import segno
+from csp.decorators import csp_update
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,15 +25,26 @@ from django.views.decorators.http import require_POST
 
 from tepat.accounts.selectors import staff_user
 from tepat.core.audit import audit_read
-from tepat.core.errors import NotFound, TepatError
+from tepat.core.errors import NotFound, PermissionDenied, TepatError
 from tepat.verification import face, selectors, services
 from tepat.verification.models import HandoverDecision, HandoverStatus, Method, ProxyReason
 
+# The vendored QR decoder for browsers without a native BarcodeDetector (scripts/refresh_static.py).
+DECODER_JS = "vendor/barcode-detector/ponyfill.js"
+DECODER_WASM = "vendor/barcode-detector/zxing_reader.wasm"
+FIELD_JS = "verification/field.js"
 
+
+# The decoder compiles ZXing's WebAssembly in the page: CSP level 3 asks for 'wasm-unsafe-eval'
+# for that (it allows WebAssembly compilation only, not JavaScript's eval), on this page alone.
 @login_required
 @ensure_csrf_cookie
+@csp_update({"script-src": ["'wasm-unsafe-eval'"]})
 def field_app(request: HttpRequest) -> HttpResponse:
-    return render(request, "verification/field.html", {"messages_js": field_messages()})
+    return render(request, "verification/field.html", {
+        "messages_js": field_messages(), "decoder_js": static(DECODER_JS),
+        "decoder_wasm": static(DECODER_WASM),
+    })  # fmt: skip
 
 
 def manifest(request: HttpRequest) -> JsonResponse:
@@ -36,22 +55,30 @@ def manifest(request: HttpRequest) -> JsonResponse:
     })  # fmt: skip
 
 
+@lru_cache(maxsize=1)
+def _assets_digest() -> str:
+    """Changes whenever a cached file does, so that browsers install the new worker (and its
+    fresh cache) instead of serving an old script from the old cache."""
+    h = hashlib.sha256()
+    for name in (FIELD_JS, DECODER_JS, DECODER_WASM):
+        found = finders.find(name)
+        h.update(name.encode())
+        if isinstance(found, str):
+            h.update(Path(found).read_bytes())
+    return h.hexdigest()[:12]
+
+
 def service_worker(request: HttpRequest) -> HttpResponse:
     """Served from /lapangan/ (not /static/) so that its scope is the field app."""
-    js = (
-        "const CACHE='tepat-lapangan-v1';\n"
-        f"const ASSETS=['/lapangan/',{static('verification/field.js')!r}];\n"
-        "self.addEventListener('install',e=>{e.waitUntil(caches.open(CACHE)"
-        ".then(c=>c.addAll(ASSETS)).then(()=>self.skipWaiting()));});\n"
-        "self.addEventListener('activate',e=>{e.waitUntil(self.clients.claim());});\n"
-        "self.addEventListener('fetch',e=>{const u=new URL(e.request.url);"
-        "if(e.request.method!=='GET'||u.pathname.startsWith('/api/'))return;"
-        "e.respondWith(fetch(e.request).then(r=>{const c=r.clone();"
-        "caches.open(CACHE).then(x=>x.put(e.request,c));return r;})"
-        ".catch(()=>caches.match(e.request)));});\n"
-    )
+    shell = reverse("verification:field")
+    js = render_to_string("verification/sw.js", {
+        "cache_name": json.dumps(f"tepat-lapangan-{_assets_digest()}"),
+        "shell": json.dumps(shell), "assets": json.dumps([shell, static(FIELD_JS)]),
+        "decoder": json.dumps([static(DECODER_JS), static(DECODER_WASM)]),
+    })  # fmt: skip
     resp = HttpResponse(js, content_type="application/javascript")
     resp["Service-Worker-Allowed"] = "/lapangan/"
+    resp["Cache-Control"] = "no-cache"
     return resp
 
 
@@ -96,7 +123,7 @@ def field_messages() -> dict[str, str]:
         "otp_needed": _("Kode sekali pakai belum diperiksa untuk voucher ini"),
         "face_needed": _("Wajah belum diperiksa untuk voucher ini"),
         "rejected": _("Ditolak: {reason}"),
-        "handed_over": _("Diserahkan: {name} (Rp{amount}) — menunggu sinkronisasi"),
+        "handed_over": _("Diserahkan: {name} ({amount}) — menunggu sinkronisasi"),
         "synced": _(
             "Sinkron: {received} diterima, {duplicates} penukaran ganda, {rejected} ditolak"
         ),
@@ -122,6 +149,24 @@ def field_messages() -> dict[str, str]:
         "face_too_large": _("Foto terlalu besar (maksimum 5 MB)."),
         "face_unavailable": _("Verifikasi wajah belum terpasang di server; pakai metode lain."),
         "face_not_enrolled": _("Penerima belum punya rekaman wajah; pakai metode lain."),
+        "card_proxy_only": _(
+            "Metode kartu hanya dapat dipakai oleh kuasa terdaftar dengan nomor identitasnya."
+        ),
+        "scan_loading": _("Menyiapkan pemindai QR…"),
+        "scan_point": _("Arahkan kamera ke QR voucher."),
+        "scan_ok": _("Voucher dikenali: {name} ({amount})"),
+        "camera_unavailable": _(
+            "Kamera tidak dapat dipakai di perangkat ini. Foto QR voucher, atau tempel isinya."
+        ),
+        "camera_denied": _(
+            "Izin kamera ditolak. Izinkan kamera untuk situs ini di pengaturan peramban, atau foto QR voucher."
+        ),
+        "decoder_unavailable": _(
+            "Pemindai QR tidak dapat dimuat. Tempel isi QR voucher di kotak di bawah."
+        ),
+        "no_qr_in_photo": _(
+            "Tidak ada QR yang terbaca pada foto. Ambil ulang dengan QR memenuhi bingkai dan tidak buram."
+        ),
         "method_card": _("Kartu KKS"),
         "method_otp": _("Kode SMS"),
         "method_face": _("Wajah"),
@@ -147,12 +192,21 @@ def flagged(request: HttpRequest) -> HttpResponse:
     return render(request, "verification/flagged.html", {
         "rows": [(h, first.get(h.voucher_id)) for h in rows],
         "include_resolved": include_resolved, "decisions": HandoverDecision.choices,
+        "can_resolve": services.role_may(request.user, services.ISSUERS),
     })  # fmt: skip
+
+
+def _require_role(request: HttpRequest, roles: frozenset[str], what_id: str, what_en: str) -> None:
+    """A control the page hides from a role is refused to it as well, before any work: the
+    403 page (core/http_errors.py) says why, in both languages."""
+    if not services.role_may(request.user, roles):
+        raise PermissionDenied(f"Peran Anda tidak boleh {what_id} / your role may not {what_en}")
 
 
 @login_required
 @require_POST
 def flagged_resolve(request: HttpRequest, client_id: str) -> HttpResponseRedirect:
+    _require_role(request, services.ISSUERS, "menyelesaikan penyelidikan", "resolve investigations")
     try:
         services.handover_resolve(acting_user=staff_user(request), client_id=client_id,
                                   decision=request.POST.get("decision", ""),
@@ -194,12 +248,15 @@ def person(request: HttpRequest, person_id: str) -> HttpResponse:
         "proxies": selectors.proxies_of(user=request.user, person_ref=p.public_id),
         "face": selectors.face_enrolled(person_ref=p.public_id),
         "face_available": face.available(), "reasons": ProxyReason.choices,
+        "can_manage_proxies": services.role_may(request.user, services.ISSUERS),
+        "can_enrol_face": services.role_may(request.user, services.FACE_ENROLLERS),
     })  # fmt: skip
 
 
 @login_required
 @require_POST
 def proxy_register(request: HttpRequest, person_id: str) -> HttpResponseRedirect:
+    _require_role(request, services.ISSUERS, "mendaftarkan kuasa", "register proxies")
     try:
         services.proxy_register(
             acting_user=staff_user(request), person_ref=person_id, name=request.POST.get("name", ""),
@@ -217,6 +274,7 @@ def proxy_register(request: HttpRequest, person_id: str) -> HttpResponseRedirect
 @login_required
 @require_POST
 def proxy_revoke(request: HttpRequest, proxy_id: str) -> HttpResponseRedirect:
+    _require_role(request, services.ISSUERS, "mencabut kuasa", "revoke proxies")
     try:
         proxy = services.proxy_revoke(
             acting_user=staff_user(request),
@@ -235,6 +293,7 @@ def proxy_revoke(request: HttpRequest, proxy_id: str) -> HttpResponseRedirect:
 @login_required
 @require_POST
 def face_enrol(request: HttpRequest, person_id: str) -> HttpResponseRedirect:
+    _require_role(request, services.FACE_ENROLLERS, "merekam wajah", "enrol faces")
     try:
         upload = request.FILES.get("image")
         if upload is None:
@@ -261,13 +320,18 @@ def policies(request: HttpRequest) -> HttpResponse:
     rows = [{**r, "channel_label": labels.get(str(r["channel"]), r["channel"])}
             for r in selectors.policies()]  # fmt: skip
     return render(request, "verification/policies.html", {
-        "rows": rows, "methods": Method.choices, "default": services.default_methods(),
+        "rows": rows, "methods": Method.choices,
+        "default": [Method(m).label for m in services.default_methods()],
+        "can_set_policy": services.role_may(request.user, services.POLICY_EDITORS),
     })  # fmt: skip
 
 
 @login_required
 @require_POST
 def policy_set(request: HttpRequest) -> HttpResponseRedirect:
+    _require_role(
+        request, services.POLICY_EDITORS, "mengatur metode verifikasi", "set verification methods"
+    )
     try:
         services.verification_policy_set(
             acting_user=staff_user(request), programme_code=request.POST.get("programme", ""),

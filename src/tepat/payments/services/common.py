@@ -23,7 +23,11 @@ SYSTEM = SimpleNamespace(username="system:payments")  # the actor of what no per
 def _require(user: Any, roles: frozenset[str], what: str) -> None:
     role = Role.ADMIN if getattr(user, "is_superuser", False) else getattr(user, "role", "")
     if not getattr(user, "is_authenticated", False) or role not in roles:
-        raise PermissionDenied(f"Peran Anda tidak boleh {what} / your role may not {what}")
+        # `what` is "Indonesian / English": each half goes to its own language.
+        what_id, _, what_en = what.partition(" / ")
+        raise PermissionDenied(
+            f"Peran Anda tidak boleh {what_id} / your role may not {what_en or what_id}"
+        )
 
 
 def _reason(text: str) -> str:

@@ -61,8 +61,10 @@ def payments_issue(*, acting_user: User, cycle: Cycle) -> int:
     if count > cycle.control_count or amount > cycle.control_amount:
         raise ValidationFailed([FieldProblem(
             "control_totals", "exceeds_control_totals",
-            f"Batch ditolak seluruhnya: {count} pembayaran / {format_rupiah(amount)} melebihi total "
-            f"kontrol {cycle.control_count} / {format_rupiah(cycle.control_amount)}",
+            f"Batch ditolak seluruhnya: {count} pembayaran, {format_rupiah(amount)} melebihi total "
+            f"kontrol {cycle.control_count}, {format_rupiah(cycle.control_amount)} / the whole "
+            f"batch is refused: {count} payments, {format_rupiah(amount)} exceed the control "
+            f"totals of {cycle.control_count}, {format_rupiah(cycle.control_amount)}",
         )])  # fmt: skip
     routes = channels.routes_for(
         beneficiaries=[(k, ref, village) for k, _, ref, village, _ in fresh],

@@ -52,7 +52,8 @@ def cycle_distribute(*, acting_user: User, cycle: Cycle) -> Cycle:
         raise _paid_twice(rec.paid_twice)
     raise TepatError(
         f"Belum rekonsiliasi: {rec.unexplained} selisih tanpa penjelasan, {rec.open_payments} "
-        f"pembayaran belum selesai / not reconciled",
+        f"pembayaran belum selesai / not reconciled: {rec.unexplained} unexplained "
+        f"difference(s), {rec.open_payments} payment(s) not finished",
         code="not_reconciled",
     )
 

@@ -30,6 +30,14 @@ if TYPE_CHECKING:
 RESOLUTIONS = ("retry", "fallback_cash", "write_off")
 
 
+def _label(state: str, language: str) -> str:
+    """A payment state's label in one language, for a message that carries both."""
+    from django.utils import translation
+
+    with translation.override(language):
+        return str(P(state).label) if state in P.values else state
+
+
 def payment_resolve(
     *,
     acting_user: User,
@@ -57,7 +65,8 @@ def payment_resolve(
     asked = Payment.objects.get(pk=payment.pk)
     if asked.state not in allowed:
         raise TepatError(
-            f"Pembayaran berstatus {asked.state} / payment is {asked.state}",
+            f"Pembayaran berstatus {_label(asked.state, 'id')} / the payment is "
+            f"{_label(asked.state, 'en')}",
             code="invalid_transition",
         )
     said = _ask_provider(adapter, [asked]).get(asked.payment_key)

@@ -21,10 +21,12 @@ One module per concern (callers use this package: `from tepat.verification impor
 """
 
 from tepat.verification.services.common import (
+    FACE_ENROLLERS,
     ISSUERS,
     PHONE_CONTEXT,
     POLICY_EDITORS,
     VOUCHER_CHANNELS,
+    role_may,
     setting,
 )
 from tepat.verification.services.day_list import (
@@ -74,6 +76,7 @@ __all__ = [
     "DAY_LIST_KDF_BYTES",
     "DEFAULT_DAY_LIST_KDF_ITERATIONS",
     "FACE_CONTEXT",
+    "FACE_ENROLLERS",
     "ISSUERS",
     "PHONE_CONTEXT",
     "POLICY_EDITORS",
@@ -103,6 +106,7 @@ __all__ = [
     "proxy_numbers",
     "proxy_register",
     "proxy_revoke",
+    "role_may",
     "setting",
     "verification_failure_record",
     "verification_forget_person",

@@ -16,6 +16,8 @@ VOUCHER_CHANNELS = (Channel.CASH_POS, Channel.EWARUNG)
 ISSUERS = frozenset({Role.ADMIN, Role.OPERATOR, Role.SUPERVISOR})
 # Who decides which checks a programme demands at the counter: a national, not a local, choice.
 POLICY_EDITORS = frozenset({Role.ADMIN, Role.SUPERVISOR})
+# Who records a beneficiary's face: issuers at the office, field agents at the counter.
+FACE_ENROLLERS = frozenset({Role.FIELD_AGENT, *ISSUERS})
 PHONE_CONTEXT = sealed.PHONE
 
 
@@ -27,6 +29,12 @@ def _role(user: Any) -> str:
     return Role.ADMIN if getattr(user, "is_superuser", False) else str(getattr(user, "role", ""))
 
 
+def role_may(user: Any, roles: frozenset[str]) -> bool:
+    """Whether `user`'s role is one of `roles`: the check `_require` makes, for pages that show
+    a control only to those who may use it."""
+    return bool(getattr(user, "is_authenticated", False)) and _role(user) in roles
+
+
 def _require(user: Any, roles: frozenset[str], what: str) -> None:
-    if not getattr(user, "is_authenticated", False) or _role(user) not in roles:
+    if not role_may(user, roles):
         raise PermissionDenied(f"Peran Anda tidak boleh {what} / your role may not {what}")

@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
-from tepat.accounts.models import Role
 from tepat.accounts.scoping import can_see_region
 from tepat.core import crypto
 from tepat.core.audit import audit_record
 from tepat.core.errors import NotFound, TepatError
 from tepat.verification import signing
 from tepat.verification.models import FaceCheck, FaceTemplate, Method
-from tepat.verification.services.common import ISSUERS, _require, setting
+from tepat.verification.services.common import FACE_ENROLLERS, _require, setting
 from tepat.verification.services.policy import _require_method
 from tepat.verification.services.vouchers import _scoped_voucher
 
@@ -57,7 +56,7 @@ def face_enrol(*, acting_user: User, person_ref: str, image: Any) -> FaceTemplat
     from tepat.registry.models import Person
     from tepat.verification import face
 
-    _require(acting_user, frozenset({Role.FIELD_AGENT, *ISSUERS}), "merekam wajah / enrol faces")
+    _require(acting_user, FACE_ENROLLERS, "merekam wajah / enrol faces")
     person = Person.objects.select_related("household").filter(public_id=person_ref).first()
     if person is None or not can_see_region(acting_user, person.household.village_id):
         raise NotFound()

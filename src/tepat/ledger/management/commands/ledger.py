@@ -12,6 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tepat.core.errors import TepatError
+from tepat.core.money import format_rupiah
 from tepat.ledger import selectors, services
 from tepat.ledger.cross_checks import cross_checks
 from tepat.ledger.keys import origin
@@ -155,4 +156,6 @@ class Command(BaseCommand):
             f"Sah / VALID: entry {data['index']} is in the log of size {data['tree_size']}"
         )
         if result.amount is not None:
-            self.stdout.write(f"Jumlah tepat / exact amount (opened): Rp{result.amount}")
+            self.stdout.write(
+                f"Jumlah tepat / exact amount (opened): {format_rupiah(result.amount)}"
+            )

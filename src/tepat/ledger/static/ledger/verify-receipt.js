@@ -155,6 +155,9 @@
     return hex === entry.beneficiary ? amount : null;
   }
 
+  // An exact amount as people read rupiah: 5831325 -> "5.831.325" (the message adds "Rp").
+  function thousands(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, "."); }
+
   // state: "success", "warning" or "error".
   function show(box, state, text, extra) {
     box.textContent = "";
@@ -176,15 +179,19 @@
     box.appendChild(div);
   }
 
-  function showEntry(table, entryText) {
+  // fields: {names: {key: words}, money: [keys of rupiah values]} from the page.
+  function showEntry(table, entryText, fields) {
     var tbody = table.querySelector("tbody");
     tbody.textContent = "";
     var entry;
     try { entry = JSON.parse(entryText); } catch (e) { table.hidden = true; return; }
     Object.keys(entry).sort().forEach(function (k) {
       var tr = document.createElement("tr");
-      var th = document.createElement("th"); th.scope = "row"; th.textContent = k;
-      var td = document.createElement("td"); td.textContent = String(entry[k]);
+      var th = document.createElement("th"); th.scope = "row";
+      var name = fields.names[k];
+      th.textContent = name ? name + " (" + k + ")" : k;
+      var money = fields.money.indexOf(k) >= 0 && Number.isSafeInteger(entry[k]);
+      var td = document.createElement("td"); td.textContent = money ? "Rp" + thousands(entry[k]) : String(entry[k]);
       tr.appendChild(th); tr.appendChild(td); tbody.appendChild(tr);
     });
     table.hidden = false;
@@ -194,6 +201,7 @@
     var form = document.getElementById("ledger-receipt-form");
     if (!form) return;
     var msg = JSON.parse(document.getElementById("ledger-messages").textContent);
+    var fields = JSON.parse(document.getElementById("ledger-entry-fields").textContent);
     var published = JSON.parse(document.getElementById("ledger-log-keys").textContent);
     var box = document.getElementById("receipt-result");
     var table = document.getElementById("receipt-entry");
@@ -217,8 +225,8 @@
       box.textContent = msg.checking;
       verify(receipt, keys, msg).then(function (r) {
         if (r.ok) {
-          show(box, "success", msg.valid, r.amount === undefined ? "" : msg.opened.replace("{amount}", String(r.amount)));
-          showEntry(table, receipt.entry);
+          show(box, "success", msg.valid, r.amount === undefined ? "" : msg.opened.replace("{amount}", thousands(r.amount)));
+          showEntry(table, receipt.entry, fields);
         } else if (r.unverified) {
           show(box, "warning", msg.unverified, r.reason);
         } else {

@@ -3,6 +3,8 @@
 (function () {
   "use strict";
   var COLOURS = ["#e7f2f5", "#99deea", "#28a0cb", "#00687d", "#002d3f"];
+  var textNode = document.getElementById("dashboard-text");
+  var text = textNode ? JSON.parse(textNode.textContent) : { locale: "id-ID" };
 
   function drawChart() {
     var data = document.getElementById("region-chart-data");
@@ -14,11 +16,11 @@
       data: {
         labels: chart.labels,
         datasets: [
-          { label: "Penerima", data: chart.recipients, backgroundColor: "#28a0cb" },
-          { label: "Tersalur", data: chart.paid, backgroundColor: "#00687d" }
+          { label: text.recipients, data: chart.recipients, backgroundColor: "#28a0cb" },
+          { label: text.paid, data: chart.paid, backgroundColor: "#00687d" }
         ]
       },
-      options: { responsive: true, maintainAspectRatio: false, animation: false }
+      options: { responsive: true, maintainAspectRatio: false, animation: false, locale: text.locale }
     });
   }
 
@@ -44,7 +46,7 @@
           },
           onEachFeature: function (f, lyr) {
             var p = f.properties;
-            var shown = !p.has_data ? "tidak ada data" : p.recipients === null ? "disembunyikan" : p.recipients.toLocaleString("id-ID");
+            var shown = !p.has_data ? text.no_data : p.recipients === null ? text.hidden : p.recipients.toLocaleString(text.locale);
             lyr.bindTooltip(p.region_name + ": " + shown);
             if (p.has_data && p.level !== "village") {
               lyr.on("click", function () {

@@ -105,6 +105,8 @@
   }
   const methodsOf = (item) => (item && item.methods && item.methods.length ? item.methods : ["card"]);
   const methodNames = (ms) => ms.map((m) => t("method_" + m)).join(", ");
+  // Rupiah as people read it, as the server's `rupiah` filter writes it: Rp5.831.325.
+  const rupiah = (n) => "Rp" + new Intl.NumberFormat("id-ID", { maximumFractionDigits: 0 }).format(n);
   const chosenMethod = () => (document.querySelector("input[name=method]:checked") || {}).value || "card";
 
   async function download() {
@@ -160,10 +162,15 @@
     return { p: v.p, item, token: token.trim() };
   }
 
-  // Offer only the methods the voucher's programme accepts on its channel.
+  // Offer only the methods the voucher's programme accepts on its channel. Without a KKS card on
+  // file the card method cannot pass (only a registered proxy's ID number can): say so before
+  // the agent types anything, and preselect the policy's other method where there is one.
   async function showMethods() {
     const token = $("token").value.trim();
     const radios = document.querySelectorAll("input[name=method]");
+    const note = $("card-note");
+    note.hidden = true;
+    note.textContent = "";
     if (!token) {
       radios.forEach((r) => { r.disabled = false; });
       $("allowed").textContent = "";
@@ -172,12 +179,22 @@
     const cur = await currentVoucher();
     if (!cur.item) return;
     const allowed = methodsOf(cur.item);
-    radios.forEach((r) => { r.disabled = !allowed.includes(r.value); });
-    if (!allowed.includes(chosenMethod())) {
-      const first = document.querySelector("input[name=method][value=" + allowed[0] + "]");
+    const noCard = !cur.item.card_check;
+    const proxies = (cur.item.proxies || []).length > 0;
+    const usable = allowed.filter((m) => m !== "card" || !noCard || proxies);
+    radios.forEach((r) => { r.disabled = !usable.includes(r.value); });
+    const prefer = noCard && usable.find((m) => m !== "card");
+    if (prefer || !usable.includes(chosenMethod())) {
+      const first = document.querySelector("input[name=method][value=" + (prefer || usable[0] || allowed[0]) + "]");
       if (first) first.checked = true;
     }
     $("allowed").textContent = t("allowed_methods", { methods: methodNames(allowed) });
+    if (noCard) {
+      const others = allowed.filter((m) => m !== "card");
+      const text = others.length ? t("no_card_on_file", { methods: methodNames(others) }) : t("no_card_no_alternative");
+      note.textContent = proxies ? text + " " + t("card_proxy_only") : text;
+      note.hidden = false;
+    }
     showSteps();
   }
   function showSteps() {
@@ -299,7 +316,7 @@
     item.redeemed = true;
     await put("list", item);
     verified.delete(p.id);
-    show(out, "ok", t("handed_over", { name: item.name, amount: item.amount }));
+    show(out, "ok", t("handed_over", { name: item.name, amount: rupiah(item.amount) }));
     $("token").value = "";
     $("card").value = "";
     $("proxy").checked = false;
@@ -307,6 +324,129 @@
     $("face-status").textContent = "";
     $("face-photo").value = "";
     await refreshCounts();
+  }
+
+  // --- scanning the voucher's QR: the browser's BarcodeDetector where it reads QR codes, else
+  // the vendored barcode-detector ponyfill (ZXing compiled to WebAssembly, loaded on first use
+  // and cached by the service worker for offline use). The paste box stays as the last resort.
+  let detectorP = null;
+  function loadScript(src) {
+    return new Promise((resolve, reject) => {
+      const s = document.createElement("script");
+      s.src = src;
+      s.onload = resolve;
+      s.onerror = () => reject(new Error(src));
+      document.head.appendChild(s);
+    });
+  }
+  async function makeDetector() {
+    if ("BarcodeDetector" in window) {
+      try {
+        if ((await window.BarcodeDetector.getSupportedFormats()).includes("qr_code")) {
+          return new window.BarcodeDetector({ formats: ["qr_code"] });
+        }
+      } catch (e) { /* fall back to the decoder */ }
+    }
+    if (!window.BarcodeDetectionAPI) await loadScript(document.body.dataset.decoder);
+    const api = window.BarcodeDetectionAPI;
+    const wasm = document.body.dataset.decoderWasm;
+    // The .wasm is served from this site (never the package's default CDN).
+    api.setZXingModuleOverrides({ locateFile: (path, prefix) => (path.endsWith(".wasm") ? wasm : prefix + path) });
+    return new api.BarcodeDetector({ formats: ["qr_code"] });
+  }
+  function detector() {
+    if (!detectorP) detectorP = makeDetector().catch((e) => { detectorP = null; throw e; });
+    return detectorP;
+  }
+  // A QR read: put it where a pasted token goes, and say at once whether the voucher is usable.
+  async function scanned(value) {
+    $("token").value = value.trim();
+    await showMethods();
+    const cur = await currentVoucher();
+    if (cur.item) {
+      show($("scan-status"), "ok", t("scan_ok", { name: cur.item.name, amount: rupiah(cur.item.amount) }));
+      const m = chosenMethod();
+      const next = m === "card" ? $("card") : m === "otp" ? $("otp-send") : $("face-photo");
+      next.focus();
+    } else {
+      show($("scan-status"), "bad", t("rejected", { reason: t(cur.reason) }));
+    }
+  }
+  let stream = null;
+  let scanning = false;
+  function scanStop() {
+    scanning = false;
+    if (stream) stream.getTracks().forEach((tr) => tr.stop());
+    stream = null;
+    const video = $("scan-video");
+    video.srcObject = null;
+    video.hidden = true;
+    $("scan-stop").hidden = true;
+    $("scan-start").hidden = false;
+  }
+  async function scanStart() {
+    const status = $("scan-status");
+    if (!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)) {
+      return show(status, "bad", t("camera_unavailable"));
+    }
+    show(status, "note", t("scan_loading"));
+    let det;
+    try {
+      det = await detector();
+    } catch (e) {
+      return show(status, "bad", t("decoder_unavailable"));
+    }
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+    } catch (e) {
+      return show(status, "bad", t(e && e.name === "NotAllowedError" ? "camera_denied" : "camera_unavailable"));
+    }
+    const video = $("scan-video");
+    video.srcObject = stream;
+    video.hidden = false;
+    $("scan-start").hidden = true;
+    $("scan-stop").hidden = false;
+    $("scan-stop").focus();
+    try {
+      await video.play();
+    } catch (e) {
+      scanStop();
+      return show(status, "bad", t("camera_unavailable"));
+    }
+    show(status, "note", t("scan_point"));
+    scanning = true;
+    while (scanning) {
+      if (video.readyState >= 2) {
+        let codes = [];
+        try { codes = await det.detect(video); } catch (e) { /* a frame it could not read */ }
+        if (scanning && codes.length) {
+          scanStop();
+          await scanned(codes[0].rawValue);
+          $("scan-start").focus();
+          return;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  async function scanPhoto() {
+    const status = $("scan-status");
+    const file = $("scan-photo").files[0];
+    if (!file) return;
+    show(status, "note", t("scan_loading"));
+    let det;
+    try {
+      det = await detector();
+    } catch (e) {
+      return show(status, "bad", t("decoder_unavailable"));
+    }
+    let codes = [];
+    try {
+      codes = await det.detect(await createImageBitmap(file));
+    } catch (e) { /* not an image it can read */ }
+    $("scan-photo").value = "";
+    if (!codes.length) return show(status, "bad", t("no_qr_in_photo"));
+    await scanned(codes[0].rawValue);
   }
 
   // One sync at a time: the "online" event and a tap on the button can both start one, and two
@@ -385,14 +525,21 @@
   $("otp-send").addEventListener("click", guard(otpSend, "otp-status"));
   $("otp-check").addEventListener("click", guard(otpCheck, "otp-status"));
   $("face-check").addEventListener("click", guard(faceCheck, "face-status"));
-  $("token").addEventListener("input", () => { showMethods().catch(() => {}); });
+  $("token").addEventListener("input", () => { $("scan-status").textContent = ""; showMethods().catch(() => {}); });
+  $("scan-start").addEventListener("click", guard(scanStart, "scan-status"));
+  $("scan-stop").addEventListener("click", () => { scanStop(); $("scan-status").textContent = ""; $("scan-start").focus(); });
+  $("scan-photo").addEventListener("change", guard(scanPhoto, "scan-status"));
+  // The camera never stays on behind the agent's back (another app, a locked screen).
+  document.addEventListener("visibilitychange", () => { if (document.hidden && stream) scanStop(); });
   document.querySelectorAll("input[name=method]").forEach((r) => r.addEventListener("change", showSteps));
   window.addEventListener("online", () => { refreshCounts(); sync().catch(() => {}); });
   window.addEventListener("offline", refreshCounts);
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/lapangan/sw.js", { scope: "/lapangan/" }).catch(() => {});
+    // After a sign-out emptied the caches, the worker caches the app shell again.
+    navigator.serviceWorker.ready.then((r) => { if (r.active) r.active.postMessage("precache"); }).catch(() => {});
   }
   refreshCounts();
   showSteps();
-  window.tepatField = { sync, download, wipe };
+  window.tepatField = { sync, download, wipe, detector };
 })();
