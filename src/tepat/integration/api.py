@@ -217,10 +217,6 @@ class FileTooLarge(TepatError):
     http_status = 413
 
 
-class AlreadyDecided(TepatError):
-    http_status = 409
-
-
 READ_ERRORS: dict[int, type[Schema]] = {403: ErrorOut, 404: ErrorOut}
 WRITE_ERRORS: dict[int, type[Schema]] = {
     400: ErrorOut,
@@ -508,7 +504,7 @@ def review_decide(request: HttpRequest, public_id: str, body: DecisionIn) -> dic
     user = _editor(request)
     pair = selectors.review_pair_get(user, public_id)
     if pair.status != ReviewPair.Status.OPEN:
-        raise AlreadyDecided(
+        raise services.AlreadyDecided(
             _("Pasangan sudah diputuskan / this pair has been decided already"),
             code="already_decided",
         )

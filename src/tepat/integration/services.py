@@ -177,8 +177,16 @@ def quarantine_resubmit(
     return import_run_process(acting_user=acting_user, run=result.run, data=data)
 
 
+class AlreadyDecided(TepatError):
+    """The pair was decided by someone else first (409): a decision is never silently replaced;
+    the reviewer who decided can undo it (`review_reopen`)."""
+
+    http_status = 409
+
+
 def review_decide(*, acting_user: User, pair: ReviewPair, accept: bool) -> ReviewPair:
-    """Record a clerical decision; later link runs honour it."""
+    """Record a clerical decision; later link runs honour it. Checked again under the row lock,
+    so two reviewers deciding the same pair at once cannot both win."""
     _require_operator(acting_user)
     if (
         pair.village_code
@@ -188,6 +196,11 @@ def review_decide(*, acting_user: User, pair: ReviewPair, accept: bool) -> Revie
         raise PermissionDenied()
     with transaction.atomic():
         pair = ReviewPair.objects.select_for_update().get(pk=pair.pk)
+        if pair.status != ReviewPair.Status.OPEN:
+            raise AlreadyDecided(
+                "Pasangan sudah diputuskan / this pair has been decided already",
+                code="already_decided",
+            )
         pair.status = ReviewPair.Status.ACCEPTED if accept else ReviewPair.Status.REJECTED
         pair.decided_by = acting_user if getattr(acting_user, "is_authenticated", False) else None
         pair.decided_at = timezone.now()
