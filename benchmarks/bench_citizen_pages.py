@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Page weight of every citizen page: HTML + the CSS and scripts it loads (before images),
-raw and gzipped, against the 100 KB budget; the staff sign-in page (USWDS shell) as the baseline.
+raw and gzipped, against the 100 KB budget; the staff sign-in page (the staff shell) as the baseline.
 
     TEPAT_VAR_DIR=var/test .venv/bin/python benchmarks/bench_citizen_pages.py
 """

@@ -57,6 +57,8 @@ def test_the_about_page_lists_the_data_sources_and_licences(client, db):
     assert "domain publik" in html
     assert "htmx" in html
     assert "BSD" in html
+    assert "barcode-detector" in html  # the field app's vendored QR decoder
+    assert "MIT" in html
 
 
 @pytest.mark.parametrize("path", ["/", "/accounts/masuk/"])
