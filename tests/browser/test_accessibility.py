@@ -165,12 +165,12 @@ def test_a_failed_submit_moves_focus_to_an_error_summary_that_links_to_the_field
     page.wait_for_load_state()
     summary = page.locator("[data-tepat-error-summary]")
     assert summary.count() == 1
-    assert page.evaluate("() => document.activeElement.hasAttribute('data-tepat-error-summary')")
+    page.wait_for_function("() => document.activeElement?.hasAttribute('data-tepat-error-summary')")
     links = summary.get_by_role("link")
     assert links.count() == 2  # username and password are both required
     axe(page, label="log-in: failed submit")
     links.first.click()
-    assert page.evaluate("() => document.activeElement.id") == "id_username"
+    page.wait_for_function("() => document.activeElement?.id === 'id_username'")
     # The field's own message is part of its description.
     described = page.get_attribute("#id_username", "aria-describedby") or ""
     assert "id_username_error" in described.split()
@@ -182,14 +182,14 @@ def test_a_failed_submit_moves_focus_to_an_error_summary_that_links_to_the_field
     page.get_by_label("Kata sandi baru", exact=True).fill(PASSWORD + "-baru")
     page.get_by_role("button", name="Ganti kata sandi").click()
     page.wait_for_load_state()
-    assert page.evaluate("() => document.activeElement.hasAttribute('data-tepat-error-summary')")
+    page.wait_for_function("() => document.activeElement?.hasAttribute('data-tepat-error-summary')")
     axe(page, label="password change: failed submit")
 
     # A form of another app with its own error markup: focus goes to its first error all the same.
     page.goto("/privasi/permintaan/baru/")
     page.get_by_role("button", name="Cari").click()
     page.wait_for_load_state()
-    assert page.evaluate("() => document.activeElement.id") == "nik-error"
+    page.wait_for_function("() => document.activeElement?.id === 'nik-error'")
     assert page.get_attribute("#nik", "aria-describedby") == "nik-error"
     axe(page, label="walk-in rights request: failed submit")
 

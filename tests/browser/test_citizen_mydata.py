@@ -34,15 +34,17 @@ def _answer(page) -> str:
     return str(WORDS[m.group(1)] + WORDS[m.group(2)])
 
 
-def _sign_in(page, nik: str, outbox: Path) -> None:
+def _sign_in(page, nik: str, outbox: Path, axe) -> None:
     from tepat.messaging.gateway import sms_gateway
     from tepat.portal.citizen import otp_deliver
 
     page.goto("/akun/masuk/")
+    axe(page, label="citizen sign-in")
     page.get_by_label("NIK (16 angka)").fill(nik)
     page.locator("#answer").fill(_answer(page))
     page.get_by_role("button", name="Kirim kode").click()
     page.wait_for_url("**/akun/kode/")
+    axe(page, label="citizen sign-in: code")
     otp_deliver(gateway=sms_gateway())  # the SMS worker's turn
     last = json.loads(outbox.read_text().splitlines()[-1])
     code = re.search(r"\b(\d{6})\b", last["body"])
@@ -50,12 +52,13 @@ def _sign_in(page, nik: str, outbox: Path) -> None:
     page.get_by_label("Kode 6 angka").fill(code.group(1))
     page.get_by_role("button", name="Masuk").click()
     page.wait_for_url("**/akun/")
+    axe(page, label="citizen account")
 
 
 def test_a_citizen_downloads_their_data_and_finds_their_payment(
-    page, family, outbox, tmp_path, screenshots_dir
+    page, axe, family, outbox, tmp_path, screenshots_dir
 ):
-    _sign_in(page, family.nik, outbox)
+    _sign_in(page, family.nik, outbox, axe)
     page.get_by_role("link", name="Data saya").click()
     page.wait_for_url("**/akun/data-saya/")
     assert page.locator("h1").inner_text() == "Data saya"
@@ -63,6 +66,7 @@ def test_a_citizen_downloads_their_data_and_finds_their_payment(
     assert family.payment_ref in payments.inner_text()
     assert "Program Keluarga Harapan" in payments.inner_text()
     assert NEIGHBOUR_NAME not in page.content()
+    axe(page, label="my data")
     page.screenshot(path=str(screenshots_dir / "citizen-mydata.png"), full_page=True)
 
     with page.expect_download() as info:

@@ -27,15 +27,17 @@ def _answer(page) -> str:
     return str(WORDS[m.group(1)] + WORDS[m.group(2)])
 
 
-def _sign_in(page, nik: str, outbox) -> None:
+def _sign_in(page, nik: str, outbox, axe) -> None:
     from tepat.messaging.gateway import sms_gateway
     from tepat.portal.citizen import otp_deliver
 
     page.goto("/akun/masuk/")
+    axe(page, label="citizen sign-in")
     page.get_by_label("NIK (16 angka)").fill(nik)
     page.locator("#answer").fill(_answer(page))
     page.get_by_role("button", name="Kirim kode").click()
     page.wait_for_url("**/akun/kode/")
+    axe(page, label="citizen sign-in: code")
     otp_deliver(gateway=sms_gateway())  # the SMS worker's turn
     body = json.loads(outbox.read_text().splitlines()[-1])["body"]
     code = re.search(r"\b(\d{6})\b", body)
@@ -43,21 +45,28 @@ def _sign_in(page, nik: str, outbox) -> None:
     page.get_by_label("Kode 6 angka").fill(code.group(1))
     page.get_by_role("button", name="Masuk").click()
     page.wait_for_url("**/akun/")
+    axe(page, label="citizen account")
 
 
 def test_a_citizen_files_an_objection_and_sees_it_in_their_list(
     page,
+    axe,
     citizen,
     settings,
     tmp_path,
 ):
     outbox = tmp_path / "outbox.jsonl"
     settings.TEPAT_SMS_SIM_PATH = str(outbox)
-    _sign_in(page, citizen["nik"], outbox)
+    _sign_in(page, citizen["nik"], outbox, axe)
     page.get_by_role("link", name=re.compile("Hak atas data pribadi")).click()
+    page.wait_for_url("**/akun/hak/")
+    axe(page, label="citizen rights")
     page.get_by_role("link", name="Keberatan atas keputusan otomatis").click()
+    page.wait_for_url("**/akun/hak/ajukan/**")
+    axe(page, label="objection form")
     page.get_by_role("button", name="Kirim permintaan").click()
     assert "Pilih keputusan yang Anda keberatan" in page.content()  # nothing chosen yet
+    axe(page, label="objection form: failed submit")
     page.get_by_label("Keputusan yang Anda keberatan").select_option("desil")
     page.get_by_label("Mengapa keputusan itu menurut Anda keliru").fill(
         "Motor di rumah kami milik saudara, bukan milik kami."
@@ -65,6 +74,7 @@ def test_a_citizen_files_an_objection_and_sees_it_in_their_list(
     page.get_by_role("button", name="Kirim permintaan").click()
     assert page.locator("#status").inner_text() == "Diterima"
     assert "lagi" in page.locator("#due").inner_text()
+    axe(page, label="objection filed")
     page.get_by_role("link", name="Semua permintaan Anda").click()
     dsr = DataSubjectRequest.objects.get()
     assert dsr.kind == "objection"
@@ -73,3 +83,4 @@ def test_a_citizen_files_an_objection_and_sees_it_in_their_list(
     assert "Keberatan atas keputusan otomatis" in row.inner_text()
     assert row.locator(".request-status").inner_text() == "Diterima"
     assert re.search(r"7[01] jam \d\d menit lagi", row.inner_text())
+    axe(page, label="citizen's requests")

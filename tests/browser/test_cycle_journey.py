@@ -84,7 +84,9 @@ def test_a_cycle_goes_from_start_to_close_on_its_page(
         axe(op, label="start a cycle: refused")
         op.screenshot(path=str(screenshots_dir / "cycle_new_refused.png"), full_page=True)
         # Focus went to the error summary (tepat.js), so it is announced and read first.
-        assert op.evaluate("document.activeElement.hasAttribute('data-tepat-error-summary')")
+        op.wait_for_function(
+            "() => document.activeElement?.hasAttribute('data-tepat-error-summary')"
+        )
         op.get_by_label("Periode selesai").fill("2026-03-31")
         op.get_by_role("button", name="Buat tahap").click()
         op.wait_for_url(re.compile(r"/program/tahap/\w+/$"))

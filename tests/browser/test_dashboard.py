@@ -32,19 +32,28 @@ def _only_local(urls: list[str], live_server: Any) -> None:
 
 
 def test_a_visitor_drills_down_from_the_tile_grid_to_the_villages(
-    page: Any, live_server: Any, refreshed: Cycle, requests_seen: list[str], screenshots_dir: Any
+    page: Any,
+    axe: Any,
+    live_server: Any,
+    refreshed: Cycle,
+    requests_seen: list[str],
+    screenshots_dir: Any,
 ) -> None:
     page.goto("/transparansi/")
     assert page.locator("#tile-grid .tepat-tile").count() == 38
+    axe(page, label="dashboard: tile grid")
     page.click('#tile-grid a[data-code="32"]')
     page.wait_for_selector("#region-name:has-text('Jawa Barat')")
+    axe(page, label="dashboard: province")
     page.click("#region-table >> text=Kota Bandung")
     page.wait_for_selector("#region-name:has-text('Kota Bandung')")
+    axe(page, label="dashboard: regency")
     page.click("#region-table >> text=Sukasari")
     page.wait_for_selector("#region-name:has-text('Sukasari')")
     rows = page.locator("#region-table tbody tr")
     assert rows.count() == 2
     assert page.locator("#region-table .tepat-hidden").count() >= 2
+    axe(page, label="dashboard: district")
     # The breadcrumb goes back up.
     page.click("#region-trail >> text=Jawa Barat")
     page.wait_for_selector("#region-name:has-text('Jawa Barat')")
@@ -52,7 +61,7 @@ def test_a_visitor_drills_down_from_the_tile_grid_to_the_villages(
     _only_local(requests_seen, live_server)
 
 
-def test_the_chart_is_drawn(page: Any, live_server: Any, refreshed: Cycle) -> None:
+def test_the_chart_is_drawn(page: Any, axe: Any, live_server: Any, refreshed: Cycle) -> None:
     page.goto("/transparansi/?wilayah=32")
     page.wait_for_function(
         "() => window.Chart && Chart.getChart(document.getElementById('region-chart'))"
@@ -61,10 +70,12 @@ def test_the_chart_is_drawn(page: Any, live_server: Any, refreshed: Cycle) -> No
         "() => Chart.getChart(document.getElementById('region-chart')).data.labels"
     )
     assert labels == ["Kabupaten Bogor", "Kota Bandung"]
+    axe(page, label="dashboard: chart drawn")
 
 
 def test_loaded_boundaries_become_a_clickable_choropleth(
     page: Any,
+    axe: Any,
     live_server: Any,
     refreshed: Cycle,
     shared_file: Any,
@@ -80,9 +91,11 @@ def test_loaded_boundaries_become_a_clickable_choropleth(
     page.wait_for_selector("#region-map[data-ready='2']")
     shapes = page.locator("#region-map path.leaflet-interactive")
     assert shapes.count() >= 2
+    axe(page, label="dashboard: choropleth")
     page.screenshot(path=str(screenshots_dir / "transparency-map.png"), full_page=True)
     assert page.locator("#tile-grid").count() == 0
     shapes.first.dispatch_event("click")
     page.wait_for_url("**wilayah=*")
     assert page.inner_text("#region-name") in {"Jawa Barat", "Banten"}
+    axe(page, label="dashboard: province from the map")
     _only_local(requests_seen, live_server)

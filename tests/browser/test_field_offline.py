@@ -25,8 +25,9 @@ pytestmark = pytest.mark.skipif(
 CARD = "1000000001"  # the bank (KKS) account of the cast's household 1
 
 
-def device(browser: Any, live_server: Any, user: Any) -> Any:
-    """A new browser context (one phone) signed in as `user`, past the TOTP step."""
+def device(browser: Any, live_server: Any, user: Any, axe: Any = None) -> Any:
+    """A new browser context (one phone) signed in as `user`, past the TOTP step; with `axe`,
+    the field app is checked once its list is downloaded."""
     c = signed_in(Client(), user)
     # bypass_csp: wait_for_function evaluates its predicate with eval, which the page's
     # Content-Security-Policy refuses; test_content_security_policy.py loads the field page
@@ -39,6 +40,8 @@ def device(browser: Any, live_server: Any, user: Any) -> Any:
     page.goto("/lapangan/")
     page.click("#download")
     page.wait_for_selector("#result:has-text('Daftar diunduh')")
+    if axe is not None:
+        axe(page, label="field app, list downloaded")
     return context, page
 
 
@@ -61,36 +64,40 @@ def first_voucher(vouchers: list[Any]) -> Any:
 
 
 def test_an_agent_redeems_offline_and_the_handover_syncs_on_reconnection(
-    browser, live_server, transactional_db, vouchers, field_agent
+    browser, live_server, transactional_db, vouchers, field_agent, axe
 ):
     v = first_voucher(vouchers)
-    context, page = device(browser, live_server, field_agent)
+    context, page = device(browser, live_server, field_agent, axe)
     context.set_offline(True)
     assert "Nomor kartu KKS tidak cocok" in redeem(page, v.token, card="9999")
+    axe(page, label="field app, wrong card refused")
     assert "Diserahkan" in redeem(page, v.token)
+    axe(page, label="field app, handed over offline")
     assert page.text_content("#queued") == "1"
     assert Handover.objects.count() == 0  # nothing reached the server while offline
     context.set_offline(False)
     page.click("#sync")
     page.wait_for_selector("#syncresult:has-text('1 diterima')")
+    axe(page, label="field app, synced")
     assert page.text_content("#queued") == "0"
     assert Handover.objects.get().status == HandoverStatus.ACCEPTED
     context.close()
 
 
 def test_a_forged_voucher_is_refused_offline(
-    browser, live_server, transactional_db, vouchers, field_agent
+    browser, live_server, transactional_db, vouchers, field_agent, axe
 ):
     v = first_voucher(vouchers)
     context, page = device(browser, live_server, field_agent)
     context.set_offline(True)
     forged = v.token[:-6] + ("A" * 6 if not v.token.endswith("AAAAAA") else "B" * 6)
     assert "Tanda tangan voucher tidak sah" in redeem(page, forged)
+    axe(page, label="field app, forged voucher refused")
     context.close()
 
 
 def test_two_devices_redeem_the_same_voucher_offline_and_the_second_is_flagged(
-    browser, live_server, transactional_db, vouchers, field_agent
+    browser, live_server, transactional_db, vouchers, field_agent, axe
 ):
     v = first_voucher(vouchers)
     ctx1, phone1 = device(browser, live_server, field_agent)
@@ -105,6 +112,7 @@ def test_two_devices_redeem_the_same_voucher_offline_and_the_second_is_flagged(
     ctx2.set_offline(False)
     phone2.click("#sync")
     phone2.wait_for_selector("#syncresult:has-text('1 penukaran ganda')")
+    axe(phone2, label="field app, duplicate flagged at sync")
     rows = list(Handover.objects.order_by("id"))
     assert [r.status for r in rows] == [HandoverStatus.ACCEPTED, HandoverStatus.DUPLICATE]
     assert rows[1].flagged
@@ -113,7 +121,7 @@ def test_two_devices_redeem_the_same_voucher_offline_and_the_second_is_flagged(
 
 
 def test_the_field_app_reopens_offline_from_the_service_worker_cache(
-    browser, live_server, transactional_db, vouchers, field_agent
+    browser, live_server, transactional_db, vouchers, field_agent, axe
 ):
     context, page = device(browser, live_server, field_agent)
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
@@ -124,6 +132,7 @@ def test_the_field_app_reopens_offline_from_the_service_worker_cache(
     page.reload()
     page.wait_for_function("document.getElementById('count').textContent === '3'")
     assert "Penyaluran di lapangan" in page.text_content("h1")
+    axe(page, label="field app, reopened offline")
     context.close()
 
 
@@ -152,7 +161,7 @@ STORED = """async (name) => {
 
 
 def test_signing_out_wipes_the_days_list_from_the_device(
-    browser, live_server, transactional_db, vouchers, field_agent
+    browser, live_server, transactional_db, vouchers, field_agent, axe
 ):
     context, page = device(browser, live_server, field_agent)
     name = f"tepat-lapangan-{field_agent.username}"
@@ -161,6 +170,7 @@ def test_signing_out_wipes_the_days_list_from_the_device(
     assert {"kdf", "key", "revoked"} <= set(stored["meta"])
     page.click("#signout button")
     page.wait_for_url("**/accounts/masuk/**")
+    axe(page, label="signed out of the field app")
     assert page.evaluate(STORED, name) is None  # the whole database is gone
     assert page.evaluate("caches.keys()") == []
     # And the server session ended too: the field app asks for a sign-in again.
@@ -170,7 +180,7 @@ def test_signing_out_wipes_the_days_list_from_the_device(
 
 
 def test_handovers_not_yet_synced_survive_the_wipe_and_sync_later(
-    browser, live_server, transactional_db, vouchers, field_agent
+    browser, live_server, transactional_db, vouchers, field_agent, axe
 ):
     v = first_voucher(vouchers)
     context, page = device(browser, live_server, field_agent)
@@ -185,5 +195,6 @@ def test_handovers_not_yet_synced_survive_the_wipe_and_sync_later(
     context.set_offline(False)
     page.evaluate("window.tepatField.sync()")
     page.wait_for_selector("#syncresult:has-text('1 diterima')")
+    axe(page, label="field app, synced after the wipe")
     assert Handover.objects.get().status == HandoverStatus.ACCEPTED
     context.close()

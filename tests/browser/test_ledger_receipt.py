@@ -41,40 +41,43 @@ def receipt(settings):
     return selectors.receipt(index=6)
 
 
-def _check(page, text: str) -> str:
+def _check(page, axe, text: str) -> str:
+    """Checks `text` on the ledger page; axe-core runs on the empty form and on the result."""
     page.goto("/ledger/verify/")
+    axe(page, label="receipt check")
     page.fill("#receipt-text", text)
     page.click("#ledger-receipt-form button[type=submit]")
     page.wait_for_selector("#receipt-result .usa-alert")
+    axe(page, label="receipt check: result")
     return page.inner_text("#receipt-result")
 
 
-def test_a_genuine_receipt_is_shown_as_valid_with_its_entry(page, receipt):
-    result = _check(page, json.dumps(receipt))
+def test_a_genuine_receipt_is_shown_as_valid_with_its_entry(page, axe, receipt):
+    result = _check(page, axe, json.dumps(receipt))
     assert "Sah / Valid" in result
     assert page.is_visible("#receipt-entry")
     assert "pay-6" in page.inner_text("#receipt-entry")
 
 
-def test_a_receipt_with_a_changed_amount_is_shown_as_not_valid(page, receipt):
+def test_a_receipt_with_a_changed_amount_is_shown_as_not_valid(page, axe, receipt):
     receipt["entry"] = receipt["entry"].replace("750000", "950000")
-    result = _check(page, json.dumps(receipt))
+    result = _check(page, axe, json.dumps(receipt))
     assert "Tidak sah / Not valid" in result
     assert "Bukti inklusi" in result
 
 
-def test_text_that_is_not_a_receipt_gets_a_plain_reason(page, receipt):
-    result = _check(page, "not json")
+def test_text_that_is_not_a_receipt_gets_a_plain_reason(page, axe, receipt):
+    result = _check(page, axe, "not json")
     assert "Tidak sah" in result
 
 
-def test_a_receipt_whose_checkpoint_another_key_signed_is_not_valid(page, receipt):
+def test_a_receipt_whose_checkpoint_another_key_signed_is_not_valid(page, axe, receipt):
     from tepat.ledger import note
 
     impostor = Signer.generate("test.tepat/ledger")  # same name, different key
     body = note.parse_checkpoint(note.parse_note(receipt["checkpoint"]).text)
     receipt["checkpoint"] = note.sign_checkpoint(body, [impostor])
-    result = _check(page, json.dumps(receipt))
+    result = _check(page, axe, json.dumps(receipt))
     if "Tidak terverifikasi" in result:
         pytest.skip("this chromium has no Ed25519 in WebCrypto")
     assert "Tidak sah / Not valid" in result
@@ -113,10 +116,10 @@ VERIFY_THROWS = """
 
 @pytest.mark.parametrize("script", [NO_ED25519, VERIFY_THROWS], ids=["no-import", "verify-throws"])
 def test_a_browser_that_cannot_check_ed25519_shows_the_receipt_as_not_verified(
-    page, receipt, script
+    page, axe, receipt, script
 ):
     page.add_init_script(script)
-    result = _check(page, json.dumps(receipt))
+    result = _check(page, axe, json.dumps(receipt))
     assert "Tidak terverifikasi / Not verified" in result
     assert "Valid" not in result
     assert "Sah" not in result
@@ -124,17 +127,17 @@ def test_a_browser_that_cannot_check_ed25519_shows_the_receipt_as_not_verified(
 
 
 def test_a_browser_refuses_a_checkpoint_with_one_bad_signature_from_the_log_key(
-    page, receipt, settings
+    page, axe, receipt, settings
 ):
     from tepat.ledger import note
 
-    assert "Sah / Valid" in _check(page, json.dumps(receipt))
+    assert "Sah / Valid" in _check(page, axe, json.dumps(receipt))
     # A second signature line from the log's own key, made over another checkpoint.
     signer = note.parse_signer(settings.LEDGER_SIGNING_KEY)
     parsed = note.parse_note(receipt["checkpoint"])
     bad = note.sign_note(note.Checkpoint(signer.name, 999, b"\5" * 32).text(), signer)
     receipt["checkpoint"] = note.Note(parsed.text, (*parsed.signatures, bad)).render()
-    result = _check(page, json.dumps(receipt))
+    result = _check(page, axe, json.dumps(receipt))
     assert "Tidak sah / Not valid" in result
     assert "Tanda tangan checkpoint tidak sah" in result
 
@@ -177,8 +180,10 @@ def opened_receipt(settings):
     return receipt
 
 
-def test_a_citizens_opened_receipt_shows_the_exact_amount_behind_the_band(page, opened_receipt):
-    result = _check(page, json.dumps(opened_receipt))
+def test_a_citizens_opened_receipt_shows_the_exact_amount_behind_the_band(
+    page, axe, opened_receipt
+):
+    result = _check(page, axe, json.dumps(opened_receipt))
     if "Tidak terverifikasi" in result:
         pytest.skip("this chromium has no Ed25519 in WebCrypto")
     assert "Sah / Valid" in result
@@ -193,9 +198,11 @@ def test_a_citizens_opened_receipt_shows_the_exact_amount_behind_the_band(page, 
     [{"amount": 1_125_001}, {"beneficiary": "person-4"}, {"amount": 2_500_000}],
     ids=["other-amount", "other-person", "outside-the-band"],
 )
-def test_an_opening_that_does_not_recompute_the_entry_is_not_valid(page, opened_receipt, change):
+def test_an_opening_that_does_not_recompute_the_entry_is_not_valid(
+    page, axe, opened_receipt, change
+):
     opened_receipt["opening"] = {**opened_receipt["opening"], **change}
-    result = _check(page, json.dumps(opened_receipt))
+    result = _check(page, axe, json.dumps(opened_receipt))
     if "Tidak terverifikasi" in result:
         pytest.skip("this chromium has no Ed25519 in WebCrypto")
     assert "Tidak sah / Not valid" in result

@@ -39,20 +39,23 @@ def make_operator():
 
 
 def test_staff_signs_in_with_password_and_totp_switches_language_and_signs_out(
-    page, screenshots_dir
+    page, axe, screenshots_dir
 ):
     make_operator()
     page.goto("/")
+    axe(page, label="home")
     page.screenshot(path=str(screenshots_dir / "home.png"), full_page=True)
     page.get_by_role("link", name="Masuk staf").first.click()
     page.wait_for_url(re.compile(r"/accounts/masuk/"))
     page.screenshot(path=str(screenshots_dir / "login.png"), full_page=True)
+    axe(page, label="log-in")
 
     page.get_by_label("Nama pengguna").fill("operator.bandung")
     page.get_by_label("Kata sandi").fill(PASSWORD)
     page.get_by_role("button", name="Masuk", exact=True).click()
     page.wait_for_url(re.compile(r"/accounts/masuk/kode/"))
     page.screenshot(path=str(screenshots_dir / "totp.png"), full_page=True)
+    axe(page, label="log-in: code")
 
     page.get_by_label("Kode 6 digit").fill(pyotp.TOTP(SECRET).now())
     page.get_by_role("button", name="Verifikasi").click()
@@ -60,6 +63,7 @@ def test_staff_signs_in_with_password_and_totp_switches_language_and_signs_out(
     page.get_by_role("button", name="Kerja staf").click()
     assert page.get_by_role("link", name="Registri").is_visible()
     page.screenshot(path=str(screenshots_dir / "registry.png"), full_page=True)
+    axe(page, label="registry, staff menu open")
 
     page.get_by_role("button", name="English").click()
     page.wait_for_load_state()
@@ -67,17 +71,20 @@ def test_staff_signs_in_with_password_and_totp_switches_language_and_signs_out(
     assert page.get_by_role("link", name="Skip to main content").count() == 1
     page.get_by_role("button", name="Staff work").click()
     assert page.get_by_role("link", name="Registry", exact=True).is_visible()
+    axe(page, label="registry in English, staff menu open")
 
     page.get_by_role("button", name=re.compile("operator.bandung")).click()
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(re.compile(r"/accounts/masuk/$"))
     assert page.get_by_text("You have signed out.").is_visible()
+    axe(page, label="signed out")
     page.goto("/registry/")
     assert "/accounts/masuk/" in page.url
 
 
-def test_the_skip_link_is_the_first_thing_a_keyboard_reaches(page):
+def test_the_skip_link_is_the_first_thing_a_keyboard_reaches(page, axe):
     page.goto("/accounts/masuk/")
+    axe(page, label="log-in")
     page.keyboard.press("Tab")
     focused = page.evaluate(
         "() => [document.activeElement.className, document.activeElement.getAttribute('href')]"
@@ -88,8 +95,9 @@ def test_the_skip_link_is_the_first_thing_a_keyboard_reaches(page):
     assert page.evaluate("() => document.activeElement.id") == "main-content"
 
 
-def test_every_form_field_on_the_log_in_page_has_a_label(page):
+def test_every_form_field_on_the_log_in_page_has_a_label(page, axe):
     page.goto("/accounts/masuk/")
+    axe(page, label="log-in")
     unlabelled = page.evaluate(
         """() => [...document.querySelectorAll('input, select, textarea')]
             .filter(el => el.type !== 'hidden')
@@ -106,7 +114,7 @@ def test_every_form_field_on_the_log_in_page_has_a_label(page):
     assert buttons_without_names == []
 
 
-def test_the_sign_in_form_works_with_the_keyboard_alone(page):
+def test_the_sign_in_form_works_with_the_keyboard_alone(page, axe):
     make_operator()
     page.goto("/accounts/masuk/")
     page.get_by_label("Nama pengguna").focus()
@@ -116,9 +124,10 @@ def test_the_sign_in_form_works_with_the_keyboard_alone(page):
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/accounts/masuk/kode/"))
     assert page.evaluate("() => document.activeElement.tagName") in {"BODY", "INPUT"}
+    axe(page, label="log-in: code, reached by keyboard")
 
 
-def test_a_new_supervisor_enrols_totp_from_the_key_shown_on_screen(page, screenshots_dir):
+def test_a_new_supervisor_enrols_totp_from_the_key_shown_on_screen(page, axe, screenshots_dir):
     make_operator()
     services.user_create(
         acting_user=None,
@@ -134,8 +143,10 @@ def test_a_new_supervisor_enrols_totp_from_the_key_shown_on_screen(page, screens
     page.wait_for_url(re.compile(r"/accounts/masuk/daftar-kode/"))
     assert page.locator("svg.tepat-qr").is_visible()
     page.screenshot(path=str(screenshots_dir / "enrol.png"), full_page=True)
+    axe(page, label="TOTP enrolment")
     secret = page.locator("#tepat-totp-secret").inner_text().replace(" ", "")
     page.get_by_label("Kode 6 digit").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Aktifkan").click()
     page.wait_for_url(re.compile(r"/registry/$"))
     assert page.get_by_text("Autentikasi dua langkah aktif.").is_visible()
+    axe(page, label="registry after enrolment")

@@ -62,7 +62,7 @@ def test_a_reviewer_compares_decides_undoes_and_pages_through_search(
     status.wait_for()
     assert "Keputusan disimpan" in status.inner_text()
     page.wait_for_function("() => document.querySelector('#review-count').textContent[0] === '1'")
-    assert page.evaluate("() => document.activeElement.id") == f"pair-{first.public_id}"
+    page.wait_for_function(f"() => document.activeElement?.id === 'pair-{first.public_id}'")
     axe(page, label="review queue after a decision")
     page.screenshot(path=str(screenshots_dir / "review_queue_decided.png"), full_page=True)
     first.refresh_from_db()
@@ -97,6 +97,7 @@ def test_a_reviewer_compares_decides_undoes_and_pages_through_search(
     page.wait_for_url(re.compile(r"page=2"))
     results.get_by_role("link", name="Sebelumnya").wait_for()
     assert results.locator("tbody tr").count() == 1
-    assert page.evaluate("() => document.activeElement.tagName") == "TABLE"  # focus follows
+    # focus follows the new results once htmx has settled the swap (wait, do not race it)
+    page.wait_for_function("() => document.activeElement?.tagName === 'TABLE'")
     axe(page, label="registry search, page 2")
     page.screenshot(path=str(screenshots_dir / "registry_search_page_2.png"), full_page=True)

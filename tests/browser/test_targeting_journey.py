@@ -55,7 +55,7 @@ def sign_in(page) -> None:
 
 
 def test_an_analyst_calibrates_from_the_page_and_reads_the_model_card(
-    page, tmp_path: Path, screenshots_dir: Path
+    page, axe, tmp_path: Path, screenshots_dir: Path
 ) -> None:
     assert COMPARED != SPEC
     make_supervisor()
@@ -63,7 +63,9 @@ def test_an_analyst_calibrates_from_the_page_and_reads_the_model_card(
     sign_in(page)
 
     page.goto("/targeting/")
+    axe(page, label="targeting")
     page.get_by_text("Kalibrasi model baru dari survei").click()
+    axe(page, label="targeting, calibration form open")
     page.set_input_files("#survey", str(survey))
     page.fill("#spec", COMPARED.replace("folds = 4", "fodls = 4"))
     page.get_by_role("button", name="Kalibrasi").click()
@@ -72,6 +74,7 @@ def test_an_analyst_calibrates_from_the_page_and_reads_the_model_card(
     assert "model.fodls" in alert.inner_text()
     assert "folds" in alert.inner_text()
     page.screenshot(path=str(screenshots_dir / "targeting_spec_error.png"), full_page=True)
+    axe(page, label="targeting, spec refused")
 
     # The form stays open with the analyst's text, so the typo can be corrected in place.
     assert "fodls = 4" in page.input_value("#spec")
@@ -81,6 +84,7 @@ def test_an_analyst_calibrates_from_the_page_and_reads_the_model_card(
     page.get_by_role("button", name="Kalibrasi").click()
     page.wait_for_url(re.compile(r"/targeting/model/1/$"), timeout=60_000)
     page.screenshot(path=str(screenshots_dir / "targeting_model_card.png"), full_page=True)
+    axe(page, label="model card")
 
     comparison = page.locator("#comparison").inner_text()
     for method in ("ols", "enet", "gbm"):
@@ -92,3 +96,4 @@ def test_an_analyst_calibrates_from_the_page_and_reads_the_model_card(
 
     page.goto("/targeting/musyawarah/")
     assert page.get_by_role("heading", level=1).count() == 1
+    axe(page, label="deliberation")
