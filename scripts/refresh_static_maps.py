@@ -1,14 +1,13 @@
 #!/usr/bin/env python3
-"""Refresh the vendored map and chart libraries (Leaflet, Chart.js) from the npm registry.
+"""Refresh the vendored map library (Leaflet) from the npm registry.
 
 Users never need Node.js: a maintainer with npm on the PATH runs this script, which packs the
 pinned versions into a temporary directory and copies only the built files the transparency
-dashboard serves into src/tepat/static/vendor/leaflet/ and .../chartjs/, with each licence and a
-VERSIONS.md per folder (the shared vendor/VERSIONS.md belongs to scripts/refresh_static.py).
+dashboard serves into src/tepat/static/vendor/leaflet/, with its licence and a VERSIONS.md (the
+shared vendor/VERSIONS.md belongs to scripts/refresh_static.py). The dashboard's chart is SVG
+drawn on the server (transparency/views.py): no chart library is vendored.
 
-If chartjs/ already holds the pinned version (another page may vendor it too), it is left alone.
-
-    python scripts/refresh_static_maps.py [--leaflet 1.9.4] [--chartjs 4.6.1] [--force]
+    python scripts/refresh_static_maps.py [--leaflet 1.9.4]
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR = ROOT / "src" / "tepat" / "static" / "vendor"
 LEAFLET_VERSION = "1.9.4"
-CHARTJS_VERSION = "4.6.1"
 
 _SOURCEMAP_RE = re.compile(rb"\n?(/\*# sourceMappingURL=[^*]*\*/|//# sourceMappingURL=\S+)\s*$")
 
@@ -87,31 +85,13 @@ def vendor_leaflet(version: str, workdir: Path) -> None:
     _write_versions(dest, "leaflet", version, "BSD-2-Clause")
 
 
-def vendor_chartjs(version: str, workdir: Path, *, force: bool) -> None:
-    dest = VENDOR / "chartjs"
-    marker = dest / "VERSIONS.md"
-    present = (dest / "chart.umd.min.js").exists() and marker.exists()
-    if not force and present and version in marker.read_text(encoding="utf-8"):
-        print(f"chartjs {version} already vendored; left alone")
-        return
-    package = _pack(f"chart.js@{version}", workdir)
-    dest.mkdir(parents=True, exist_ok=True)
-    _copy(package / "dist" / "chart.umd.min.js", dest / "chart.umd.min.js")
-    shutil.copy(_licence(package), dest / "LICENSE")
-    if not marker.exists() or force:
-        _write_versions(dest, "chart.js", version, "MIT")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leaflet", default=LEAFLET_VERSION)
-    parser.add_argument("--chartjs", default=CHARTJS_VERSION)
-    parser.add_argument("--force", action="store_true", help="re-vendor chart.js even if present")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         vendor_leaflet(args.leaflet, Path(tmp))
-        vendor_chartjs(args.chartjs, Path(tmp), force=args.force)
-    print(f"vendored leaflet {args.leaflet} and chart.js {args.chartjs} into {VENDOR}")
+    print(f"vendored leaflet {args.leaflet} into {VENDOR}")
 
 
 if __name__ == "__main__":

@@ -46,6 +46,50 @@ def _tile_grid(table: selectors.RegionTable) -> list[dict[str, Any]]:
     return tiles
 
 
+# The chart per region, drawn on the server as SVG (no chart library: the page stays light and
+# works without scripts). Geometry in SVG user units; the page scales it to its width.
+CHART_LABEL_W = 220  # region names
+CHART_BAR_W = 340  # the longest bar
+CHART_ROW_H = 34  # two bars of 12 and their gap
+CHART_TOP = 30  # the legend
+
+
+def _bar_chart(children: Any) -> dict[str, Any]:
+    """Two bars per child region (recipients, paid) scaled to the largest shown value. A value
+    hidden by small-count suppression draws no bar and says so; it never reads as zero."""
+    shown = [v for c in children for v in (c.recipients, c.paid) if v is not None]
+    top = max(shown, default=0)
+
+    def width(value: int | None) -> float | None:
+        if value is None:
+            return None
+        return round(CHART_BAR_W * value / top, 1) if top else 0.0
+
+    rows = []
+    for i, c in enumerate(children):
+        y = CHART_TOP + i * CHART_ROW_H
+        rows.append(
+            {
+                "name": c.region_name,
+                "y": y,
+                "y_paid": y + 13,
+                "y_text": y + 17,
+                "recipients": c.recipients,
+                "paid": c.paid,
+                "w_recipients": width(c.recipients),
+                "w_paid": width(c.paid),
+                "x_recipients_value": CHART_LABEL_W + (width(c.recipients) or 0) + 6,
+                "x_paid_value": CHART_LABEL_W + (width(c.paid) or 0) + 6,
+            }
+        )
+    return {
+        "rows": rows,
+        "width": CHART_LABEL_W + CHART_BAR_W + 90,
+        "height": CHART_TOP + len(rows) * CHART_ROW_H,
+        "bar_x": CHART_LABEL_W,
+    }
+
+
 def dashboard(request: HttpRequest) -> HttpResponse:
     cycle_id = request.GET.get("tahap") or None
     region = request.GET.get("wilayah") or None
@@ -66,11 +110,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         raise Http404(exc.message) from exc
     geo = selectors.boundaries(table=table)
     tiles = _tile_grid(table) if geo is None and table.region.level == "national" else None
-    chart = {
-        "labels": [c.region_name for c in table.children],
-        "recipients": [c.recipients for c in table.children],
-        "paid": [c.paid for c in table.children],
-    }
+    chart = _bar_chart(table.children)
     # dashboard.js holds no words: series names and map tooltips come in the page's language.
     script_text = {
         "recipients": gettext("Penerima"),

@@ -1,28 +1,11 @@
-// Dashboard chart (Chart.js) and choropleth (Leaflet, boundaries only: no tile server is ever
-// contacted, so the page works offline and leaks no visitor to a third party).
+// Dashboard choropleth (Leaflet, boundaries only: no tile server is ever
+// contacted, so the page works offline and leaks no visitor to a third party). The chart per
+// region is drawn on the server as SVG (transparency/views.py), so it needs no script.
 (function () {
   "use strict";
   var COLOURS = ["#e7f2f5", "#99deea", "#28a0cb", "#00687d", "#002d3f"];
   var textNode = document.getElementById("dashboard-text");
   var text = textNode ? JSON.parse(textNode.textContent) : { locale: "id-ID" };
-
-  function drawChart() {
-    var data = document.getElementById("region-chart-data");
-    var canvas = document.getElementById("region-chart");
-    if (!data || !canvas || typeof Chart === "undefined") return;
-    var chart = JSON.parse(data.textContent);
-    new Chart(canvas, {
-      type: "bar",
-      data: {
-        labels: chart.labels,
-        datasets: [
-          { label: text.recipients, data: chart.recipients, backgroundColor: "#28a0cb" },
-          { label: text.paid, data: chart.paid, backgroundColor: "#00687d" }
-        ]
-      },
-      options: { responsive: true, maintainAspectRatio: false, animation: false, locale: text.locale }
-    });
-  }
 
   function colour(value, top) {
     if (value === null || value === undefined) return "#dfe1e2";
@@ -60,7 +43,7 @@
       });
   }
 
-  function start() { drawChart(); drawMap(); }
+  function start() { drawMap(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
