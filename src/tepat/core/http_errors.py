@@ -29,6 +29,7 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from tepat.core.apischema import error_body
 from tepat.core.errors import NotFound, TepatError
 
 logger = logging.getLogger("tepat.http")
@@ -65,16 +66,7 @@ def _titles() -> dict[int, str]:
 def api_error(status: int, *, code: str | None = None, message: str | None = None) -> JsonResponse:
     """The API's one error shape (`TepatError.as_dict`) for an error Django answers itself."""
     default_code, default_message = _API.get(status, _API[400])
-    return JsonResponse(
-        {
-            "code": code or default_code,
-            "message": message or default_message,
-            "field": None,
-            "row": None,
-            "problems": [],
-        },
-        status=status,
-    )
+    return JsonResponse(error_body(code or default_code, message or default_message), status=status)
 
 
 def htmx_alert(title: str, message: str, status: int) -> HttpResponse:
