@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from itertools import islice
 from typing import Any
 
@@ -200,57 +200,65 @@ def link_runs_recent() -> QuerySet[LinkRun]:
     return LinkRun.objects.select_related("model").order_by("-started_at", "-id")
 
 
-def _pair_records_clear(pair: ReviewPair) -> list[dict[str, Any]]:
-    """The two records of a pair with the NIK in clear: for the masking callers below only."""
+def _pairs_records_clear(pairs: Sequence[ReviewPair]) -> list[list[dict[str, Any]]]:
+    """The two records of each pair with the NIK in clear: for the masking callers below only.
+    Read in one query for the registry's persons and one per source, whatever the number of
+    pairs (a review page holds 50)."""
     from tepat.core import crypto
     from tepat.integration.importing import NIK_CONTEXT
     from tepat.registry.models import Person
     from tepat.registry.sealed import NIK as REG_NIK
     from tepat.registry.sealed import unseal
 
-    out: list[dict[str, Any]] = []
-    for key in (pair.left_key, pair.right_key):
+    keys = [key for pair in pairs for key in (pair.left_key, pair.right_key)]
+    wanted: dict[str, set[str]] = {}
+    for key in keys:
         source, _, rid = key.partition(":")
-        if source == "registry":
-            p = Person.objects.select_related("household").filter(public_id=rid).first()
-            if p is None:
-                out.append({"key": key, "missing": True})
-                continue
-            out.append(
-                {
-                    "key": key,
-                    "source": "registry",
-                    "nik": unseal(p.nik_enc, context=REG_NIK, row=p.public_id),
-                    "full_name": p.full_name,
-                    "sex": p.sex,
-                    "birth_date": p.birth_date,
-                    "village_code": p.household.village_id,
-                    "address": p.household.address,
-                }
-            )
-            continue
-        r = StagedRecord.objects.filter(source__key=source, record_id=rid, current=True).first()
-        if r is None:
-            out.append({"key": key, "missing": True})
-            continue
-        out.append(
+        wanted.setdefault(source, set()).add(rid)
+    found: dict[str, dict[str, Any]] = {}
+    persons = Person.objects.select_related("household").filter(
+        public_id__in=wanted.pop("registry", set())
+    )
+    for p in persons.order_by("pk"):
+        found.setdefault(
+            f"registry:{p.public_id}",
             {
-                "key": key,
-                "source": source,
-                "nik": crypto.decrypt(r.nik_enc, context=NIK_CONTEXT) if r.nik_enc else "",
-                "full_name": r.full_name,
-                "sex": r.sex,
-                "birth_date": r.birth_date,
-                "village_code": r.village_code,
-                "address": r.address,
-            }
+                "source": "registry",
+                "nik": unseal(p.nik_enc, context=REG_NIK, row=p.public_id),
+                "full_name": p.full_name,
+                "sex": p.sex,
+                "birth_date": p.birth_date,
+                "village_code": p.household.village_id,
+                "address": p.household.address,
+            },
         )
-    return out
+    for source, rids in wanted.items():
+        staged = StagedRecord.objects.filter(source__key=source, record_id__in=rids, current=True)
+        for r in staged.order_by("pk"):
+            found.setdefault(
+                f"{source}:{r.record_id}",
+                {
+                    "source": source,
+                    "nik": crypto.decrypt(r.nik_enc, context=NIK_CONTEXT) if r.nik_enc else "",
+                    "full_name": r.full_name,
+                    "sex": r.sex,
+                    "birth_date": r.birth_date,
+                    "village_code": r.village_code,
+                    "address": r.address,
+                },
+            )
+    return [
+        [
+            {"key": key, **found[key]} if key in found else {"key": key, "missing": True}
+            for key in (pair.left_key, pair.right_key)
+        ]
+        for pair in pairs
+    ]
 
 
 def review_pair_records(pair: ReviewPair) -> list[dict[str, Any]]:
     """The two records of a pair, side by side (NIK masked)."""
-    out = _pair_records_clear(pair)
+    out = _pairs_records_clear([pair])[0]
     for r in out:
         if "nik" in r:
             r["nik"] = mask_nik(r["nik"])
@@ -262,7 +270,8 @@ REVIEW_PAGE_SIZE = 50
 
 def review_pair_comparisons(pairs: Iterable[ReviewPair], *, user: Any) -> list[dict[str, Any]]:
     """`review_pair_comparison` of many pairs, with the source and village names read once."""
-    cleared = [(pair, _pair_records_clear(pair)) for pair in pairs]
+    pairs = list(pairs)
+    cleared = list(zip(pairs, _pairs_records_clear(pairs), strict=True))
     sources = dict(Source.objects.values_list("key", "name"))
     villages = region_names(
         r["village_code"] for _p, clear in cleared for r in clear if r.get("village_code")
