@@ -83,6 +83,14 @@ def weigh(html: bytes, read: Callable[[str], bytes | None]) -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline-rev", default="d6c12f2")
+    parser.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="another staff-shell page to weigh, e.g. /transparansi/?wilayah=32 on a database "
+        "with published data (TEPAT_VAR_DIR of a `tepat demo`)",
+    )
     args = parser.parse_args()
 
     warnings.filterwarnings("ignore", message="No directory at")  # whitenoise: no collectstatic
@@ -139,7 +147,7 @@ def main() -> None:
     columns = ("html", "css", "js", "other", "css refs", "gzip")
     print(f"baseline: the same page with base.html and static files at {args.baseline_rev}")
     print(f"{'page':<22}{'':>9}" + "".join(f"{c:>10}" for c in columns) + f"{'total':>10}  budget")
-    for path in [*CITIZEN_PAGES, *STAFF_PAGES]:
+    for path in [*CITIZEN_PAGES, *STAFF_PAGES, *args.extra]:
         budget = CITIZEN_BUDGET if path in CITIZEN_PAGES else STAFF_BUDGET
         now = weigh(fetch(path), read_now)
         rows = [("now", now)]
